@@ -1,0 +1,140 @@
+/**
+ * Authorization header -> Principal, on every request's hot path:
+ * parse -> checksum -> in-process cache (positive and negative entries) -> one indexed SELECT.
+ *
+ * Cached entries are dropped when the database announces a change (NOTIFY from a trigger, so a
+ * change made by any process counts) and in any case after a short TTL, which bounds staleness
+ * if a notification is ever lost.
+ */
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/connect.js';
+import { apiKeys, apiKeySecrets, owners, users } from '../db/schema.js';
+import { hashApiKey, keyFromAuthorizationHeader, parseApiKey, type ApiKeyKind } from './api-key.js';
+import { permissionsOf, type Principal } from './principal.js';
+
+export const AUTH_CHANGE_CHANNEL = 'algoplane_auth';
+
+export type AuthFailure = 'MISSING' | 'INVALID';
+
+export class AuthenticationError extends Error {
+  constructor(readonly reason: AuthFailure) {
+    // One message for every kind of bad key, so a caller learns nothing about which it was.
+    super(reason === 'MISSING' ? 'authorization required' : 'Unknown or invalid API key.');
+    this.name = 'AuthenticationError';
+  }
+}
+
+export interface VerifierOptions {
+  positiveTtlMs: number;
+  negativeTtlMs: number;
+  /** Bound on cached entries: random well-formed keys must not grow memory without limit. */
+  maxEntries?: number;
+  now?: () => number;
+}
+
+interface CacheEntry {
+  principal: Principal | null;
+  /** Epoch ms after which the entry must not be used. */
+  validUntil: number;
+}
+
+const epoch = (value: Date | null) => (value === null ? Infinity : value.getTime());
+
+export class KeyVerifier {
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: VerifierOptions,
+  ) {
+    this.maxEntries = options.maxEntries ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The principal for an Authorization header value, or an AuthenticationError. */
+  async verify(authorization: string | null | undefined): Promise<Principal> {
+    const key = keyFromAuthorizationHeader(authorization);
+    if (key === undefined) throw new AuthenticationError('MISSING');
+    const format = parseApiKey(key);
+    if (!format) throw new AuthenticationError('INVALID');
+
+    const hash = hashApiKey(key);
+    const now = this.now();
+    let entry = this.cache.get(hash);
+    if (!entry || entry.validUntil <= now) {
+      entry = await this.load(hash, format.kind, now);
+      this.remember(hash, entry);
+    }
+    if (!entry.principal) throw new AuthenticationError('INVALID');
+    return entry.principal;
+  }
+
+  /** Drops cached verifications touched by a change notification (`key:<id>` or `owner:<id>`). */
+  invalidate(payload: string): void {
+    const [scope, id] = payload.split(':', 2);
+    for (const [hash, entry] of this.cache) {
+      const principal = entry.principal;
+      if (!principal) continue;
+      if ((scope === 'key' && principal.keyId === id) || (scope === 'owner' && principal.ownerId === id)) {
+        this.cache.delete(hash);
+      }
+    }
+  }
+
+  clear(): void {
+    this.cache.clear();
+  }
+
+  private remember(hash: string, entry: CacheEntry): void {
+    this.cache.delete(hash);
+    if (this.cache.size >= this.maxEntries) {
+      // Maps iterate in insertion order: the first entry is the least recently loaded.
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+    this.cache.set(hash, entry);
+  }
+
+  private async load(hash: string, expectedKind: ApiKeyKind, now: number): Promise<CacheEntry> {
+    const [row] = await this.db
+      .select({
+        key: apiKeys,
+        secretExpiresAt: apiKeySecrets.expiresAt,
+        ownerKind: owners.kind,
+        ownerName: owners.name,
+        ownerDeletedAt: owners.deletedAt,
+        ownerIsAdmin: users.isAdmin,
+      })
+      .from(apiKeySecrets)
+      .innerJoin(apiKeys, eq(apiKeys.id, apiKeySecrets.apiKeyId))
+      .innerJoin(owners, eq(owners.id, apiKeys.ownerId))
+      .leftJoin(users, eq(users.id, apiKeys.ownerId))
+      .where(eq(apiKeySecrets.hash, hash));
+    const negative = { principal: null, validUntil: now + this.options.negativeTtlMs };
+    if (!row) return negative;
+    const { key } = row;
+    const expiresAt = Math.min(epoch(key.expiresAt), epoch(row.secretExpiresAt));
+    const usable =
+      key.kind === expectedKind &&
+      !key.disabled &&
+      row.ownerDeletedAt === null &&
+      expiresAt > now &&
+      // Only admin users hold admin keys: demoting the user retires them.
+      (key.kind === 'STANDARD' || row.ownerIsAdmin === true);
+    if (!usable) return negative;
+    return {
+      validUntil: Math.min(now + this.options.positiveTtlMs, expiresAt),
+      principal: {
+        keyId: key.id,
+        keyKind: key.kind,
+        ownerId: key.ownerId,
+        ownerKind: row.ownerKind,
+        ownerName: row.ownerName,
+        userId: row.ownerKind === 'USER' ? key.ownerId : null,
+        permissions: permissionsOf(key),
+      },
+    };
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * One database interface over the embedded PGlite (the zero-setup default) and postgres.js (when
+ * DATABASE_URL is set). Everything driver-specific — result shapes, LISTEN, locking, closing — stays
+ * in this file.
+ */
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { sql, type SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import * as schema from './schema.js';
+
+export type Schema = typeof schema;
+/** A database or transaction handle: services accept either and pass it down. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+export interface Database {
+  readonly db: Db;
+  readonly driver: 'pglite' | 'postgres';
+  /** Applies pending migrations, then runs `afterMigrate`, all while holding the start-up lock. */
+  migrate(afterMigrate?: () => Promise<void>): Promise<void>;
+  /** Calls `onPayload` for each NOTIFY on `channel` (from any connection, any process). */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  /** postgres:// URL; without it PGlite is used. */
+  databaseUrl?: string | undefined;
+  /** PGlite data directory, or `memory://` for a throwaway database. */
+  dataDir: string;
+  poolSize?: number;
+}
+
+const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+/** Arbitrary constant shared by every instance: serialises migrations and bootstrap. */
+const STARTUP_LOCK_ID = 720_514_001;
+
+/** The rows of a raw query, whichever driver runs it (PGlite answers `{ rows }`, postgres.js an array). */
+export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown;
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+export async function connect(options: ConnectOptions): Promise<Database> {
+  return options.databaseUrl ? connectPostgres(options.databaseUrl, options.poolSize ?? 10) : connectPglite(options.dataDir);
+}
+
+async function connectPglite(dataDir: string): Promise<Database> {
+  const inMemory = dataDir.startsWith('memory://');
+  if (!inMemory) await mkdir(dataDir, { recursive: true });
+  const client = await PGlite.create(inMemory ? undefined : dataDir);
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  return {
+    db,
+    driver: 'pglite',
+    // One connection, one process: nothing else can race us, so no lock is needed.
+    async migrate(afterMigrate) {
+      await migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+      await afterMigrate?.();
+    },
+    async listen(channel, onPayload) {
+      const unsubscribe = await client.listen(channel, onPayload);
+      return async () => {
+        if (!client.closed) await unsubscribe();
+      };
+    },
+    async ping() {
+      await client.query('select 1');
+    },
+    async close() {
+      if (!client.closed) await client.close();
+    },
+  };
+}
+
+async function connectPostgres(url: string, poolSize: number): Promise<Database> {
+  const client = postgres(url, {
+    max: poolSize,
+    onnotice: () => {},
+    connection: { application_name: 'algoplane' },
+  });
+  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  return {
+    db,
+    driver: 'postgres',
+    async migrate(afterMigrate) {
+      // drizzle's migrator takes no lock; several instances starting together must not race.
+      // The lock lives on one reserved connection while the work runs on the pool.
+      const lock = await client.reserve();
+      try {
+        await lock`select pg_advisory_lock(${STARTUP_LOCK_ID})`;
+        await migratePostgres(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+        await afterMigrate?.();
+      } finally {
+        await lock`select pg_advisory_unlock(${STARTUP_LOCK_ID})`.catch(() => {});
+        lock.release();
+      }
+    },
+    async listen(channel, onPayload) {
+      // postgres.js keeps a dedicated connection for LISTEN and re-subscribes after reconnects.
+      const subscription = await client.listen(channel, onPayload);
+      return () => subscription.unlisten();
+    },
+    async ping() {
+      await db.execute(sql`select 1`);
+    },
+    async close() {
+      await client.end({ timeout: 5 });
+    },
+  };
+}

@@ -1,0 +1,258 @@
+/**
+ * Every table of DESIGN §3. drizzle-kit diffs this file into SQL under drizzle/ (`npm run db:generate`).
+ *
+ * Timestamps are timestamptz(3): JavaScript dates carry milliseconds, so a keyset cursor built from a
+ * row's createdAt compares exactly with the stored value.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const timestamps = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
+const createdAt = () => timestamps('created_at').notNull().defaultNow();
+
+export const ownerKind = pgEnum('owner_kind', ['USER', 'ORGANIZATION']);
+export const organizationType = pgEnum('organization_type', ['BASIC', 'LEGACY', 'PRO']);
+export const memberRole = pgEnum('member_role', ['OWNER', 'MEMBER']);
+export const apiKeyKind = pgEnum('api_key_kind', ['STANDARD', 'ADMIN']);
+export const dataAccess = pgEnum('data_access', ['NONE', 'READ', 'READ_WRITE']);
+export const license = pgEnum('license', ['APL', 'APACHE2', 'GPL3', 'MIT']);
+export const networkAccess = pgEnum('network_access', ['ISOLATED', 'FULL']);
+export const sourceVisibility = pgEnum('source_visibility', ['OPEN', 'CLOSED']);
+export const environment = pgEnum('environment', ['CPU', 'GPU']);
+export const language = pgEnum('language', [
+  'JAVA',
+  'JAVASCRIPT',
+  'PYTHON2',
+  'PYTHON3',
+  'R',
+  'RUBY',
+  'RUST',
+  'SCALA',
+]);
+export const callability = pgEnum('callability', ['PUBLIC', 'PRIVATE']);
+export const versionType = pgEnum('version_type', ['MAJOR', 'MINOR', 'REVISION']);
+
+/**
+ * The owner namespace shared by users and organizations. A row is never deleted: a deleted user or
+ * organization keeps its row with `deletedAt` set, so its name is never issued again.
+ */
+export const owners = pgTable(
+  'owners',
+  {
+    id: uuid('id').primaryKey(),
+    kind: ownerKind('kind').notNull(),
+    name: text('name').notNull(),
+    createdAt: createdAt(),
+    deletedAt: timestamps('deleted_at'),
+  },
+  (t) => [
+    uniqueIndex('owners_name_ci_key').on(sql`lower(${t.name})`),
+    check('owners_name_format', sql`${t.name} ~ '^[A-Za-z][A-Za-z0-9_]*$' and length(${t.name}) <= 30`),
+  ],
+);
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id')
+      .primaryKey()
+      .references(() => owners.id),
+    email: text('email').notNull(),
+    fullName: text('full_name'),
+    companyName: text('company_name'),
+    companyRole: text('company_role'),
+    isAdmin: boolean('is_admin').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // Deleted users keep their row (see owners), so an email once used is never reissued either.
+    uniqueIndex('users_email_ci_key').on(sql`lower(${t.email})`),
+    index('users_created_at_id_idx').on(t.createdAt, t.id),
+  ],
+);
+
+export const organizations = pgTable(
+  'organizations',
+  {
+    id: uuid('id')
+      .primaryKey()
+      .references(() => owners.id),
+    label: text('label').notNull(),
+    contactName: text('contact_name'),
+    email: text('email'),
+    url: text('url'),
+    type: organizationType('type').notNull().default('BASIC'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('organizations_created_at_id_idx').on(t.createdAt, t.id)],
+);
+
+export const organizationMembers = pgTable(
+  'organization_members',
+  {
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: memberRole('role').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.userId] }),
+    index('organization_members_user_idx').on(t.userId),
+  ],
+);
+
+/**
+ * An API key record. Its secrets live in api_key_secrets: one normally, two while a roll's grace
+ * period runs. Permissions apply to STANDARD keys; ADMIN keys carry the neutral defaults.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => owners.id),
+    createdByUserId: uuid('created_by_user_id').references(() => users.id),
+    name: text('name').notNull(),
+    kind: apiKeyKind('kind').notNull(),
+    mask: text('mask').notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamps('updated_at').notNull().defaultNow(),
+    lastUsedAt: timestamps('last_used_at'),
+    expiresAt: timestamps('expires_at'),
+    disabled: boolean('disabled').notNull().default(false),
+    algorithmAccess: text('algorithm_access').array().notNull().default(sql`'{}'::text[]`),
+    manageAlgorithms: boolean('manage_algorithms').notNull().default(false),
+    manageAccount: boolean('manage_account').notNull().default(false),
+    dataAccess: dataAccess('data_access').notNull().default('NONE'),
+    allowNativeClients: boolean('allow_native_clients').notNull().default(true),
+    allowBrowser: boolean('allow_browser').notNull().default(false),
+    referrerHosts: text('referrer_hosts').array().notNull().default(sql`'{}'::text[]`),
+  },
+  (t) => [
+    uniqueIndex('api_keys_owner_name_key').on(t.ownerId, t.name),
+    index('api_keys_owner_created_at_id_idx').on(t.ownerId, t.createdAt, t.id),
+    index('api_keys_created_at_id_idx').on(t.createdAt, t.id),
+  ],
+);
+
+/** SHA-256 (hex) of each live secret of a key. `expiresAt` ends an old secret's grace period. */
+export const apiKeySecrets = pgTable(
+  'api_key_secrets',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    apiKeyId: uuid('api_key_id')
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: 'cascade' }),
+    hash: text('hash').notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamps('expires_at'),
+  },
+  (t) => [
+    uniqueIndex('api_key_secrets_hash_key').on(t.hash),
+    index('api_key_secrets_api_key_idx').on(t.apiKeyId),
+    check('api_key_secrets_hash_format', sql`${t.hash} ~ '^[0-9a-f]{64}$'`),
+  ],
+);
+
+export const algorithms = pgTable(
+  'algorithms',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => owners.id),
+    name: text('name').notNull(),
+    label: text('label').notNull(),
+    summary: text('summary'),
+    tagline: text('tagline'),
+    license: license('license').notNull().default('APL'),
+    networkAccess: networkAccess('network_access').notNull().default('ISOLATED'),
+    pipelineEnabled: boolean('pipeline_enabled').notNull().default(false),
+    sourceVisibility: sourceVisibility('source_visibility').notNull().default('CLOSED'),
+    language: language('language'),
+    environment: environment('environment'),
+    packageSet: text('package_set'),
+    royaltyMicrocredits: integer('royalty_microcredits').notNull().default(0),
+    sampleInput: text('sample_input'),
+    createdAt: createdAt(),
+    updatedAt: timestamps('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('algorithms_owner_name_ci_key').on(t.ownerId, sql`lower(${t.name})`),
+    index('algorithms_owner_created_at_id_idx').on(t.ownerId, t.createdAt, t.id),
+    index('algorithms_created_at_id_idx').on(t.createdAt, t.id),
+    check('algorithms_name_format', sql`${t.name} ~ '^[A-Za-z][A-Za-z0-9_]*$' and length(${t.name}) <= 30`),
+    check('algorithms_royalty_non_negative', sql`${t.royaltyMicrocredits} >= 0`),
+  ],
+);
+
+/** An immutable snapshot taken at publish time. */
+export const algorithmVersions = pgTable(
+  'algorithm_versions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    algorithmId: uuid('algorithm_id')
+      .notNull()
+      .references(() => algorithms.id, { onDelete: 'cascade' }),
+    major: integer('major').notNull(),
+    minor: integer('minor').notNull(),
+    patch: integer('patch').notNull(),
+    versionType: versionType('version_type').notNull(),
+    callability: callability('callability').notNull(),
+    releaseNotes: text('release_notes'),
+    sampleInput: text('sample_input'),
+    sampleOutput: text('sample_output'),
+    details: jsonb('details').notNull(),
+    settings: jsonb('settings').notNull(),
+    publishedAt: timestamps('published_at').notNull().defaultNow(),
+    publishedByUserId: uuid('published_by_user_id').references(() => users.id),
+    publishedByKeyId: uuid('published_by_key_id'),
+  },
+  (t) => [
+    uniqueIndex('algorithm_versions_semver_key').on(t.algorithmId, t.major, t.minor, t.patch),
+    index('algorithm_versions_callability_idx').on(t.algorithmId, t.callability, t.major, t.minor, t.patch),
+  ],
+);
+
+/**
+ * Security-relevant changes, written in the transaction of the change. Actor and target are plain
+ * ids (no foreign keys): the trail outlives the keys and objects it names. `summary` is redacted by
+ * the writer and never holds a secret.
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    at: createdAt(),
+    actorKeyId: uuid('actor_key_id'),
+    actorUserId: uuid('actor_user_id'),
+    actorVia: text('actor_via').notNull(),
+    action: text('action').notNull(),
+    targetType: text('target_type').notNull(),
+    targetId: text('target_id').notNull(),
+    summary: jsonb('summary').notNull().default({}),
+  },
+  (t) => [
+    index('audit_events_target_idx').on(t.targetType, t.targetId),
+    index('audit_events_actor_user_idx').on(t.actorUserId),
+  ],
+);

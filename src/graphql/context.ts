@@ -1,0 +1,11 @@
+import type { Principal } from '../auth/principal.js';
+import type { Db } from '../db/connect.js';
+import type { Logger } from '../logger.js';
+
+/** What every resolver sees. Built after authentication, so a principal is always present. */
+export interface GraphQLContext {
+  principal: Principal;
+  db: Db;
+  requestId: string;
+  log: Logger;
+}

@@ -1,0 +1,20 @@
+/**
+ * The admin plane's entry point. Admin keys may use only admin fields and standard keys only
+ * standard ones (DESIGN §4.3); each module adds its admin queries to AdminQuery.
+ */
+import { builder } from './builder.js';
+
+export const AdminQuery = builder.objectRef<Record<string, never>>('AdminQuery').implement({
+  description: 'Cluster administration. Needs an admin API key.',
+  authScopes: { admin: true },
+  fields: () => ({}),
+});
+
+builder.queryField('admin', (t) =>
+  t.field({
+    type: AdminQuery,
+    description: 'Cluster administration: users, organizations, keys and the audit trail. Admin keys only.',
+    authScopes: { admin: true },
+    resolve: () => ({}),
+  }),
+);

@@ -1,0 +1,117 @@
+/**
+ * Yoga plugins that put every GraphQL request through the same gate:
+ * request id -> key verification (before parsing, so an unauthenticated caller learns nothing about
+ * the schema) -> execution -> client-safe errors -> one log line.
+ */
+import { randomUUID } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Principal } from '../auth/principal.js';
+import { AuthenticationError, type KeyVerifier } from '../auth/verify.js';
+import type { KeyUsageRecorder } from '../auth/usage.js';
+import { ServiceError } from '../core/errors.js';
+import type { Logger } from '../logger.js';
+import type { GraphQLContext } from './context.js';
+import { fromServiceError } from './errors.js';
+
+interface RequestState {
+  id: string;
+  startedAt: number;
+  principal?: Principal;
+}
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Per-request state, keyed by the Request object yoga hands every hook. */
+export class RequestRegistry {
+  private readonly states = new WeakMap<Request, RequestState>();
+
+  begin(request: Request): RequestState {
+    // Honour a caller's or proxy's id when it is harmless to echo and log; otherwise mint one.
+    const given = request.headers.get('x-request-id');
+    const state = { id: given && REQUEST_ID_PATTERN.test(given) ? given : randomUUID(), startedAt: performance.now() };
+    this.states.set(request, state);
+    return state;
+  }
+
+  get(request: Request): RequestState {
+    return this.states.get(request) ?? this.begin(request);
+  }
+}
+
+export function useRequestLifecycle(requests: RequestRegistry, log: Logger): Plugin {
+  return {
+    onRequest({ request }) {
+      requests.begin(request);
+    },
+    onResponse({ request, response }) {
+      const state = requests.get(request);
+      response.headers.set('x-request-id', state.id);
+      const url = new URL(request.url);
+      log.info(
+        {
+          requestId: state.id,
+          method: request.method,
+          path: url.pathname,
+          status: response.status,
+          ms: Math.round(performance.now() - state.startedAt),
+          keyId: state.principal?.keyId,
+        },
+        'request',
+      );
+    },
+  };
+}
+
+export function useApiKeyAuthentication(requests: RequestRegistry, verifier: KeyVerifier, usage: KeyUsageRecorder): Plugin {
+  return {
+    async onParams({ request }) {
+      try {
+        const principal = await verifier.verify(request.headers.get('authorization'));
+        requests.get(request).principal = principal;
+        usage.touch(principal.keyId);
+      } catch (error) {
+        if (!(error instanceof AuthenticationError)) throw error;
+        throw new GraphQLError(error.message, {
+          extensions: {
+            code: 'UNAUTHENTICATED',
+            http: { status: 401, headers: { 'WWW-Authenticate': 'Simple realm="algoplane"' } },
+          },
+        });
+      }
+    },
+  };
+}
+
+/** Keeps coded errors as they are and turns everything else into a logged, opaque error. */
+export function toClientError(error: GraphQLError, log: Logger, requestId: string | undefined): GraphQLError {
+  const original = error.originalError;
+  if (original instanceof ServiceError) {
+    const mapped = fromServiceError(original);
+    return new GraphQLError(mapped.message, { nodes: error.nodes, path: error.path, extensions: mapped.extensions });
+  }
+  const coded = typeof error.extensions?.code === 'string';
+  if (coded && (!original || original instanceof GraphQLError)) return error;
+  if (!original) return error; // parse and validation errors: about the document, safe to show
+  log.error({ err: original, requestId, path: error.path }, 'unexpected error');
+  return new GraphQLError('Unexpected error.', {
+    nodes: error.nodes,
+    path: error.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
+  });
+}
+
+/** Shapes execution errors while the request's id is at hand (yoga's masking sees no context). */
+export function useClientErrors(log: Logger): Plugin<GraphQLContext> {
+  return {
+    onExecute() {
+      return {
+        onExecuteDone({ args, result, setResult }) {
+          if (Symbol.asyncIterator in result || !result.errors?.length) return;
+          const { requestId } = args.contextValue;
+          setResult({ ...result, errors: result.errors.map((e) => toClientError(e, log, requestId)) });
+        },
+      };
+    },
+  };
+}

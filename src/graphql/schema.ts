@@ -1,0 +1,9 @@
+import { builder } from './builder.js';
+import './planes.js';
+import '../modules/owners/graphql.js';
+import '../modules/api-keys/graphql.js';
+import '../modules/users/graphql.js';
+import '../modules/organizations/graphql.js';
+import '../modules/viewer/graphql.js';
+
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,24 @@
+import { builder } from './builder.js';
+import type { UserErrorData } from '../core/errors.js';
+
+export const UserErrorCodeEnum = builder.enumType('UserErrorCode', {
+  values: {
+    INVALID: { description: 'The value breaks a rule the message names.' },
+    TAKEN: { description: 'The name or email is already in use (or was once).' },
+    NOT_FOUND: { description: 'No such object, or not one you may see.' },
+    FORBIDDEN: { description: 'Your key may not make this change.' },
+    CONFLICT: { description: 'The change conflicts with the current state.' },
+  } as const,
+});
+
+export const UserErrorType = builder.objectRef<UserErrorData>('UserError').implement({
+  description: 'A problem with the input that the caller can fix. Nothing was changed.',
+  fields: (t) => ({
+    field: t.exposeStringList('field', {
+      nullable: true,
+      description: 'Path to the offending field inside `input`, e.g. ["callerOrigin", "referrerHosts", "0"].',
+    }),
+    message: t.exposeString('message'),
+    code: t.expose('code', { type: UserErrorCodeEnum }),
+  }),
+});

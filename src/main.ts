@@ -1,0 +1,124 @@
+/**
+ * `algoplane <command>`: start (default) | migrate | bootstrap | admin-key --user <username> [--name <name>]
+ */
+import { parseArgs } from 'node:util';
+import { bootstrapAdmin } from './bootstrap.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { ServiceError } from './core/errors.js';
+import { connect, type Database } from './db/connect.js';
+import { createLogger } from './logger.js';
+import { createAdminApiKey } from './modules/api-keys/service.js';
+import { createApp } from './server.js';
+
+const USAGE = `Usage: algoplane [command]
+
+Commands:
+  start                               run the server (default)
+  migrate                             apply database migrations and exit
+  bootstrap                           migrate; on an empty database create the admin user and print an admin key
+  admin-key --user <username> [--name <key name>]
+                                      mint another admin key for a cluster administrator and print it
+
+Configuration comes from the environment (see README.md): PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL, ...`;
+
+/** Secrets go to stdout once, by design, and never through the logger. */
+function printSecret(label: string, secret: string) {
+  process.stdout.write(`${label}: ${secret}\n`);
+}
+
+async function withDatabase<T>(config: Config, run: (database: Database) => Promise<T>): Promise<T> {
+  const database = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+  try {
+    return await run(database);
+  } finally {
+    await database.close();
+  }
+}
+
+async function start(config: Config) {
+  const log = createLogger(config.logLevel);
+  const app = await createApp(config, { log });
+  if (app.bootstrapAdminKey) {
+    printSecret('admin key', app.bootstrapAdminKey);
+    process.stdout.write('  (shown once: store it now. It lists users and creates them in GraphiQL.)\n');
+  }
+  const port = await app.listen();
+  const where = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/graphql`;
+  log.info({ url: where, database: app.database.driver }, 'algoplane listening');
+  process.stdout.write(`GraphiQL: ${where}\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: draining in-flight requests');
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function main(argv: string[]) {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { user: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const command = positionals[0] ?? 'start';
+  if (values.help || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const config = loadConfig();
+  switch (command) {
+    case 'start':
+      return start(config);
+    case 'migrate':
+      await withDatabase(config, (database) => database.migrate());
+      process.stdout.write('migrations applied\n');
+      return;
+    case 'bootstrap':
+      await withDatabase(config, async (database) => {
+        let secret: string | null = null;
+        await database.migrate(async () => {
+          secret = await bootstrapAdmin(database.db, config.adminEmail);
+        });
+        if (secret) printSecret('admin key', secret);
+        else process.stdout.write('database already has users: nothing to bootstrap\n');
+      });
+      return;
+    case 'admin-key': {
+      if (!values.user) throw new UsageError('admin-key needs --user <username>');
+      const username = values.user;
+      const name = values.name ?? `admin-key-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+      await withDatabase(config, async (database) => {
+        await database.migrate();
+        const { secret } = await createAdminApiKey(database.db, { keyId: null, userId: null, via: 'cli' }, { username, name });
+        printSecret('admin key', secret);
+      });
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof UsageError || error instanceof ServiceError) {
+    process.stderr.write(`algoplane: ${error.message}\n`);
+    if (error instanceof UsageError) process.stderr.write(`\n${USAGE}\n`);
+  } else {
+    // Anything else is unexpected: say so without dumping internals (connection strings, SQL).
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`algoplane: failed: ${message}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,34 @@
+/** Organizations: lookup. Their management (admin plane) arrives with the organizations issue. */
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import type { Db } from '../../db/connect.js';
+import { organizations, owners } from '../../db/schema.js';
+
+export interface OrganizationRecord {
+  kind: 'ORGANIZATION';
+  id: string;
+  name: string;
+  label: string;
+  contactName: string | null;
+  email: string | null;
+  url: string | null;
+  type: 'BASIC' | 'LEGACY' | 'PRO';
+  createdAt: Date;
+}
+
+export async function findOrganizationsByIds(db: Db, ids: readonly string[]): Promise<OrganizationRecord[]> {
+  const found = await db
+    .select({
+      id: organizations.id,
+      name: owners.name,
+      label: organizations.label,
+      contactName: organizations.contactName,
+      email: organizations.email,
+      url: organizations.url,
+      type: organizations.type,
+      createdAt: organizations.createdAt,
+    })
+    .from(organizations)
+    .innerJoin(owners, eq(owners.id, organizations.id))
+    .where(and(inArray(organizations.id, [...ids]), isNull(owners.deletedAt)));
+  return found.map((row) => ({ kind: 'ORGANIZATION', ...row }));
+}

@@ -1,0 +1,87 @@
+import { builder } from '../../graphql/builder.js';
+import { withUserErrors } from '../../graphql/errors.js';
+import { AdminQuery } from '../../graphql/planes.js';
+import { UserErrorType } from '../../graphql/user-error.js';
+import { actorOf, DEFAULT_KEY_NAME } from '../../auth/principal.js';
+import { ApiKeyType } from '../api-keys/graphql.js';
+import { canSeeApiKey, findApiKeysByName, type ApiKeyRecord } from '../api-keys/service.js';
+import { OwnerRef } from '../owners/graphql.js';
+import { createUser, findUserByUsername, findUsersByIds, listUsers, type UserRecord } from './service.js';
+
+export const UserType = builder.loadableNode('User', {
+  description: 'A person with an account. Emails are shown only to the user and to admins.',
+  interfaces: [OwnerRef],
+  id: { resolve: (user: UserRecord) => user.id },
+  load: (ids: string[], context) => findUsersByIds(context.db, ids),
+  sort: (user) => user.id,
+  isTypeOf: (value) => (value as { kind?: string }).kind === 'USER',
+  fields: (t) => ({
+    username: t.exposeString('username'),
+    email: t.string({
+      nullable: true,
+      resolve: (user, _args, { principal }) =>
+        principal.keyKind === 'ADMIN' || principal.userId === user.id ? user.email : null,
+    }),
+    fullName: t.exposeString('fullName', { nullable: true }),
+    companyName: t.exposeString('companyName', { nullable: true }),
+    companyRole: t.exposeString('companyRole', { nullable: true }),
+    isAdmin: t.exposeBoolean('isAdmin', { description: 'A cluster administrator (may hold admin keys).' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    defaultKey: t.loadable({
+      type: ApiKeyType,
+      nullable: true,
+      description: 'The key named `default-key`, if the user has one. Its mask, never its secret.',
+      load: async (userIds: string[], context) =>
+        (await findApiKeysByName(context.db, userIds, DEFAULT_KEY_NAME)).filter((key) => canSeeApiKey(context.principal, key)),
+      // Pothos types loaded node values as record-or-id; this loader only ever returns records.
+      sort: (key) => (key as ApiKeyRecord).ownerId,
+      resolve: (user) => user.id,
+    }),
+  }),
+});
+
+builder.objectFields(AdminQuery, (t) => ({
+  users: t.connection({
+    type: UserType,
+    description: 'Every user, oldest first.',
+    resolve: (_root, args, { db }) => listUsers(db, args),
+  }),
+  user: t.field({
+    type: UserType,
+    nullable: true,
+    args: { username: t.arg.string({ required: true }) },
+    resolve: (_root, { username }, { db }) => findUserByUsername(db, username),
+  }),
+}));
+
+builder.relayMutationField(
+  'createUser',
+  {
+    description: 'Fields of a new user. The username can never change and is never reissued.',
+    inputFields: (t) => ({
+      username: t.string({ required: true, description: 'Letters, digits and underscores, starting with a letter; at most 30.' }),
+      email: t.string({ required: true }),
+      fullName: t.string(),
+      companyName: t.string(),
+      companyRole: t.string(),
+      isAdmin: t.boolean({ description: 'Make the user a cluster administrator. Default false.' }),
+    }),
+  },
+  {
+    description: 'Creates a user and its `default-key`, whose secret the payload carries once. Admin keys only.',
+    authScopes: { admin: true },
+    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createUser(db, actorOf(principal), input)),
+  },
+  {
+    outputFields: (t) => ({
+      user: t.field({ type: UserType, nullable: true, resolve: (payload) => payload.user }),
+      defaultKey: t.field({ type: ApiKeyType, nullable: true, resolve: (payload) => payload.defaultKey }),
+      secret: t.string({
+        nullable: true,
+        description: 'The default-key\'s secret. Shown only here: store it now.',
+        resolve: (payload) => payload.secret,
+      }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (payload) => payload.userErrors }),
+    }),
+  },
+);

@@ -1,0 +1,165 @@
+/**
+ * Users: creation (with the `default-key` every user gets), lookup and listing. A user's username
+ * lives in the shared owner namespace (owners), so it can never collide with an organization's name.
+ */
+import { randomUUID } from 'node:crypto';
+import { and, asc, count, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { DEFAULT_KEY_NAME, DEFAULT_KEY_PERMISSIONS, type Actor } from '../../auth/principal.js';
+import type { Db } from '../../db/connect.js';
+import { violatedUniqueConstraint } from '../../db/errors.js';
+import { owners, users } from '../../db/schema.js';
+import { fromZodError, ServiceError, userError, type UserErrorData } from '../../core/errors.js';
+import { afterCursor, keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
+import { issueApiKey, type ApiKeyRecord } from '../api-keys/service.js';
+import { recordAudit } from '../audit/service.js';
+import { ownerNameSchema } from '../../core/names.js';
+
+export interface UserRecord {
+  kind: 'USER';
+  id: string;
+  username: string;
+  email: string;
+  fullName: string | null;
+  companyName: string | null;
+  companyRole: string | null;
+  isAdmin: boolean;
+  createdAt: Date;
+}
+
+const optionalText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max, `must be at most ${max} characters`)
+    .nullish()
+    .transform((v) => (v ? v : null));
+
+export const createUserSchema = z.object({
+  username: ownerNameSchema,
+  email: z
+    .string()
+    .trim()
+    .max(254, 'must be at most 254 characters')
+    .pipe(z.email('must be an email address like name@example.com')),
+  fullName: optionalText(200),
+  companyName: optionalText(200),
+  companyRole: optionalText(200),
+  isAdmin: z.boolean().nullish().transform((v) => v ?? false),
+});
+export type CreateUserInput = z.input<typeof createUserSchema>;
+
+const userColumns = {
+  id: users.id,
+  username: owners.name,
+  email: users.email,
+  fullName: users.fullName,
+  companyName: users.companyName,
+  companyRole: users.companyRole,
+  isAdmin: users.isAdmin,
+  createdAt: users.createdAt,
+};
+
+function selectUsers(db: Db) {
+  return db
+    .select(userColumns)
+    .from(users)
+    .innerJoin(owners, eq(owners.id, users.id))
+    .$dynamic();
+}
+
+const live = isNull(owners.deletedAt);
+const asRecord = (row: Omit<UserRecord, 'kind'>): UserRecord => ({ kind: 'USER', ...row });
+
+/**
+ * Creates a user and its `default-key`. Returns the key's secret, which is shown once and never
+ * stored. Name and email are checked up front so a caller sees every problem at once; the unique
+ * indexes still decide races.
+ */
+export async function createUser(
+  db: Db,
+  actor: Actor,
+  input: CreateUserInput,
+): Promise<{ user: UserRecord; defaultKey: ApiKeyRecord; secret: string }> {
+  const parsed = createUserSchema.safeParse(input);
+  if (!parsed.success) throw fromZodError(parsed.error);
+  const data = parsed.data;
+
+  return db.transaction(async (tx) => {
+    const taken: UserErrorData[] = [];
+    const [nameOwner] = await tx
+      .select({ id: owners.id })
+      .from(owners)
+      .where(eq(sql`lower(${owners.name})`, data.username.toLowerCase()));
+    if (nameOwner) taken.push({ code: 'TAKEN', field: ['username'], message: `username: "${data.username}" is taken` });
+    const [emailUser] = await tx
+      .select({ id: users.id })
+      .from(users)
+      .where(eq(sql`lower(${users.email})`, data.email.toLowerCase()));
+    if (emailUser) taken.push({ code: 'TAKEN', field: ['email'], message: 'email: already used by another account' });
+    if (taken.length > 0) throw new ServiceError(taken);
+
+    const id = randomUUID();
+    try {
+      await tx.insert(owners).values({ id, kind: 'USER', name: data.username });
+      await tx.insert(users).values({
+        id,
+        email: data.email,
+        fullName: data.fullName,
+        companyName: data.companyName,
+        companyRole: data.companyRole,
+        isAdmin: data.isAdmin,
+      });
+    } catch (error) {
+      const constraint = violatedUniqueConstraint(error);
+      if (constraint === 'owners_name_ci_key') throw userError('TAKEN', `username: "${data.username}" is taken`, ['username']);
+      if (constraint === 'users_email_ci_key') throw userError('TAKEN', 'email: already used by another account', ['email']);
+      throw error;
+    }
+    const [user] = await selectUsers(tx).where(eq(users.id, id));
+    await recordAudit(tx, actor, 'USER_CREATED', { type: 'USER', id }, {
+      username: data.username,
+      isAdmin: data.isAdmin,
+    });
+    const { apiKey, secret } = await issueApiKey(tx, actor, {
+      ownerId: id,
+      createdByUserId: actor.userId ?? id,
+      name: DEFAULT_KEY_NAME,
+      kind: 'STANDARD',
+      permissions: DEFAULT_KEY_PERMISSIONS,
+    });
+    return { user: asRecord(user!), defaultKey: apiKey, secret };
+  });
+}
+
+export async function findUsersByIds(db: Db, ids: readonly string[]): Promise<UserRecord[]> {
+  const found = await selectUsers(db).where(and(inArray(users.id, [...ids]), live));
+  return found.map(asRecord);
+}
+
+export async function findUserByUsername(db: Db, username: string): Promise<UserRecord | null> {
+  const [found] = await selectUsers(db).where(and(eq(sql`lower(${owners.name})`, username.toLowerCase()), live));
+  return found ? asRecord(found) : null;
+}
+
+export async function countUsers(db: Db): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(users);
+  return row?.n ?? 0;
+}
+
+export async function listUsers(db: Db, args: PageArgs): Promise<Page<UserRecord>> {
+  return keysetPage(
+    args,
+    async (after, limit) => {
+      const found = await selectUsers(db)
+        .where(and(live, afterCursor({ createdAt: users.createdAt, id: users.id }, after)))
+        .orderBy(asc(users.createdAt), asc(users.id))
+        .limit(limit);
+      return found.map(asRecord);
+    },
+    async () => {
+      const [row] = await db.select({ n: count() }).from(users).innerJoin(owners, eq(owners.id, users.id)).where(live);
+      return row?.n ?? 0;
+    },
+  );
+}

@@ -1,0 +1,175 @@
+/**
+ * The app factory: database, migrations, key verification and the GraphQL server, wired from one
+ * Config. `main.ts` listens; tests call `app.yoga.fetch` or `app.listen(0)`.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import { KeyUsageRecorder } from './auth/usage.js';
+import { AUTH_CHANGE_CHANNEL, KeyVerifier } from './auth/verify.js';
+import { bootstrapAdmin } from './bootstrap.js';
+import type { Config } from './config.js';
+import { connect, type Database } from './db/connect.js';
+import type { GraphQLContext } from './graphql/context.js';
+import { RequestRegistry, toClientError, useApiKeyAuthentication, useClientErrors, useRequestLifecycle } from './graphql/plugins.js';
+import { schema } from './graphql/schema.js';
+import { createLogger, type Logger } from './logger.js';
+
+export interface App {
+  config: Config;
+  database: Database;
+  yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+  verifier: KeyVerifier;
+  usage: KeyUsageRecorder;
+  log: Logger;
+  /** The admin key created on this start (empty database only); null otherwise. Never logged. */
+  bootstrapAdminKey: string | null;
+  /** Starts the HTTP server; resolves with the bound port. */
+  listen(port?: number, host?: string): Promise<number>;
+  /** Stops accepting, lets in-flight requests finish (up to the grace period), then releases everything. */
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  log?: Logger;
+}
+
+const GRAPHIQL_EXAMPLE = `# Welcome to algoplane. Paste your key into the Authorization header below
+# ("Simple sim…" for a standard key, "Simple adm…" for an admin key), then run.
+#
+# With a standard key:
+query Viewer {
+  viewer {
+    key { name mask kind }
+    owner { name }
+    user { username email }
+  }
+}
+
+# With an admin key:
+query Users {
+  admin {
+    users(first: 10) {
+      totalCount
+      nodes { username email isAdmin createdAt }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+`;
+
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const database = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
+  let bootstrapAdminKey: string | null = null;
+  let stopListening: (() => Promise<void>) | undefined;
+  let usage: KeyUsageRecorder | undefined;
+  try {
+    await database.migrate(async () => {
+      bootstrapAdminKey = await bootstrapAdmin(database.db, config.adminEmail);
+    });
+    const verifier = new KeyVerifier(database.db, {
+      positiveTtlMs: config.keyCacheTtlMs,
+      negativeTtlMs: config.keyNegativeCacheTtlMs,
+    });
+    stopListening = await database.listen(AUTH_CHANGE_CHANNEL, (payload) => verifier.invalidate(payload));
+    usage = new KeyUsageRecorder(database.db, log, config.keyUsageFlushMs);
+    const requests = new RequestRegistry();
+
+    const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
+      schema,
+      graphqlEndpoint: '/graphql',
+      landingPage: false,
+      healthCheckEndpoint: '/health',
+      // Browser origins are decided per key; until then no cross-origin call is let through, and
+      // credentials are never allowed (yoga's default would reflect any origin with credentials).
+      cors: false,
+      graphiql: {
+        title: 'algoplane',
+        defaultQuery: GRAPHIQL_EXAMPLE,
+        headers: JSON.stringify({ Authorization: 'Simple <paste your API key here>' }, null, 2),
+        shouldPersistHeaders: false,
+      },
+      logging: {
+        debug: (...args) => log.debug(args.map(String).join(' ')),
+        info: (...args) => log.info(args.map(String).join(' ')),
+        warn: (...args) => log.warn(args.map(String).join(' ')),
+        error: (...args) => log.error(args.map(String).join(' ')),
+      },
+      maskedErrors: {
+        // Last line of defence for errors outside execution; execution errors are shaped (and
+        // logged with their request id) by useClientErrors.
+        maskError: (error) =>
+          error instanceof GraphQLError
+            ? toClientError(error, log, undefined)
+            : toClientError(new GraphQLError('Unexpected error.', { originalError: error as Error }), log, undefined),
+      },
+      context: ({ request }) => {
+        const state = requests.get(request);
+        return { principal: state.principal!, db: database.db, requestId: state.id, log };
+      },
+      plugins: [
+        useRequestLifecycle(requests, log),
+        useReadinessCheck({
+          endpoint: '/ready',
+          check: async ({ fetchAPI }) => {
+            try {
+              await database.ping();
+              return fetchAPI.Response.json({ status: 'ready' });
+            } catch {
+              return fetchAPI.Response.json({ status: 'database unavailable' }, { status: 503 });
+            }
+          },
+        }),
+        useApiKeyAuthentication(requests, verifier, usage),
+        useClientErrors(log),
+      ],
+    });
+
+    let server: Server | undefined;
+    const recorder = usage;
+    const unlisten = stopListening;
+    return {
+      config,
+      database,
+      yoga,
+      verifier,
+      usage: recorder,
+      log,
+      bootstrapAdminKey,
+      listen(port = config.port, host = config.host) {
+        server = createServer(yoga);
+        const listening = server;
+        return new Promise((resolve, reject) => {
+          listening.once('error', reject);
+          listening.listen(port, host, () => resolve((listening.address() as AddressInfo).port));
+        });
+      },
+      async close() {
+        if (server?.listening) await drain(server, config.shutdownGraceMs);
+        await unlisten().catch(() => {});
+        await recorder.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await stopListening?.().catch(() => {});
+    await usage?.close().catch(() => {});
+    await database.close().catch(() => {});
+    throw error;
+  }
+}
+
+/** Stops accepting connections and waits for in-flight requests, closing stragglers after `graceMs`. */
+function drain(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
