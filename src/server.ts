@@ -25,6 +25,8 @@ export interface App {
   log: Logger;
   /** The admin key created on this start (empty database only); null otherwise. Never logged. */
   bootstrapAdminKey: string | null;
+  /** The HTTP server, once `listen` has been called. */
+  readonly server: Server | undefined;
   /** Starts the HTTP server; resolves with the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), then releases everything. */
@@ -33,6 +35,8 @@ export interface App {
 
 export interface AppOptions {
   log?: Logger;
+  /** Sees every SQL statement the app sends. */
+  onQuery?: (query: string) => void;
 }
 
 const GRAPHIQL_EXAMPLE = `# Welcome to algoplane. Paste your key into the Authorization header below
@@ -61,7 +65,12 @@ query Users {
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger(config.logLevel);
-  const database = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
+  const database = await connect({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.databasePoolSize,
+    onQuery: options.onQuery,
+  });
   let bootstrapAdminKey: string | null = null;
   let stopListening: (() => Promise<void>) | undefined;
   let usage: KeyUsageRecorder | undefined;
@@ -138,6 +147,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       usage: recorder,
       log,
       bootstrapAdminKey,
+      get server() {
+        return server;
+      },
       listen(port = config.port, host = config.host) {
         server = createServer(yoga);
         const listening = server;

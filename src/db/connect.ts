@@ -37,6 +37,8 @@ export interface ConnectOptions {
   /** PGlite data directory, or `memory://` for a throwaway database. */
   dataDir: string;
   poolSize?: number;
+  /** Sees every SQL statement sent (tests and benchmarks count them). */
+  onQuery?: (query: string) => void;
 }
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -50,14 +52,19 @@ export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
 }
 
 export async function connect(options: ConnectOptions): Promise<Database> {
-  return options.databaseUrl ? connectPostgres(options.databaseUrl, options.poolSize ?? 10) : connectPglite(options.dataDir);
+  const logger = options.onQuery ? { logQuery: (query: string) => options.onQuery!(query) } : undefined;
+  return options.databaseUrl
+    ? connectPostgres(options.databaseUrl, options.poolSize ?? 10, logger)
+    : connectPglite(options.dataDir, logger);
 }
 
-async function connectPglite(dataDir: string): Promise<Database> {
+type QueryLogger = { logQuery: (query: string, params: unknown[]) => void } | undefined;
+
+async function connectPglite(dataDir: string, logger: QueryLogger): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   if (!inMemory) await mkdir(dataDir, { recursive: true });
   const client = await PGlite.create(inMemory ? undefined : dataDir);
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  const db = drizzlePglite(client, { schema, logger }) as unknown as Db;
   return {
     db,
     driver: 'pglite',
@@ -81,13 +88,13 @@ async function connectPglite(dataDir: string): Promise<Database> {
   };
 }
 
-async function connectPostgres(url: string, poolSize: number): Promise<Database> {
+async function connectPostgres(url: string, poolSize: number, logger: QueryLogger): Promise<Database> {
   const client = postgres(url, {
     max: poolSize,
     onnotice: () => {},
     connection: { application_name: 'algoplane' },
   });
-  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const db = drizzlePostgres(client, { schema, logger }) as unknown as Db;
   return {
     db,
     driver: 'postgres',

@@ -1,0 +1,105 @@
+/**
+ * Every root field against every kind of key: no key, malformed, bad checksum, unknown, expired,
+ * disabled, the wrong plane's key, and the right one.
+ */
+import { eq } from 'drizzle-orm';
+import { getNamedType, isObjectType } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_KEY_PERMISSIONS } from '../src/auth/principal.js';
+import { apiKeys } from '../src/db/schema.js';
+import { schema } from '../src/graphql/schema.js';
+import { issueApiKey } from '../src/modules/api-keys/service.js';
+import { createUser, startTestApp, type TestApp } from './helpers/app.js';
+import { badChecksum, ROOT_FIELDS, unknownKey } from './helpers/auth-matrix.js';
+
+let t: TestApp;
+let standardKey: string;
+let expiredKey: string;
+let disabledKey: string;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  const user = await createUser(t);
+  standardKey = user.key;
+  const actor = { keyId: null, userId: null, via: 'cli' } as const;
+  const ownerId = (await t.app.database.db.select().from(apiKeys).limit(1))[0]!.ownerId;
+  const expired = await issueApiKey(t.app.database.db, actor, {
+    ownerId,
+    createdByUserId: null,
+    name: 'expired',
+    kind: 'STANDARD',
+    permissions: DEFAULT_KEY_PERMISSIONS,
+    expiresAt: new Date(Date.now() - 1000),
+  });
+  expiredKey = expired.secret;
+  const disabled = await issueApiKey(t.app.database.db, actor, {
+    ownerId,
+    createdByUserId: null,
+    name: 'disabled',
+    kind: 'STANDARD',
+    permissions: DEFAULT_KEY_PERMISSIONS,
+  });
+  await t.app.database.db.update(apiKeys).set({ disabled: true }).where(eq(apiKeys.id, disabled.apiKey.id));
+  disabledKey = disabled.secret;
+});
+afterAll(() => t?.close());
+
+const keyFor = (plane: 'standard' | 'admin') => (plane === 'admin' ? t.adminKey : standardKey);
+const otherPlane = (plane: 'standard' | 'admin') => (plane === 'admin' ? 'standard' : 'admin');
+
+describe.each(ROOT_FIELDS)('$field ($plane plane)', (root) => {
+  const call = (key?: string, headers?: Record<string, string>) =>
+    t.gql(root.document, { key, variables: root.variables, headers });
+
+  it('refuses a request without a key: 401 "authorization required", nothing executed', async () => {
+    const response = await call();
+    expect(response.status).toBe(401);
+    expect(response.body.errors?.[0]?.message).toBe('authorization required');
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(response.body.data).toBeUndefined();
+    expect(response.headers.get('www-authenticate')).toMatch(/^Simple/);
+  });
+
+  const invalidKeys: [string, () => string][] = [
+    ['a malformed key', () => 'not-a-key'],
+    ['a key with a bad checksum', () => badChecksum(keyFor(root.plane))],
+    ['an unknown key', () => unknownKey(root.plane === 'admin' ? 'ADMIN' : 'STANDARD')],
+    ['an expired key', () => expiredKey],
+    ['a disabled key', () => disabledKey],
+  ];
+  it.each(invalidKeys)('refuses %s with the one 401 message', async (_label, key) => {
+    const response = await call(key());
+    expect(response.status).toBe(401);
+    expect(response.body.errors?.[0]?.message).toBe('Unknown or invalid API key.');
+    expect(response.body.data).toBeUndefined();
+  });
+
+  it(`refuses the other plane's key with FORBIDDEN naming the ${root.plane} key it needs`, async () => {
+    const response = await call(keyFor(otherPlane(root.plane)));
+    expect(response.status).toBe(200);
+    const error = response.body.errors?.[0];
+    expect(error?.extensions?.code).toBe('FORBIDDEN');
+    expect(error?.message).toContain(`needs ${root.plane === 'admin' ? 'an admin' : 'a standard'} API key`);
+    // Nothing resolved: data is null, or (for a nullable root field) the field is.
+    expect(Object.values(response.body.data ?? {})).toEqual(Object.values(response.body.data ?? {}).map(() => null));
+  });
+
+  it(`allows the ${root.plane} key`, async () => {
+    const response = await call(keyFor(root.plane));
+    expect(response.status).toBe(200);
+    expect(response.body.errors ?? []).toEqual([]);
+    expect(response.body.data).toBeTruthy();
+  });
+});
+
+describe('the matrix itself', () => {
+  it('covers every root field of the schema, Query, Mutation and AdminQuery alike', () => {
+    const fields = (typeName: string) => {
+      const type = schema.getType(typeName);
+      return isObjectType(type) ? Object.keys(type.getFields()).map((field) => `${typeName}.${field}`) : [];
+    };
+    const adminQuery = getNamedType(schema.getQueryType()!.getFields().admin!.type).name;
+    const inSchema = [...fields('Query'), ...fields('Mutation'), ...fields(adminQuery)].sort();
+    expect(ROOT_FIELDS.map((root) => root.field).sort()).toEqual(inSchema);
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * A real app on a fresh database for each test file: a new Postgres database on the server named by
+ * DATABASE_URL (as in CI), otherwise an in-memory PGlite. Requests go through `yoga.fetch`, so tests
+ * see exactly what an HTTP client sees.
+ */
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createApp, type App } from '../../src/server.js';
+
+export const ON_POSTGRES = Boolean(process.env.DATABASE_URL);
+
+export interface TestDatabase {
+  /** postgres:// URL of the new database, or undefined for PGlite. */
+  url: string | undefined;
+  drop(): Promise<void>;
+}
+
+/** A new, empty database: its own Postgres database, or (without DATABASE_URL) nothing to create. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) return { url: undefined, drop: async () => {} };
+  const name = `algoplane_test_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = postgres(serverUrl, { max: 1, onnotice: () => {} });
+      try {
+        await client.unsafe(`drop database if exists ${name} with (force)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  status: number;
+  headers: Headers;
+  body: { data?: T | null; errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[] };
+}
+
+export interface RequestOptions {
+  key?: string;
+  variables?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+export interface TestApp {
+  app: App;
+  config: Config;
+  /** The admin key printed by the bootstrap of this fresh database. */
+  adminKey: string;
+  /** Every log line the app wrote, as parsed JSON. */
+  logs: Record<string, unknown>[];
+  /** Every SQL statement the app sent. */
+  queries: string[];
+  gql<T = Record<string, any>>(query: string, options?: RequestOptions): Promise<GraphQLResponse<T>>;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({ DATA_DIR: 'memory://', LOG_LEVEL: 'info', KEY_USAGE_FLUSH_MS: '60000', ...overrides });
+}
+
+export function graphqlRequest(query: string, options: RequestOptions = {}): RequestInit {
+  return {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(options.key ? { authorization: `Simple ${options.key}` } : {}),
+      ...options.headers,
+    },
+    body: JSON.stringify({ query, variables: options.variables }),
+  };
+}
+
+/** Starts an app; with `database` it reuses that database instead of creating one. */
+export async function startTestApp(
+  options: { env?: Record<string, string>; database?: TestDatabase } = {},
+): Promise<TestApp> {
+  const database = options.database ?? (await createTestDatabase());
+  const config = testConfig({ ...(database.url ? { DATABASE_URL: database.url } : {}), ...options.env });
+  if (!database.url) config.dataDir = options.env?.DATA_DIR ?? 'memory://';
+  const logs: Record<string, unknown>[] = [];
+  const queries: string[] = [];
+  const log = createLogger(config.logLevel, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  const app = await createApp(config, { log, onQuery: (query) => queries.push(query) });
+  const fetch = (path: string, init?: RequestInit) => Promise.resolve(app.yoga.fetch(new Request(`http://localhost${path}`, init)));
+  return {
+    app,
+    config,
+    adminKey: app.bootstrapAdminKey ?? '',
+    logs,
+    queries,
+    fetch,
+    async gql(query, requestOptions) {
+      const response = await fetch('/graphql', graphqlRequest(query, requestOptions));
+      return { status: response.status, headers: response.headers, body: await response.json() };
+    },
+    async close() {
+      await app.close();
+      if (!options.database) await database.drop();
+    },
+  };
+}
+
+let counter = 0;
+/** A username no other test in this run uses. */
+export function uniqueName(prefix = 'user'): string {
+  counter += 1;
+  return `${prefix}_${process.pid}_${counter}`;
+}
+
+/** Creates a user through the admin plane; returns its username, id and default-key secret. */
+export async function createUser(t: TestApp, username = uniqueName()): Promise<{ username: string; id: string; key: string }> {
+  const response = await t.gql<{ createUser: { user: { id: string }; secret: string; userErrors: unknown[] } }>(
+    `mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } secret userErrors { message } } }`,
+    { key: t.adminKey, variables: { input: { username, email: `${username}@example.com` } } },
+  );
+  const payload = response.body.data?.createUser;
+  if (!payload || payload.userErrors.length > 0) throw new Error(`createUser failed: ${JSON.stringify(response.body)}`);
+  return { username, id: payload.user.id, key: payload.secret };
+}

@@ -1,0 +1,52 @@
+/**
+ * The auth matrix (DESIGN §8): every root field, each with the plane it belongs to and the
+ * permission it needs, is called with every kind of key. Adding a root field without an entry here
+ * fails the completeness test.
+ */
+import { generateApiKey } from '../../src/auth/api-key.js';
+
+export interface RootField {
+  /** `Type.field` as in the schema: Query.viewer, AdminQuery.users, Mutation.createUser. */
+  field: string;
+  plane: 'standard' | 'admin';
+  permission?: 'manageAccount' | 'manageAlgorithms';
+  /** An operation that reaches the field; for mutations, one that changes nothing when allowed. */
+  document: string;
+  variables?: Record<string, unknown>;
+}
+
+export const ROOT_FIELDS: RootField[] = [
+  { field: 'Query.viewer', plane: 'standard', document: '{ viewer { key { name } } }' },
+  {
+    field: 'Query.node',
+    plane: 'standard',
+    document: 'query($id: ID!) { node(id: $id) { id } }',
+    variables: { id: 'VXNlcjowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=' },
+  },
+  {
+    field: 'Query.nodes',
+    plane: 'standard',
+    document: 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }',
+    variables: { ids: [] },
+  },
+  { field: 'Query.admin', plane: 'admin', document: '{ admin { __typename } }' },
+  { field: 'AdminQuery.users', plane: 'admin', document: '{ admin { users(first: 1) { totalCount } } }' },
+  { field: 'AdminQuery.user', plane: 'admin', document: '{ admin { user(username: "nobody") { id } } }' },
+  {
+    field: 'Mutation.createUser',
+    plane: 'admin',
+    // Invalid on purpose: an allowed call answers with userErrors and creates nothing.
+    document: 'mutation { createUser(input: { username: "9", email: "x" }) { userErrors { code } } }',
+  },
+];
+
+/** A well-formed key with a valid checksum that no database has ever stored. */
+export function unknownKey(kind: 'STANDARD' | 'ADMIN' = 'STANDARD'): string {
+  return generateApiKey(kind);
+}
+
+/** The same key with its last checksum character changed. */
+export function badChecksum(key: string): string {
+  const last = key.at(-1) === 'a' ? 'b' : 'a';
+  return key.slice(0, -1) + last;
+}
