@@ -11,6 +11,8 @@ export const MAX_PAGE_SIZE = 100;
 export interface PageArgs {
   first?: number | null;
   after?: string | null;
+  last?: number | null;
+  before?: string | null;
 }
 
 export interface Page<T> {
@@ -29,53 +31,87 @@ export function encodeCursor(key: Keyset): string {
   return Buffer.from(JSON.stringify([key.createdAt.toISOString(), key.id])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): Keyset {
+export function decodeCursor(cursor: string, arg: 'after' | 'before'): Keyset {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const createdAt = new Date(String(at));
-    if (typeof at === 'string' && typeof id === 'string' && !Number.isNaN(createdAt.getTime())) {
+    if (typeof at === 'string' && typeof id === 'string' && UUID.test(id) && !Number.isNaN(createdAt.getTime())) {
       return { createdAt, id };
     }
   } catch {
     // fall through to the user error
   }
-  throw userError('INVALID', 'after: not a cursor returned by this list', ['after']);
+  throw userError('INVALID', `${arg}: not a cursor returned by this list`, [arg]);
 }
 
-export function pageSize(first: number | null | undefined): number {
-  if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
-    throw userError('INVALID', `first: must be between 0 and ${MAX_PAGE_SIZE}`, ['first']);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function pageSize(arg: 'first' | 'last', value: number | null | undefined): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE) {
+    throw userError('INVALID', `${arg}: must be between 0 and ${MAX_PAGE_SIZE}`, [arg]);
   }
-  return first;
+  return value;
 }
 
-/** `(createdAt, id) > cursor` for the list's keyset columns, or undefined on the first page. */
-export function afterCursor(columns: { createdAt: AnyColumn; id: AnyColumn }, after: Keyset | undefined): SQL | undefined {
-  if (!after) return undefined;
-  return sql`(${columns.createdAt}, ${columns.id}) > (${after.createdAt.toISOString()}::timestamptz, ${after.id}::uuid)`;
+/** What a list query needs to fetch one page: bounds, order and limit for its keyset columns. */
+export interface PageQuery {
+  where: SQL | undefined;
+  orderBy: SQL[];
+  limit: number;
 }
+
+export interface KeysetColumns {
+  createdAt: AnyColumn;
+  id: AnyColumn;
+}
+
+const compare = (columns: KeysetColumns, op: '>' | '<', key: Keyset) =>
+  sql`(${columns.createdAt}, ${columns.id}) ${sql.raw(op)} (${key.createdAt.toISOString()}::timestamptz, ${key.id}::uuid)`;
 
 /**
- * Runs a keyset page: `fetch` receives the decoded cursor and a limit one past the page size (the
- * extra row only tells whether another page exists).
+ * One page of a list ordered by (createdAt, id): `first` items after `after`, or the `last` items
+ * before `before`. `fetch` runs the page query (asking for one row more than the page, which only
+ * tells whether there is another page); `count` runs when a client asks for totalCount.
  */
 export async function keysetPage<T extends Keyset>(
   args: PageArgs,
-  fetch: (after: Keyset | undefined, limit: number) => Promise<T[]>,
+  columns: KeysetColumns,
+  fetch: (query: PageQuery) => Promise<T[]>,
   count: () => Promise<number>,
 ): Promise<Page<T>> {
-  const size = pageSize(args.first);
-  const after = args.after ? decodeCursor(args.after) : undefined;
-  const found = size === 0 ? [] : await fetch(after, size + 1);
+  const first = pageSize('first', args.first);
+  const last = pageSize('last', args.last);
+  if (first !== undefined && last !== undefined) {
+    throw userError('INVALID', 'last: use either first or last, not both', ['last']);
+  }
+  const after = args.after ? decodeCursor(args.after, 'after') : undefined;
+  const before = args.before ? decodeCursor(args.before, 'before') : undefined;
+  const backwards = last !== undefined;
+  const size = (backwards ? last : first) ?? DEFAULT_PAGE_SIZE;
+  const direction = backwards ? sql`desc` : sql`asc`;
+  const where = [after && compare(columns, '>', after), before && compare(columns, '<', before)].filter(
+    (condition): condition is SQL => Boolean(condition),
+  );
+
+  const found =
+    size === 0
+      ? []
+      : await fetch({
+          where: where.length === 0 ? undefined : sql.join(where, sql` and `),
+          orderBy: [sql`${columns.createdAt} ${direction}`, sql`${columns.id} ${direction}`],
+          limit: size + 1,
+        });
+  const more = found.length > size;
   const nodes = found.slice(0, size);
-  let counted: Promise<number> | undefined;
+  if (backwards) nodes.reverse();
   const edges = nodes.map((node) => ({ node, cursor: encodeCursor(node) }));
+  let counted: Promise<number> | undefined;
   return {
     edges,
     pageInfo: {
-      hasNextPage: found.length > size,
-      hasPreviousPage: after !== undefined,
+      hasNextPage: backwards ? before !== undefined : more,
+      hasPreviousPage: backwards ? more : after !== undefined,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },

@@ -4,6 +4,7 @@
  * see exactly what an HTTP client sees.
  */
 import { randomBytes } from 'node:crypto';
+import { decodeGlobalID } from '@pothos/plugin-relay';
 import postgres from 'postgres';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -131,4 +132,9 @@ export async function createUser(t: TestApp, username = uniqueName()): Promise<{
   const payload = response.body.data?.createUser;
   if (!payload || payload.userErrors.length > 0) throw new Error(`createUser failed: ${JSON.stringify(response.body)}`);
   return { username, id: payload.user.id, key: payload.secret };
+}
+
+/** The database id inside a Relay global id. */
+export function localId(globalId: string): string {
+  return decodeGlobalID(globalId).id;
 }

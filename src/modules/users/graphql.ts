@@ -41,11 +41,15 @@ export const UserType = builder.loadableNode('User', {
 });
 
 builder.objectFields(AdminQuery, (t) => ({
-  users: t.connection({
-    type: UserType,
-    description: 'Every user, oldest first.',
-    resolve: (_root, args, { db }) => listUsers(db, args),
-  }),
+  users: t.connection(
+    {
+      type: UserType,
+      description: 'Every user, oldest first. Pages of at most 100.',
+      resolve: (_root, args, { db }) => listUsers(db, args),
+    },
+    { name: 'UserConnection' },
+    { name: 'UserEdge' },
+  ),
   user: t.field({
     type: UserType,
     nullable: true,

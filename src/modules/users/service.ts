@@ -3,14 +3,14 @@
  * lives in the shared owner namespace (owners), so it can never collide with an organization's name.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, count, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { DEFAULT_KEY_NAME, DEFAULT_KEY_PERMISSIONS, type Actor } from '../../auth/principal.js';
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
 import { owners, users } from '../../db/schema.js';
 import { fromZodError, ServiceError, userError, type UserErrorData } from '../../core/errors.js';
-import { afterCursor, keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
+import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
 import { issueApiKey, type ApiKeyRecord } from '../api-keys/service.js';
 import { recordAudit } from '../audit/service.js';
 import { ownerNameSchema } from '../../core/names.js';
@@ -150,11 +150,12 @@ export async function countUsers(db: Db): Promise<number> {
 export async function listUsers(db: Db, args: PageArgs): Promise<Page<UserRecord>> {
   return keysetPage(
     args,
-    async (after, limit) => {
+    users,
+    async (page) => {
       const found = await selectUsers(db)
-        .where(and(live, afterCursor({ createdAt: users.createdAt, id: users.id }, after)))
-        .orderBy(asc(users.createdAt), asc(users.id))
-        .limit(limit);
+        .where(and(live, page.where))
+        .orderBy(...page.orderBy)
+        .limit(page.limit);
       return found.map(asRecord);
     },
     async () => {
