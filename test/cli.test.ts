@@ -1,0 +1,120 @@
+/**
+ * `algoplane` as a user runs it: first start on an empty database, restart, admin-key, migrate,
+ * bad configuration. On PGlite under a temporary DATA_DIR, or on a fresh Postgres database in CI.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './helpers/app.js';
+import { runCli, startCli } from './helpers/cli.js';
+
+let database: TestDatabase;
+let dataDir: string;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  dataDir = await mkdtemp(path.join(tmpdir(), 'algoplane-cli-'));
+  env = database.url ? { DATABASE_URL: database.url } : { DATA_DIR: dataDir };
+});
+afterAll(async () => {
+  await database?.drop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function gql(url: string, key: string, query: string) {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Simple ${key}` },
+    body: JSON.stringify({ query }),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+const ADMIN_KEY_LINE = /^admin key: (adm[0-9A-Za-z]{28})$/m;
+let adminKey: string;
+
+describe('algoplane start', () => {
+  it('on an empty database: migrates, creates the admin user, prints one admin key, serves GraphQL', async () => {
+    const server = await startCli(env);
+    try {
+      const printed = server.banner.match(new RegExp(ADMIN_KEY_LINE, 'gm')) ?? [];
+      expect(printed).toHaveLength(1);
+      adminKey = ADMIN_KEY_LINE.exec(server.banner)![1]!;
+      expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+      const users = await gql(server.url, adminKey, '{ admin { users { nodes { username isAdmin } } } }');
+      expect(users.body).toEqual({ data: { admin: { users: { nodes: [{ username: 'admin', isAdmin: true }] } } } });
+      const created = await gql(
+        server.url,
+        adminKey,
+        'mutation { createUser(input: { username: "kept", email: "kept@example.com" }) { secret userErrors { message } } }',
+      );
+      expect(created.body.data.createUser.userErrors).toEqual([]);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+
+  it('on a restart: keeps users and keys, prints no new key', async () => {
+    const server = await startCli(env);
+    try {
+      expect(server.banner).not.toMatch(ADMIN_KEY_LINE);
+      const users = await gql(server.url, adminKey, '{ admin { users { nodes { username } } } }');
+      expect(users.body.data.admin.users.nodes.map((u: { username: string }) => u.username)).toEqual(['admin', 'kept']);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+});
+
+describe('algoplane admin-key', () => {
+  it('mints another admin key for an administrator and prints it', async () => {
+    const run = await runCli(['admin-key', '--user', 'admin', '--name', 'ops-laptop'], env);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const key = ADMIN_KEY_LINE.exec(run.stdout)![1]!;
+    expect(key).not.toBe(adminKey);
+
+    const server = await startCli(env);
+    try {
+      const keys = await gql(server.url, key, '{ admin { user(username: "admin") { username } } }');
+      expect(keys.body).toEqual({ data: { admin: { user: { username: 'admin' } } } });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('refuses a user who is not an administrator, and a missing --user', async () => {
+    const notAdmin = await runCli(['admin-key', '--user', 'kept'], env);
+    expect(notAdmin.code).toBe(1);
+    expect(notAdmin.stderr).toContain('"kept" is not a cluster administrator');
+    expect(notAdmin.stdout).not.toMatch(/adm[0-9A-Za-z]{28}/);
+
+    const missing = await runCli(['admin-key'], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('admin-key needs --user <username>');
+  });
+
+  it('refuses a name the administrator already uses for a key', async () => {
+    const run = await runCli(['admin-key', '--user', 'admin', '--name', 'ops-laptop'], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('already has a key named "ops-laptop"');
+  });
+});
+
+describe('algoplane migrate and configuration', () => {
+  it('migrate applies migrations (idempotently) and exits', async () => {
+    const run = await runCli(['migrate'], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('migrations applied');
+  });
+
+  it('stops with one line per bad variable, naming it', async () => {
+    const run = await runCli(['start'], { ...env, PORT: 'eighty', LOG_LEVEL: 'loud' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('PORT must be a whole number from 0 to 65535 (got "eighty")');
+    expect(run.stderr).toContain('LOG_LEVEL must be one of');
+    expect(run.stdout).toBe('');
+  });
+});
