@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
 import { KeyUsageRecorder } from './auth/usage.js';
@@ -39,8 +40,11 @@ export interface AppOptions {
   onQuery?: (query: string) => void;
 }
 
-const GRAPHIQL_EXAMPLE = `# Welcome to algoplane. Paste your key into the Authorization header below
-# ("Simple sim…" for a standard key, "Simple adm…" for an admin key), then run.
+const GRAPHIQL_EXAMPLE = `# Welcome to algoplane.
+# Put your API key in the Headers tab below:
+#   { "Authorization": "Simple sim…" }   (standard key)
+#   { "Authorization": "Simple adm…" }   (admin key)
+# then pick an operation with the run button.
 #
 # With a standard key:
 query Viewer {
@@ -100,6 +104,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         headers: JSON.stringify({ Authorization: 'Simple <paste your API key here>' }, null, 2),
         shouldPersistHeaders: false,
       },
+      // GraphiQL bundled with the server rather than fetched from a CDN: works offline and behind
+      // firewalls, and the page loads no third-party script next to a pasted key.
+      renderGraphiQL,
       logging: {
         debug: (...args) => log.debug(args.map(String).join(' ')),
         info: (...args) => log.info(args.map(String).join(' ')),
