@@ -13,7 +13,14 @@ import { bootstrapAdmin } from './bootstrap.js';
 import type { Config } from './config.js';
 import { connect, type Database } from './db/connect.js';
 import type { GraphQLContext } from './graphql/context.js';
-import { RequestRegistry, toClientError, useApiKeyAuthentication, useClientErrors, useRequestLifecycle } from './graphql/plugins.js';
+import {
+  RequestRegistry,
+  toClientError,
+  useApiKeyAuthentication,
+  useClientErrors,
+  useKeyCors,
+  useRequestLifecycle,
+} from './graphql/plugins.js';
 import { schema } from './graphql/schema.js';
 import { createLogger, type Logger } from './logger.js';
 
@@ -95,8 +102,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       graphqlEndpoint: '/graphql',
       landingPage: false,
       healthCheckEndpoint: '/health',
-      // Browser origins are decided per key; until then no cross-origin call is let through, and
-      // credentials are never allowed (yoga's default would reflect any origin with credentials).
+      // Decided per key by useKeyCors: yoga's default reflects any origin *with* credentials.
       cors: false,
       graphiql: {
         title: 'algoplane',
@@ -127,6 +133,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
       plugins: [
         useRequestLifecycle(requests, log),
+        useKeyCors(requests, '/graphql'),
         useReadinessCheck({
           endpoint: '/ready',
           check: async ({ fetchAPI }) => {

@@ -5,7 +5,15 @@
  */
 import type { ZodError } from 'zod';
 
-export type UserErrorCode = 'INVALID' | 'TAKEN' | 'NOT_FOUND' | 'FORBIDDEN' | 'CONFLICT';
+export type UserErrorCode =
+  | 'INVALID'
+  | 'TAKEN'
+  | 'NOT_FOUND'
+  | 'FORBIDDEN'
+  | 'CONFLICT'
+  // Warnings: the change was made, but part of it has no effect.
+  | 'REDUNDANT'
+  | 'NO_EFFECT';
 
 export interface UserErrorData {
   /** Path to the offending input field, relative to the mutation's `input` (e.g. ["username"]). */

@@ -24,18 +24,25 @@ export interface Page<T> {
 
 export interface Keyset {
   createdAt: Date;
-  id: string;
+  id: string | bigint;
 }
 
 export function encodeCursor(key: Keyset): string {
-  return Buffer.from(JSON.stringify([key.createdAt.toISOString(), key.id])).toString('base64url');
+  return Buffer.from(JSON.stringify([key.createdAt.toISOString(), String(key.id)])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string, arg: 'after' | 'before'): Keyset {
+/** The type of a list's id column: what a cursor's id must look like and how SQL compares it. */
+export type IdKind = 'uuid' | 'bigint';
+const ID_SHAPE: Record<IdKind, RegExp> = {
+  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+  bigint: /^\d{1,18}$/,
+};
+
+export function decodeCursor(cursor: string, arg: 'after' | 'before', idKind: IdKind): Keyset {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const createdAt = new Date(String(at));
-    if (typeof at === 'string' && typeof id === 'string' && UUID.test(id) && !Number.isNaN(createdAt.getTime())) {
+    if (typeof at === 'string' && typeof id === 'string' && ID_SHAPE[idKind].test(id) && !Number.isNaN(createdAt.getTime())) {
       return { createdAt, id };
     }
   } catch {
@@ -43,8 +50,6 @@ export function decodeCursor(cursor: string, arg: 'after' | 'before'): Keyset {
   }
   throw userError('INVALID', `${arg}: not a cursor returned by this list`, [arg]);
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function pageSize(arg: 'first' | 'last', value: number | null | undefined): number | undefined {
   if (value === null || value === undefined) return undefined;
@@ -64,10 +69,12 @@ export interface PageQuery {
 export interface KeysetColumns {
   createdAt: AnyColumn;
   id: AnyColumn;
+  /** Default uuid. */
+  idKind?: IdKind;
 }
 
 const compare = (columns: KeysetColumns, op: '>' | '<', key: Keyset) =>
-  sql`(${columns.createdAt}, ${columns.id}) ${sql.raw(op)} (${key.createdAt.toISOString()}::timestamptz, ${key.id}::uuid)`;
+  sql`(${columns.createdAt}, ${columns.id}) ${sql.raw(op)} (${key.createdAt.toISOString()}::timestamptz, ${String(key.id)}::${sql.raw(columns.idKind ?? 'uuid')})`;
 
 /**
  * One page of a list ordered by (createdAt, id): `first` items after `after`, or the `last` items
@@ -85,8 +92,9 @@ export async function keysetPage<T extends Keyset>(
   if (first !== undefined && last !== undefined) {
     throw userError('INVALID', 'last: use either first or last, not both', ['last']);
   }
-  const after = args.after ? decodeCursor(args.after, 'after') : undefined;
-  const before = args.before ? decodeCursor(args.before, 'before') : undefined;
+  const idKind = columns.idKind ?? 'uuid';
+  const after = args.after ? decodeCursor(args.after, 'after', idKind) : undefined;
+  const before = args.before ? decodeCursor(args.before, 'before', idKind) : undefined;
   const backwards = last !== undefined;
   const size = (backwards ? last : first) ?? DEFAULT_PAGE_SIZE;
   const direction = backwards ? sql`desc` : sql`asc`;

@@ -47,6 +47,7 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
   };
   Connection: { totalCount: () => Promise<number> };
 }>({
@@ -94,3 +95,6 @@ builder.mutationType({});
 builder.globalConnectionField('totalCount', (t) =>
   t.int({ description: 'Matching items across all pages.', resolve: (connection) => connection.totalCount() }),
 );
+
+/** The builder's schema types, for helpers that build fields outside a type's own definition. */
+export type SchemaTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;

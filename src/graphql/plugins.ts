@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Principal } from '../auth/principal.js';
+import { callerFromHeaders, ORIGIN_REFUSAL_MESSAGES, originRefusal } from '../auth/origin.js';
 import { AuthenticationError, type KeyVerifier } from '../auth/verify.js';
 import type { KeyUsageRecorder } from '../auth/usage.js';
 import { ServiceError } from '../core/errors.js';
@@ -18,6 +19,8 @@ interface RequestState {
   id: string;
   startedAt: number;
   principal?: Principal;
+  /** Whether a browser may read the response (sets Access-Control-Allow-Origin). */
+  corsAllowed?: boolean;
 }
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
@@ -63,21 +66,70 @@ export function useRequestLifecycle(requests: RequestRegistry, log: Logger): Plu
   };
 }
 
+/**
+ * Key verification and the key's caller-origin rules, before anything is parsed or executed: a
+ * refused origin gets 403 and no Access-Control-Allow-Origin, so the browser shows its page nothing.
+ */
 export function useApiKeyAuthentication(requests: RequestRegistry, verifier: KeyVerifier, usage: KeyUsageRecorder): Plugin {
   return {
     async onParams({ request }) {
+      const state = requests.get(request);
+      let principal: Principal;
       try {
-        const principal = await verifier.verify(request.headers.get('authorization'));
-        requests.get(request).principal = principal;
-        usage.touch(principal.keyId);
+        principal = await verifier.verify(request.headers.get('authorization'));
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
+        // Let browser code read the 401: its message is the same for every bad key.
+        state.corsAllowed = true;
         throw new GraphQLError(error.message, {
           extensions: {
             code: 'UNAUTHENTICATED',
             http: { status: 401, headers: { 'WWW-Authenticate': 'Simple realm="algoplane"' } },
           },
         });
+      }
+      const refusal = originRefusal(principal.permissions.callerOrigin, callerFromHeaders(request.headers));
+      if (refusal) {
+        throw new GraphQLError(ORIGIN_REFUSAL_MESSAGES[refusal], {
+          extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+        });
+      }
+      state.principal = principal;
+      state.corsAllowed = true;
+      usage.touch(principal.keyId);
+    },
+  };
+}
+
+const PREFLIGHT_HEADERS = {
+  'Access-Control-Allow-Methods': 'GET, POST',
+  'Access-Control-Allow-Headers': 'authorization, content-type, x-request-id',
+  'Access-Control-Max-Age': '600',
+};
+
+/**
+ * CORS by key (DESIGN §4.4). A preflight carries no key, so it is answered for any origin and the
+ * real request decides. Credentials (cookies) are never allowed: keys travel in a header.
+ */
+export function useKeyCors(requests: RequestRegistry, graphqlPath: string): Plugin {
+  return {
+    onRequest({ request, url, endResponse, fetchAPI }) {
+      if (request.method !== 'OPTIONS' || url.pathname !== graphqlPath) return;
+      const origin = request.headers.get('origin');
+      endResponse(
+        new fetchAPI.Response(null, {
+          status: 204,
+          headers: origin ? { ...PREFLIGHT_HEADERS, 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : { Allow: 'GET, POST, OPTIONS' },
+        }),
+      );
+    },
+    onResponse({ request, response }) {
+      const origin = request.headers.get('origin');
+      if (new URL(request.url).pathname !== graphqlPath || request.method === 'OPTIONS') return;
+      response.headers.append('Vary', 'Origin');
+      if (origin && requests.get(request).corsAllowed) {
+        response.headers.set('Access-Control-Allow-Origin', origin);
+        response.headers.set('Access-Control-Expose-Headers', 'x-request-id');
       }
     },
   };

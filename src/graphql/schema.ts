@@ -5,5 +5,6 @@ import '../modules/api-keys/graphql.js';
 import '../modules/users/graphql.js';
 import '../modules/organizations/graphql.js';
 import '../modules/viewer/graphql.js';
+import '../modules/audit/graphql.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -8,11 +8,15 @@ export const UserErrorCodeEnum = builder.enumType('UserErrorCode', {
     NOT_FOUND: { description: 'No such object, or not one you may see.' },
     FORBIDDEN: { description: 'Your key may not make this change.' },
     CONFLICT: { description: 'The change conflicts with the current state.' },
+    REDUNDANT: { description: 'Warning: the entry adds nothing; another entry already covers it.' },
+    NO_EFFECT: { description: 'Warning: the setting cannot take effect as configured.' },
   } as const,
 });
 
 export const UserErrorType = builder.objectRef<UserErrorData>('UserError').implement({
-  description: 'A problem with the input that the caller can fix. Nothing was changed.',
+  description:
+    'In `userErrors`: a problem with the input that the caller can fix; nothing was changed. ' +
+    'In `warnings`: the change was made, but part of it has no effect.',
   fields: (t) => ({
     field: t.exposeStringList('field', {
       nullable: true,

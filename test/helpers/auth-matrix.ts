@@ -33,6 +33,48 @@ export const ROOT_FIELDS: RootField[] = [
   { field: 'AdminQuery.users', plane: 'admin', document: '{ admin { users(first: 1) { totalCount } } }' },
   { field: 'AdminQuery.user', plane: 'admin', document: '{ admin { user(username: "nobody") { id } } }' },
   {
+    field: 'Query.apiKeys',
+    plane: 'standard',
+    permission: 'manageAccount',
+    document: '{ apiKeys(first: 1) { totalCount } }',
+  },
+  {
+    field: 'Mutation.createApiKey',
+    plane: 'standard',
+    permission: 'manageAccount',
+    document: 'mutation { createApiKey(input: { name: "" }) { userErrors { code } } }',
+  },
+  {
+    field: 'Mutation.updateApiKey',
+    plane: 'standard',
+    permission: 'manageAccount',
+    document: 'mutation { updateApiKey(input: { id: "nothing" }) { userErrors { code } } }',
+  },
+  {
+    field: 'Mutation.revokeApiKey',
+    plane: 'standard',
+    permission: 'manageAccount',
+    document: 'mutation { revokeApiKey(input: { id: "nothing" }) { userErrors { code } } }',
+  },
+  {
+    field: 'Mutation.rollApiKey',
+    plane: 'standard',
+    permission: 'manageAccount',
+    document: 'mutation { rollApiKey(input: { id: "nothing", gracePeriodSeconds: 0 }) { userErrors { code } } }',
+  },
+  { field: 'AdminQuery.apiKeys', plane: 'admin', document: '{ admin { apiKeys(first: 1) { totalCount } } }' },
+  { field: 'AdminQuery.auditEvents', plane: 'admin', document: '{ admin { auditEvents(last: 1) { totalCount } } }' },
+  {
+    field: 'Mutation.createAdminApiKey',
+    plane: 'admin',
+    document: 'mutation { createAdminApiKey(input: { username: "nobody", name: "x" }) { userErrors { code } } }',
+  },
+  {
+    field: 'Mutation.revokeAdminApiKey',
+    plane: 'admin',
+    document: 'mutation { revokeAdminApiKey(input: { id: "nothing" }) { userErrors { code } } }',
+  },
+  {
     field: 'Mutation.createUser',
     plane: 'admin',
     // Invalid on purpose: an allowed call answers with userErrors and creates nothing.

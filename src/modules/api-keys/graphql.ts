@@ -1,11 +1,30 @@
-import { DEFAULT_KEY_NAME, permissionsOf, type CallerOriginRules } from '../../auth/principal.js';
-import { builder } from '../../graphql/builder.js';
+import { actorOf, DEFAULT_KEY_NAME, permissionsOf, type CallerOriginRules } from '../../auth/principal.js';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { builder, type SchemaTypes } from '../../graphql/builder.js';
+import { withUserErrors } from '../../graphql/errors.js';
+import { localIdOf } from '../../graphql/ids.js';
+import { AdminQuery } from '../../graphql/planes.js';
+import { UserErrorType } from '../../graphql/user-error.js';
 import { ownerLoader } from '../owners/graphql.js';
-import { canSeeApiKey, findApiKeysByIds, type ApiKeyRecord } from './service.js';
+import {
+  algorithmAccessOf,
+  canSeeApiKey,
+  createAdminApiKey,
+  createApiKey,
+  findApiKeysByIds,
+  listAllApiKeys,
+  listApiKeys,
+  MAX_GRACE_PERIOD_SECONDS,
+  revokeAdminApiKey,
+  revokeApiKey,
+  rollApiKey,
+  updateApiKey,
+  type ApiKeyRecord,
+} from './service.js';
 
 export const ApiKeyKindEnum = builder.enumType('ApiKeyKind', {
   values: {
-    STANDARD: { description: 'Calls algorithms and manages its owner\'s resources (prefix `sim`).' },
+    STANDARD: { description: "Calls algorithms and manages its owner's resources (prefix `sim`)." },
     ADMIN: { description: 'Administers the cluster; may use only admin fields (prefix `adm`).' },
   } as const,
 });
@@ -24,12 +43,26 @@ export const CallerOriginType = builder.objectRef<CallerOriginRules>('CallerOrig
     allowNativeClients: t.exposeBoolean('allowNativeClients', {
       description: 'Requests without Origin/Referer (servers, CLIs, SDKs). Advisory: such clients can forge headers.',
     }),
-    allowBrowser: t.exposeBoolean('allowBrowser', { description: 'Cross-origin requests from web pages.' }),
+    allowBrowser: t.exposeBoolean('allowBrowser', { description: 'Requests from web pages (they carry Origin or Referer).' }),
     referrerHosts: t.exposeStringList('referrerHosts', {
       description: 'Hostnames (or *.domain) browser calls must come from; empty means any.',
     }),
   }),
 });
+
+const AlgorithmAccessEntryType = builder
+  .objectRef<{ entry: string; coveredBy: string | null }>('AlgorithmAccessEntry')
+  .implement({
+    description: 'One whitelist entry: algo://*, algo://<owner>/* or algo://<owner>/<algorithm>/*.',
+    fields: (t) => ({
+      pattern: t.exposeString('entry'),
+      redundant: t.boolean({
+        description: 'Another entry already covers this one, so it has no effect.',
+        resolve: (e) => e.coveredBy !== null,
+      }),
+      coveredBy: t.exposeString('coveredBy', { nullable: true, description: 'The entry that covers this one.' }),
+    }),
+  });
 
 export const ApiKeyType = builder.loadableNode('ApiKey', {
   description: 'An API key. Its secret is shown once, when created or rolled, and never again.',
@@ -43,11 +76,12 @@ export const ApiKeyType = builder.loadableNode('ApiKey', {
     kind: t.expose('kind', { type: ApiKeyKindEnum }),
     mask: t.exposeString('mask', { description: 'Enough of the key to recognise it, e.g. simAbCd…wXyZ.' }),
     isDefault: t.boolean({
-      description: 'Whether this is its owner\'s `default-key`, the one code snippets name.',
+      description: "Whether this is its owner's `default-key`, the one code snippets name.",
       resolve: (key) => key.name === DEFAULT_KEY_NAME,
     }),
     owner: t.loadable({ ...ownerLoader, resolve: (key) => key.ownerId }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     lastUsedAt: t.expose('lastUsedAt', {
       type: 'DateTime',
       nullable: true,
@@ -55,11 +89,211 @@ export const ApiKeyType = builder.loadableNode('ApiKey', {
     }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
     disabled: t.exposeBoolean('disabled'),
-    manageAlgorithms: t.exposeBoolean('manageAlgorithms', {
-      description: 'May create, update, publish and delete its owner\'s algorithms.',
+    algorithmAccess: t.field({
+      type: [AlgorithmAccessEntryType],
+      description: 'The algorithms this key may call. Empty: none.',
+      resolve: algorithmAccessOf,
     }),
-    manageAccount: t.exposeBoolean('manageAccount', { description: 'May manage its owner\'s API keys.' }),
+    manageAlgorithms: t.exposeBoolean('manageAlgorithms', {
+      description: "May create, update, publish and delete its owner's algorithms.",
+    }),
+    manageAccount: t.exposeBoolean('manageAccount', { description: "May manage its owner's API keys." }),
     dataAccess: t.expose('dataAccess', { type: DataAccessEnum }),
     callerOrigin: t.field({ type: CallerOriginType, resolve: (key) => permissionsOf(key).callerOrigin }),
   }),
 });
+
+const ApiKeyConnection = builder.connectionObject({ type: ApiKeyType, name: 'ApiKeyConnection' });
+
+const CallerOriginInput = builder.inputType('CallerOriginInput', {
+  description: 'Where a key may be used from. Omitted fields keep their value (new keys: native only).',
+  fields: (t) => ({
+    allowNativeClients: t.boolean(),
+    allowBrowser: t.boolean(),
+    referrerHosts: t.stringList({ description: 'app.example.com or *.example.com; empty allows any origin.' }),
+  }),
+});
+
+/** Key settings shared by create and update. */
+const keySettingsFields = (t: PothosSchemaTypes.InputFieldBuilder<SchemaTypes, 'InputObject'>) => ({
+  algorithmAccess: t.stringList({
+    description: 'algo://*, algo://<owner>/*, algo://<owner>/<algorithm>. New keys default to none: they can call nothing.',
+  }),
+  manageAlgorithms: t.boolean({ description: "Create, update, publish and delete the owner's algorithms. Default false." }),
+  manageAccount: t.boolean({ description: "Manage the owner's API keys. Default false." }),
+  dataAccess: t.field({ type: DataAccessEnum, description: 'Default NONE.' }),
+  callerOrigin: t.field({ type: CallerOriginInput }),
+  expiresAt: t.field({ type: 'DateTime', description: 'When the key stops working; null or absent: never.' }),
+});
+
+const SECRET_DESCRIPTION = 'The key itself. Shown only here, once: store it now.';
+
+builder.queryField('apiKeys', (t) =>
+  t.connection(
+    {
+      type: ApiKeyType,
+      description: "The keys of an owner this key manages: its own owner by default, or an organization its user owns.",
+      authScopes: { $all: { standard: true, manageAccount: true } },
+      args: { owner: t.arg.string({ description: 'Username or organization name.' }) },
+      resolve: (_root, args, { db, principal }) => listApiKeys(db, principal, args),
+    },
+    ApiKeyConnection,
+  ),
+);
+
+builder.relayMutationField(
+  'createApiKey',
+  {
+    inputFields: (t) => ({
+      name: t.string({ required: true, description: 'Unique per owner. A key named default-key becomes the default.' }),
+      owner: t.string({ description: "Username or organization name; default the calling key's owner." }),
+      ...keySettingsFields(t),
+    }),
+  },
+  {
+    description: "Creates a standard key with at most the calling key's own permissions.",
+    authScopes: { $all: { standard: true, manageAccount: true } },
+    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createApiKey(db, principal, input)),
+  },
+  {
+    outputFields: (t) => ({
+      apiKey: t.field({ type: ApiKeyType, nullable: true, resolve: (p) => p.apiKey }),
+      secret: t.string({ nullable: true, description: SECRET_DESCRIPTION, resolve: (p) => p.secret ?? null }),
+      warnings: t.field({ type: [UserErrorType], resolve: (p) => p.warnings ?? [] }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  },
+);
+
+builder.relayMutationField(
+  'updateApiKey',
+  {
+    inputFields: (t) => ({
+      id: t.id({ required: true }),
+      name: t.string(),
+      disabled: t.boolean({ description: 'A disabled key is refused like an unknown one until enabled again.' }),
+      ...keySettingsFields(t),
+    }),
+  },
+  {
+    description: 'Changes the given fields of a key no more powerful than the calling key, within its permissions.',
+    authScopes: { $all: { standard: true, manageAccount: true } },
+    resolve: (_root, { input }, { db, principal }) =>
+      withUserErrors(() => updateApiKey(db, principal, { ...input, id: localIdOf(String(input.id), 'ApiKey') })),
+  },
+  {
+    outputFields: (t) => ({
+      apiKey: t.field({ type: ApiKeyType, nullable: true, resolve: (p) => p.apiKey }),
+      warnings: t.field({ type: [UserErrorType], resolve: (p) => p.warnings ?? [] }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  },
+);
+
+builder.relayMutationField(
+  'revokeApiKey',
+  { inputFields: (t) => ({ id: t.id({ required: true }) }) },
+  {
+    description: 'Deletes a key no more powerful than the calling key (or the calling key itself). It stops working at once.',
+    authScopes: { $all: { standard: true, manageAccount: true } },
+    resolve: (_root, { input }, { db, principal }) =>
+      withUserErrors(() => revokeApiKey(db, principal, { id: localIdOf(String(input.id), 'ApiKey') })),
+  },
+  {
+    outputFields: (t) => ({
+      revokedApiKeyId: t.id({
+        nullable: true,
+        resolve: (p) => (p.revokedApiKeyId ? encodeGlobalID('ApiKey', p.revokedApiKeyId) : null),
+      }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  },
+);
+
+builder.relayMutationField(
+  'rollApiKey',
+  {
+    inputFields: (t) => ({
+      id: t.id({ required: true }),
+      gracePeriodSeconds: t.int({
+        required: true,
+        description: `How long the old secret keeps working: 0 (stops now) to ${MAX_GRACE_PERIOD_SECONDS} (24 h).`,
+      }),
+    }),
+  },
+  {
+    description: 'Issues a new secret for a key no more powerful than the calling key; the old one ends after the grace period.',
+    authScopes: { $all: { standard: true, manageAccount: true } },
+    resolve: (_root, { input }, { db, principal }) =>
+      withUserErrors(() =>
+        rollApiKey(db, principal, { id: localIdOf(String(input.id), 'ApiKey'), gracePeriodSeconds: input.gracePeriodSeconds }),
+      ),
+  },
+  {
+    outputFields: (t) => ({
+      apiKey: t.field({ type: ApiKeyType, nullable: true, resolve: (p) => p.apiKey }),
+      secret: t.string({ nullable: true, description: SECRET_DESCRIPTION, resolve: (p) => p.secret ?? null }),
+      warnings: t.field({ type: [UserErrorType], resolve: (p) => p.warnings ?? [] }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  },
+);
+
+// --- admin plane -------------------------------------------------------------------------------
+
+builder.objectFields(AdminQuery, (t) => ({
+  apiKeys: t.connection(
+    {
+      type: ApiKeyType,
+      description: 'Every key, optionally of one owner and one kind, oldest first.',
+      args: {
+        owner: t.arg.string({ description: 'Username or organization name.' }),
+        kind: t.arg({ type: ApiKeyKindEnum }),
+      },
+      resolve: (_root, args, { db }) => listAllApiKeys(db, args),
+    },
+    ApiKeyConnection,
+  ),
+}));
+
+builder.relayMutationField(
+  'createAdminApiKey',
+  {
+    inputFields: (t) => ({
+      username: t.string({ required: true, description: 'A cluster administrator.' }),
+      name: t.string({ required: true }),
+    }),
+  },
+  {
+    description: 'Mints an admin key for a cluster administrator. Admin keys only.',
+    authScopes: { admin: true },
+    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createAdminApiKey(db, actorOf(principal), input)),
+  },
+  {
+    outputFields: (t) => ({
+      apiKey: t.field({ type: ApiKeyType, nullable: true, resolve: (p) => p.apiKey }),
+      secret: t.string({ nullable: true, description: SECRET_DESCRIPTION, resolve: (p) => p.secret ?? null }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  },
+);
+
+builder.relayMutationField(
+  'revokeAdminApiKey',
+  { inputFields: (t) => ({ id: t.id({ required: true }) }) },
+  {
+    description: 'Deletes an admin key (any administrator\'s, including the calling one). Admin keys only.',
+    authScopes: { admin: true },
+    resolve: (_root, { input }, { db, principal }) =>
+      withUserErrors(() => revokeAdminApiKey(db, actorOf(principal), { id: localIdOf(String(input.id), 'ApiKey') })),
+  },
+  {
+    outputFields: (t) => ({
+      revokedApiKeyId: t.id({
+        nullable: true,
+        resolve: (p) => (p.revokedApiKeyId ? encodeGlobalID('ApiKey', p.revokedApiKeyId) : null),
+      }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  },
+);

@@ -1,18 +1,37 @@
 /**
- * API key records: issuing (the secret is returned to the caller once and stored only as a hash),
- * loading, and who may see which key.
+ * API keys: issuing, shaping, rolling and revoking them, and who may do which to whom.
+ *
+ * Secrets exist in the clear only in the return value of issue/roll; the database keeps SHA-256
+ * hashes. Every change is audited in its own transaction. No escalation (DESIGN §4.2): a key may
+ * only shape keys within its own permissions, and only touch keys no more powerful than itself.
  */
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
+import { describeAcl, parseAcl } from '../../auth/acl.js';
 import { generateApiKey, hashApiKey, maskApiKey, type ApiKeyKind } from '../../auth/api-key.js';
-import { ADMIN_KEY_PERMISSIONS, type Actor, type KeyPermissions, type Principal } from '../../auth/principal.js';
+import { excessOver, type KeyPowers } from '../../auth/escalation.js';
+import { parseHostPattern } from '../../auth/origin.js';
+import {
+  ADMIN_KEY_PERMISSIONS,
+  actorOf,
+  NEW_KEY_PERMISSIONS,
+  permissionsOf,
+  type Actor,
+  type DataAccess,
+  type KeyPermissions,
+  type OwnerKind,
+  type Principal,
+} from '../../auth/principal.js';
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
-import { apiKeys, apiKeySecrets, owners, users } from '../../db/schema.js';
-import { fromZodError, userError } from '../../core/errors.js';
+import { apiKeys, apiKeySecrets, organizationMembers, owners, users } from '../../db/schema.js';
+import { fromZodError, ServiceError, userError, type UserErrorData } from '../../core/errors.js';
+import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
 import { recordAudit } from '../audit/service.js';
 
 export type ApiKeyRecord = typeof apiKeys.$inferSelect;
+
+export const MAX_GRACE_PERIOD_SECONDS = 24 * 60 * 60;
 
 export const keyNameSchema = z
   .string()
@@ -20,6 +39,39 @@ export const keyNameSchema = z
   .min(1, 'must not be empty')
   .max(64, 'must be at most 64 characters')
   .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters');
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What a caller may say about a standard key; absent fields keep their default (or, on update, their value). */
+export interface KeySettingsInput {
+  name?: string | null;
+  algorithmAccess?: string[] | null;
+  manageAlgorithms?: boolean | null;
+  manageAccount?: boolean | null;
+  dataAccess?: DataAccess | null;
+  callerOrigin?: { allowNativeClients?: boolean | null; allowBrowser?: boolean | null; referrerHosts?: string[] | null } | null;
+  /** null: never expires. */
+  expiresAt?: Date | null;
+}
+
+export interface CreateApiKeyInput extends KeySettingsInput {
+  name: string;
+  /** Username or organization name; default the calling key's owner. */
+  owner?: string | null;
+}
+
+export interface UpdateApiKeyInput extends KeySettingsInput {
+  id: string;
+  disabled?: boolean | null;
+}
+
+export interface KeyChangeResult {
+  apiKey: ApiKeyRecord;
+  warnings: UserErrorData[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issuing
 
 export interface IssueKeyInput {
   ownerId: string;
@@ -50,37 +102,354 @@ export async function issueApiKey(tx: Db, actor: Actor, input: IssueKeyInput): P
       })
       .returning();
   } catch (error) {
-    if (violatedUniqueConstraint(error) === 'api_keys_owner_name_key') {
-      throw userError('TAKEN', `name: this owner already has a key named "${input.name}"`, ['name']);
-    }
-    throw error;
+    throw nameTaken(error, input.name) ?? error;
   }
   await tx.insert(apiKeySecrets).values({ apiKeyId: apiKey!.id, hash: hashApiKey(secret) });
   await recordAudit(tx, actor, 'API_KEY_CREATED', { type: 'API_KEY', id: apiKey!.id }, {
     name: input.name,
     kind: input.kind,
     ownerId: input.ownerId,
+    expiresAt: input.expiresAt ?? null,
     ...(input.kind === 'STANDARD' ? { permissions: input.permissions } : {}),
   });
   return { apiKey: apiKey!, secret };
 }
 
-/** A key is visible to its owner's keys that manage the account, to itself, and to admin keys. */
-export function canSeeApiKey(principal: Principal, key: ApiKeyRecord): boolean {
-  if (principal.keyKind === 'ADMIN') return true;
-  return key.ownerId === principal.ownerId && (key.id === principal.keyId || principal.permissions.manageAccount);
+function nameTaken(error: unknown, name: string): ServiceError | undefined {
+  return violatedUniqueConstraint(error) === 'api_keys_owner_name_key'
+    ? userError('TAKEN', `name: this owner already has a key named "${name}"`, ['name'])
+    : undefined;
 }
 
-export async function findApiKeysByIds(db: Db, ids: readonly string[]): Promise<ApiKeyRecord[]> {
-  return db.select().from(apiKeys).where(inArray(apiKeys.id, [...ids]));
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+/**
+ * Applies `input` over `base`, validating every given field. Returns the resulting settings and
+ * warnings (redundant whitelist entries, hosts that cannot apply), or throws every INVALID error.
+ */
+function applySettings(
+  base: { name: string; permissions: KeyPermissions; expiresAt: Date | null },
+  input: KeySettingsInput,
+  now: Date,
+): { name: string; permissions: KeyPermissions; expiresAt: Date | null; warnings: UserErrorData[] } {
+  const errors: UserErrorData[] = [];
+  const warnings: UserErrorData[] = [];
+
+  let name = base.name;
+  if (input.name !== undefined && input.name !== null) {
+    const parsed = keyNameSchema.safeParse(input.name);
+    if (parsed.success) name = parsed.data;
+    else errors.push(...parsed.error.issues.map((issue) => ({ code: 'INVALID' as const, field: ['name'], message: `name: ${issue.message}` })));
+  }
+
+  let algorithmAccess = base.permissions.algorithmAccess;
+  if (input.algorithmAccess) {
+    const acl = parseAcl(input.algorithmAccess);
+    for (const problem of acl.errors) {
+      errors.push({
+        code: 'INVALID',
+        field: ['algorithmAccess', String(problem.index)],
+        message: `algorithmAccess.${problem.index}: ${problem.message}`,
+      });
+    }
+    for (const redundant of acl.redundant) {
+      warnings.push({
+        code: 'REDUNDANT',
+        field: ['algorithmAccess', String(redundant.index)],
+        message: `algorithmAccess.${redundant.index}: ${redundant.entry} has no effect: ${redundant.coveredBy} already covers it`,
+      });
+    }
+    algorithmAccess = acl.entries;
+  }
+
+  const origin = { ...base.permissions.callerOrigin };
+  if (input.callerOrigin) {
+    origin.allowNativeClients = input.callerOrigin.allowNativeClients ?? origin.allowNativeClients;
+    origin.allowBrowser = input.callerOrigin.allowBrowser ?? origin.allowBrowser;
+    if (input.callerOrigin.referrerHosts) {
+      const hosts: string[] = [];
+      input.callerOrigin.referrerHosts.forEach((raw, index) => {
+        const parsed = parseHostPattern(raw);
+        if ('error' in parsed) {
+          errors.push({
+            code: 'INVALID',
+            field: ['callerOrigin', 'referrerHosts', String(index)],
+            message: `callerOrigin.referrerHosts.${index}: ${parsed.error}`,
+          });
+        } else if (!hosts.includes(parsed.host)) hosts.push(parsed.host);
+      });
+      origin.referrerHosts = hosts;
+    }
+  }
+  if (!origin.allowBrowser && origin.referrerHosts.length > 0) {
+    warnings.push({
+      code: 'NO_EFFECT',
+      field: ['callerOrigin', 'referrerHosts'],
+      message: 'callerOrigin.referrerHosts: has no effect while allowBrowser is false',
+    });
+  }
+  if (!origin.allowBrowser && !origin.allowNativeClients) {
+    warnings.push({
+      code: 'NO_EFFECT',
+      field: ['callerOrigin'],
+      message: 'callerOrigin: allows neither native clients nor browsers, so the key cannot be used',
+    });
+  }
+
+  let expiresAt = base.expiresAt;
+  if (input.expiresAt !== undefined) {
+    if (input.expiresAt !== null && input.expiresAt <= now) {
+      errors.push({ code: 'INVALID', field: ['expiresAt'], message: 'expiresAt: must be in the future' });
+    }
+    expiresAt = input.expiresAt;
+  }
+
+  if (errors.length > 0) throw new ServiceError(errors);
+  return {
+    name,
+    expiresAt,
+    warnings,
+    permissions: {
+      algorithmAccess,
+      manageAlgorithms: input.manageAlgorithms ?? base.permissions.manageAlgorithms,
+      manageAccount: input.manageAccount ?? base.permissions.manageAccount,
+      dataAccess: input.dataAccess ?? base.permissions.dataAccess,
+      callerOrigin: origin,
+    },
+  };
 }
 
-/** Each owner's key with the given name (used for `default-key`). */
-export async function findApiKeysByName(db: Db, ownerIds: readonly string[], name: string): Promise<ApiKeyRecord[]> {
-  return db
-    .select()
-    .from(apiKeys)
-    .where(and(inArray(apiKeys.ownerId, [...ownerIds]), eq(apiKeys.name, name)));
+function refuseExcess(key: KeyPowers, caller: KeyPowers, compareExpiry: boolean): void {
+  const excess = excessOver(key, caller, compareExpiry);
+  if (excess.length > 0) throw new ServiceError(excess.map((e) => ({ code: 'FORBIDDEN', ...e })));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who may manage what
+
+interface ManagedOwner {
+  id: string;
+  name: string;
+  kind: OwnerKind;
+}
+
+/**
+ * The owner whose keys the caller names: its own owner by default, or (by name) its own owner or an
+ * organization its user owns. Anything else does not exist as far as the caller is concerned.
+ */
+async function resolveManagedOwner(tx: Db, principal: Principal, name: string | null | undefined): Promise<ManagedOwner> {
+  if (name === undefined || name === null) {
+    return { id: principal.ownerId, name: principal.ownerName, kind: principal.ownerKind };
+  }
+  const [owner] = await tx
+    .select({ id: owners.id, name: owners.name, kind: owners.kind })
+    .from(owners)
+    .where(and(eq(sql`lower(${owners.name})`, name.toLowerCase()), isNull(owners.deletedAt)));
+  if (owner && (await managesOwner(tx, principal, owner))) return owner;
+  throw userError('NOT_FOUND', `owner: no user or organization "${name}" whose keys this key may manage`, ['owner']);
+}
+
+async function managesOwner(tx: Db, principal: Principal, owner: { id: string; kind: OwnerKind }): Promise<boolean> {
+  if (owner.id === principal.ownerId) return true;
+  if (owner.kind !== 'ORGANIZATION' || principal.userId === null) return false;
+  const [membership] = await tx
+    .select({ role: organizationMembers.role })
+    .from(organizationMembers)
+    .where(and(eq(organizationMembers.organizationId, owner.id), eq(organizationMembers.userId, principal.userId)));
+  return membership?.role === 'OWNER';
+}
+
+const powersOf = (key: ApiKeyRecord): KeyPowers => ({ ...permissionsOf(key), expiresAt: key.expiresAt });
+
+/** The calling key as stored now (not as cached), for comparisons. */
+async function callerPowers(tx: Db, principal: Principal): Promise<KeyPowers> {
+  const [key] = await tx.select().from(apiKeys).where(eq(apiKeys.id, principal.keyId));
+  if (!key) throw userError('FORBIDDEN', 'the calling key no longer exists');
+  return powersOf(key);
+}
+
+/**
+ * A standard key the caller may change: one of a managed owner's, and no more powerful than the
+ * caller (unless it is the caller itself). Row-locked for the rest of the transaction.
+ */
+async function managedKey(tx: Db, principal: Principal, id: string, caller: KeyPowers): Promise<ApiKeyRecord> {
+  const notFound = userError('NOT_FOUND', 'id: no such API key', ['id']);
+  if (!UUID.test(id)) throw notFound;
+  const [key] = await tx.select().from(apiKeys).where(eq(apiKeys.id, id)).for('update');
+  if (!key) throw notFound;
+  const [owner] = await tx.select({ id: owners.id, kind: owners.kind }).from(owners).where(eq(owners.id, key.ownerId));
+  if (!owner || !(await managesOwner(tx, principal, owner))) throw notFound;
+  if (key.kind === 'ADMIN') {
+    throw userError('FORBIDDEN', 'id: admin keys are managed with admin keys (revokeAdminApiKey)', ['id']);
+  }
+  if (key.id !== principal.keyId) {
+    const excess = excessOver(powersOf(key), caller, false);
+    if (excess.length > 0) {
+      const fields = [...new Set(excess.map((e) => e.field[0]))].join(', ');
+      throw userError('FORBIDDEN', `id: this key has permissions the calling key lacks (${fields})`, ['id']);
+    }
+  }
+  return key;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Standard plane
+
+export async function createApiKey(
+  db: Db,
+  principal: Principal,
+  input: CreateApiKeyInput,
+): Promise<KeyChangeResult & { secret: string }> {
+  const now = new Date();
+  const settings = applySettings({ name: '', permissions: NEW_KEY_PERMISSIONS, expiresAt: null }, input, now);
+  return db.transaction(async (tx) => {
+    const owner = await resolveManagedOwner(tx, principal, input.owner);
+    refuseExcess({ ...settings.permissions, expiresAt: settings.expiresAt }, await callerPowers(tx, principal), true);
+    const { apiKey, secret } = await issueApiKey(tx, actorOf(principal), {
+      ownerId: owner.id,
+      createdByUserId: principal.userId,
+      name: settings.name,
+      kind: 'STANDARD',
+      permissions: settings.permissions,
+      expiresAt: settings.expiresAt,
+    });
+    return { apiKey, secret, warnings: settings.warnings };
+  });
+}
+
+export async function updateApiKey(db: Db, principal: Principal, input: UpdateApiKeyInput): Promise<KeyChangeResult> {
+  return db.transaction(async (tx) => {
+    const caller = await callerPowers(tx, principal);
+    const key = await managedKey(tx, principal, input.id, caller);
+    const next = applySettings({ name: key.name, permissions: permissionsOf(key), expiresAt: key.expiresAt }, input, new Date());
+    refuseExcess({ ...next.permissions, expiresAt: next.expiresAt }, caller, input.expiresAt !== undefined);
+
+    const { callerOrigin, ...flags } = next.permissions;
+    const values = {
+      name: next.name,
+      expiresAt: next.expiresAt,
+      disabled: input.disabled ?? key.disabled,
+      ...flags,
+      ...callerOrigin,
+    };
+    const changes = Object.fromEntries(
+      Object.entries(values)
+        .filter(([field, value]) => JSON.stringify(value) !== JSON.stringify(key[field as keyof ApiKeyRecord]))
+        .map(([field, value]) => [field, { from: key[field as keyof ApiKeyRecord], to: value }]),
+    );
+    if (Object.keys(changes).length === 0) return { apiKey: key, warnings: next.warnings };
+
+    let updated: ApiKeyRecord | undefined;
+    try {
+      [updated] = await tx
+        .update(apiKeys)
+        .set({ ...values, updatedAt: new Date() })
+        .where(eq(apiKeys.id, key.id))
+        .returning();
+    } catch (error) {
+      throw nameTaken(error, next.name) ?? error;
+    }
+    await recordAudit(tx, actorOf(principal), 'API_KEY_UPDATED', { type: 'API_KEY', id: key.id }, { changes });
+    return { apiKey: updated!, warnings: next.warnings };
+  });
+}
+
+/** Deletes a key and its secrets: every secret stops working at once, everywhere. */
+export async function revokeApiKey(db: Db, principal: Principal, input: { id: string }): Promise<{ revokedApiKeyId: string }> {
+  return db.transaction(async (tx) => {
+    const key = await managedKey(tx, principal, input.id, await callerPowers(tx, principal));
+    await tx.delete(apiKeys).where(eq(apiKeys.id, key.id));
+    await recordAudit(tx, actorOf(principal), 'API_KEY_REVOKED', { type: 'API_KEY', id: key.id }, {
+      name: key.name,
+      kind: key.kind,
+      ownerId: key.ownerId,
+    });
+    return { revokedApiKeyId: key.id };
+  });
+}
+
+/**
+ * Gives a key a new secret. The old one keeps working for the grace period (0 s to 24 h: a
+ * deployment's time to switch), then stops.
+ */
+export async function rollApiKey(
+  db: Db,
+  principal: Principal,
+  input: { id: string; gracePeriodSeconds: number },
+): Promise<KeyChangeResult & { secret: string }> {
+  const grace = input.gracePeriodSeconds;
+  if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_PERIOD_SECONDS) {
+    throw userError('INVALID', `gracePeriodSeconds: must be a whole number from 0 to ${MAX_GRACE_PERIOD_SECONDS} (24 h)`, [
+      'gracePeriodSeconds',
+    ]);
+  }
+  return db.transaction(async (tx) => {
+    const key = await managedKey(tx, principal, input.id, await callerPowers(tx, principal));
+    const now = new Date();
+    const oldSecretsEnd = new Date(now.getTime() + grace * 1000);
+    await tx.delete(apiKeySecrets).where(and(eq(apiKeySecrets.apiKeyId, key.id), lte(apiKeySecrets.expiresAt, now)));
+    await tx
+      .update(apiKeySecrets)
+      .set({ expiresAt: sql`least(coalesce(${apiKeySecrets.expiresAt}, 'infinity'::timestamptz), ${oldSecretsEnd.toISOString()}::timestamptz)` })
+      .where(eq(apiKeySecrets.apiKeyId, key.id));
+    const secret = generateApiKey(key.kind);
+    await tx.insert(apiKeySecrets).values({ apiKeyId: key.id, hash: hashApiKey(secret) });
+    const [updated] = await tx
+      .update(apiKeys)
+      .set({ mask: maskApiKey(secret), updatedAt: now })
+      .where(eq(apiKeys.id, key.id))
+      .returning();
+    await recordAudit(tx, actorOf(principal), 'API_KEY_ROLLED', { type: 'API_KEY', id: key.id }, {
+      name: key.name,
+      gracePeriodSeconds: grace,
+      previousSecretValidUntil: oldSecretsEnd.toISOString(),
+    });
+    return { apiKey: updated!, secret, warnings: [] };
+  });
+}
+
+function keyPage(db: Db, args: PageArgs, filter: SQL | undefined): Promise<Page<ApiKeyRecord>> {
+  return keysetPage(
+    args,
+    apiKeys,
+    (page) =>
+      db
+        .select()
+        .from(apiKeys)
+        .where(and(filter, page.where))
+        .orderBy(...page.orderBy)
+        .limit(page.limit),
+    async () => (await db.select({ n: count() }).from(apiKeys).where(filter))[0]?.n ?? 0,
+  );
+}
+
+/** The keys of an owner the caller manages (default: its own owner), oldest first. */
+export async function listApiKeys(
+  db: Db,
+  principal: Principal,
+  args: PageArgs & { owner?: string | null },
+): Promise<Page<ApiKeyRecord>> {
+  const owner = await resolveManagedOwner(db, principal, args.owner);
+  return keyPage(db, args, eq(apiKeys.ownerId, owner.id));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admin plane
+
+/** Every key, optionally of one owner (by name) and one kind. An unknown owner lists nothing. */
+export async function listAllApiKeys(
+  db: Db,
+  args: PageArgs & { owner?: string | null; kind?: ApiKeyKind | null },
+): Promise<Page<ApiKeyRecord>> {
+  const filters: SQL[] = [];
+  if (args.owner) {
+    filters.push(
+      inArray(apiKeys.ownerId, db.select({ id: owners.id }).from(owners).where(eq(sql`lower(${owners.name})`, args.owner.toLowerCase()))),
+    );
+  }
+  if (args.kind) filters.push(eq(apiKeys.kind, args.kind));
+  return keyPage(db, args, filters.length > 0 ? and(...filters) : undefined);
 }
 
 export const createAdminApiKeySchema = z.object({ username: z.string(), name: keyNameSchema });
@@ -112,4 +481,50 @@ export async function createAdminApiKey(
       permissions: ADMIN_KEY_PERMISSIONS,
     });
   });
+}
+
+/** Revokes an admin key (admin plane): a leaked admin key must be stoppable without database access. */
+export async function revokeAdminApiKey(db: Db, actor: Actor, input: { id: string }): Promise<{ revokedApiKeyId: string }> {
+  const notFound = userError('NOT_FOUND', 'id: no such admin key', ['id']);
+  if (!UUID.test(input.id)) throw notFound;
+  return db.transaction(async (tx) => {
+    const [key] = await tx
+      .delete(apiKeys)
+      .where(and(eq(apiKeys.id, input.id), eq(apiKeys.kind, 'ADMIN')))
+      .returning();
+    if (!key) throw notFound;
+    await recordAudit(tx, actor, 'API_KEY_REVOKED', { type: 'API_KEY', id: key.id }, {
+      name: key.name,
+      kind: key.kind,
+      ownerId: key.ownerId,
+    });
+    return { revokedApiKeyId: key.id };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/** A key is visible to its owner's keys that manage the account, to itself, and to admin keys. */
+export function canSeeApiKey(principal: Principal, key: ApiKeyRecord): boolean {
+  if (principal.keyKind === 'ADMIN') return true;
+  return key.ownerId === principal.ownerId && (key.id === principal.keyId || principal.permissions.manageAccount);
+}
+
+export async function findApiKeysByIds(db: Db, ids: readonly string[]): Promise<ApiKeyRecord[]> {
+  const valid = ids.filter((id) => UUID.test(id));
+  return valid.length === 0 ? [] : db.select().from(apiKeys).where(inArray(apiKeys.id, valid));
+}
+
+/** Each owner's key with the given name (used for `default-key`). */
+export async function findApiKeysByName(db: Db, ownerIds: readonly string[], name: string): Promise<ApiKeyRecord[]> {
+  return db
+    .select()
+    .from(apiKeys)
+    .where(and(inArray(apiKeys.ownerId, [...ownerIds]), eq(apiKeys.name, name)));
+}
+
+/** A stored whitelist with each entry's redundancy, for display. */
+export function algorithmAccessOf(key: ApiKeyRecord) {
+  return describeAcl(key.algorithmAccess);
 }

@@ -1,0 +1,58 @@
+/**
+ * No escalation (DESIGN §4.2): a key may only create or shape keys whose permissions fit within its
+ * own, and may only revoke or roll keys no more powerful than itself. Pure: no I/O.
+ */
+import { aclUncovered } from './acl.js';
+import { hostPatternCovers } from './origin.js';
+import type { DataAccess, KeyPermissions } from './principal.js';
+
+export interface KeyPowers extends KeyPermissions {
+  expiresAt: Date | null;
+}
+
+export interface Excess {
+  /** Input path of the permission that goes too far (e.g. ["algorithmAccess", "2"]). */
+  field: string[];
+  message: string;
+}
+
+const DATA_RANK: Record<DataAccess, number> = { NONE: 0, READ: 1, READ_WRITE: 2 };
+
+/**
+ * Every way `key` exceeds `limit`; empty when it fits within. `algorithmAccess` indexes refer to
+ * `key.algorithmAccess`. With `compareExpiry`, a key must also expire no later than the limit.
+ */
+export function excessOver(key: KeyPowers, limit: KeyPowers, compareExpiry = true): Excess[] {
+  const excess: Excess[] = [];
+  const beyond = (field: string[], what: string) =>
+    excess.push({ field, message: `${field.join('.')}: ${what} goes beyond the calling key's own permissions` });
+
+  const uncovered = new Set(aclUncovered(limit.algorithmAccess, key.algorithmAccess));
+  key.algorithmAccess.forEach((entry, index) => {
+    if (uncovered.has(entry)) beyond(['algorithmAccess', String(index)], entry);
+  });
+  if (key.manageAlgorithms && !limit.manageAlgorithms) beyond(['manageAlgorithms'], 'managing algorithms');
+  if (key.manageAccount && !limit.manageAccount) beyond(['manageAccount'], 'managing the account');
+  if (DATA_RANK[key.dataAccess] > DATA_RANK[limit.dataAccess]) beyond(['dataAccess'], key.dataAccess);
+
+  const origin = key.callerOrigin;
+  const allowed = limit.callerOrigin;
+  if (origin.allowNativeClients && !allowed.allowNativeClients) beyond(['callerOrigin', 'allowNativeClients'], 'native clients');
+  if (origin.allowBrowser && !allowed.allowBrowser) beyond(['callerOrigin', 'allowBrowser'], 'browser calls');
+  if (origin.allowBrowser && allowed.allowBrowser && allowed.referrerHosts.length > 0) {
+    if (origin.referrerHosts.length === 0) beyond(['callerOrigin', 'referrerHosts'], 'any origin');
+    origin.referrerHosts.forEach((host, index) => {
+      if (!allowed.referrerHosts.some((pattern) => hostPatternCovers(pattern, host))) {
+        beyond(['callerOrigin', 'referrerHosts', String(index)], host);
+      }
+    });
+  }
+
+  if (compareExpiry && limit.expiresAt !== null && (key.expiresAt === null || key.expiresAt > limit.expiresAt)) {
+    excess.push({
+      field: ['expiresAt'],
+      message: `expiresAt: must be no later than the calling key's own expiry (${limit.expiresAt.toISOString()})`,
+    });
+  }
+  return excess;
+}
