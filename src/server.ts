@@ -129,7 +129,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
       context: ({ request }) => {
         const state = requests.get(request);
-        return { principal: state.principal!, db: database.db, requestId: state.id, log };
+        return {
+          principal: state.principal!,
+          db: database.db,
+          requestId: state.id,
+          log,
+          forgetKey: (keyId: string) => verifier.forgetKey(keyId),
+        };
       },
       plugins: [
         useRequestLifecycle(requests, log),

@@ -34,6 +34,9 @@ export interface VerifierOptions {
 
 interface CacheEntry {
   principal: Principal | null;
+  /** The key and owner the entry is about, when the key exists (even if unusable): a change to either drops it. */
+  keyId?: string;
+  ownerId?: string;
   /** Epoch ms after which the entry must not be used. */
   validUntil: number;
 }
@@ -74,13 +77,20 @@ export class KeyVerifier {
   /** Drops cached verifications touched by a change notification (`key:<id>` or `owner:<id>`). */
   invalidate(payload: string): void {
     const [scope, id] = payload.split(':', 2);
-    for (const [hash, entry] of this.cache) {
-      const principal = entry.principal;
-      if (!principal) continue;
-      if ((scope === 'key' && principal.keyId === id) || (scope === 'owner' && principal.ownerId === id)) {
-        this.cache.delete(hash);
-      }
-    }
+    if (scope === 'key') this.forgetKey(id!);
+    else if (scope === 'owner') this.forgetOwner(id!);
+  }
+
+  /**
+   * Drops what is cached about a key. Called right after a change commits in this process (the
+   * notification reaches other processes, and this one only a moment later).
+   */
+  forgetKey(keyId: string): void {
+    for (const [hash, entry] of this.cache) if (entry.keyId === keyId) this.cache.delete(hash);
+  }
+
+  forgetOwner(ownerId: string): void {
+    for (const [hash, entry] of this.cache) if (entry.ownerId === ownerId) this.cache.delete(hash);
   }
 
   clear(): void {
@@ -112,8 +122,8 @@ export class KeyVerifier {
       .innerJoin(owners, eq(owners.id, apiKeys.ownerId))
       .leftJoin(users, eq(users.id, apiKeys.ownerId))
       .where(eq(apiKeySecrets.hash, hash));
-    const negative = { principal: null, validUntil: now + this.options.negativeTtlMs };
-    if (!row) return negative;
+    const unknown = { principal: null, validUntil: now + this.options.negativeTtlMs };
+    if (!row) return unknown;
     const { key } = row;
     const expiresAt = Math.min(epoch(key.expiresAt), epoch(row.secretExpiresAt));
     const usable =
@@ -123,8 +133,10 @@ export class KeyVerifier {
       expiresAt > now &&
       // Only admin users hold admin keys: demoting the user retires them.
       (key.kind === 'STANDARD' || row.ownerIsAdmin === true);
-    if (!usable) return negative;
+    if (!usable) return { ...unknown, keyId: key.id, ownerId: key.ownerId };
     return {
+      keyId: key.id,
+      ownerId: key.ownerId,
       validUntil: Math.min(now + this.options.positiveTtlMs, expiresAt),
       principal: {
         keyId: key.id,

@@ -8,4 +8,6 @@ export interface GraphQLContext {
   db: Db;
   requestId: string;
   log: Logger;
+  /** Call after a committed change to a key, so this instance stops trusting its cached verification. */
+  forgetKey: (keyId: string) => void;
 }

@@ -1,6 +1,7 @@
 import { actorOf, DEFAULT_KEY_NAME, permissionsOf, type CallerOriginRules } from '../../auth/principal.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder, type SchemaTypes } from '../../graphql/builder.js';
+import type { GraphQLContext } from '../../graphql/context.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { localIdOf } from '../../graphql/ids.js';
 import { AdminQuery } from '../../graphql/planes.js';
@@ -128,6 +129,15 @@ const keySettingsFields = (t: PothosSchemaTypes.InputFieldBuilder<SchemaTypes, '
 
 const SECRET_DESCRIPTION = 'The key itself. Shown only here, once: store it now.';
 
+/** Runs a change to key `id` and, once it has committed, drops this instance's cached verification. */
+async function changingKey<T extends object>(context: GraphQLContext, id: string, run: () => Promise<T>) {
+  try {
+    return await withUserErrors(run);
+  } finally {
+    context.forgetKey(id);
+  }
+}
+
 builder.queryField('apiKeys', (t) =>
   t.connection(
     {
@@ -178,8 +188,10 @@ builder.relayMutationField(
   {
     description: 'Changes the given fields of a key no more powerful than the calling key, within its permissions.',
     authScopes: { $all: { standard: true, manageAccount: true } },
-    resolve: (_root, { input }, { db, principal }) =>
-      withUserErrors(() => updateApiKey(db, principal, { ...input, id: localIdOf(String(input.id), 'ApiKey') })),
+    resolve: (_root, { input }, context) => {
+      const id = localIdOf(String(input.id), 'ApiKey');
+      return changingKey(context, id, () => updateApiKey(context.db, context.principal, { ...input, id }));
+    },
   },
   {
     outputFields: (t) => ({
@@ -196,8 +208,10 @@ builder.relayMutationField(
   {
     description: 'Deletes a key no more powerful than the calling key (or the calling key itself). It stops working at once.',
     authScopes: { $all: { standard: true, manageAccount: true } },
-    resolve: (_root, { input }, { db, principal }) =>
-      withUserErrors(() => revokeApiKey(db, principal, { id: localIdOf(String(input.id), 'ApiKey') })),
+    resolve: (_root, { input }, context) => {
+      const id = localIdOf(String(input.id), 'ApiKey');
+      return changingKey(context, id, () => revokeApiKey(context.db, context.principal, { id }));
+    },
   },
   {
     outputFields: (t) => ({
@@ -224,10 +238,12 @@ builder.relayMutationField(
   {
     description: 'Issues a new secret for a key no more powerful than the calling key; the old one ends after the grace period.',
     authScopes: { $all: { standard: true, manageAccount: true } },
-    resolve: (_root, { input }, { db, principal }) =>
-      withUserErrors(() =>
-        rollApiKey(db, principal, { id: localIdOf(String(input.id), 'ApiKey'), gracePeriodSeconds: input.gracePeriodSeconds }),
-      ),
+    resolve: (_root, { input }, context) => {
+      const id = localIdOf(String(input.id), 'ApiKey');
+      return changingKey(context, id, () =>
+        rollApiKey(context.db, context.principal, { id, gracePeriodSeconds: input.gracePeriodSeconds }),
+      );
+    },
   },
   {
     outputFields: (t) => ({
@@ -284,8 +300,10 @@ builder.relayMutationField(
   {
     description: 'Deletes an admin key (any administrator\'s, including the calling one). Admin keys only.',
     authScopes: { admin: true },
-    resolve: (_root, { input }, { db, principal }) =>
-      withUserErrors(() => revokeAdminApiKey(db, actorOf(principal), { id: localIdOf(String(input.id), 'ApiKey') })),
+    resolve: (_root, { input }, context) => {
+      const id = localIdOf(String(input.id), 'ApiKey');
+      return changingKey(context, id, () => revokeAdminApiKey(context.db, actorOf(context.principal), { id }));
+    },
   },
   {
     outputFields: (t) => ({
