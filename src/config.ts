@@ -24,6 +24,8 @@ export interface Config {
   keyNegativeCacheTtlMs: number;
   keyUsageFlushMs: number;
   adminEmail: string;
+  /** Where clients call algorithms (the execution tier), as shown in code snippets. */
+  algorithmApiUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +96,7 @@ export function loadConfig(env: Env = process.env): Config {
     keyNegativeCacheTtlMs: integer('KEY_NEGATIVE_CACHE_TTL_MS', 5_000, 0, 3_600_000),
     keyUsageFlushMs: integer('KEY_USAGE_FLUSH_MS', 5_000, 100, 3_600_000),
     adminEmail,
+    algorithmApiUrl: (url('ALGORITHM_API_URL', ['http:', 'https:']) ?? 'https://api.algorithmia.com').replace(/\/+$/, ''),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

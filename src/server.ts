@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
+import { callerFromHeaders } from './auth/origin.js';
 import { KeyUsageRecorder } from './auth/usage.js';
 import { AUTH_CHANGE_CHANNEL, KeyVerifier } from './auth/verify.js';
 import { bootstrapAdmin } from './bootstrap.js';
@@ -135,6 +136,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           requestId: state.id,
           log,
           forgetKey: (keyId: string) => verifier.forgetKey(keyId),
+          algorithmApiUrl: config.algorithmApiUrl,
+          caller: callerFromHeaders(request.headers),
         };
       },
       plugins: [

@@ -76,17 +76,15 @@ export interface KeysetColumns {
 const compare = (columns: KeysetColumns, op: '>' | '<', key: Keyset) =>
   sql`(${columns.createdAt}, ${columns.id}) ${sql.raw(op)} (${key.createdAt.toISOString()}::timestamptz, ${String(key.id)}::${sql.raw(columns.idKind ?? 'uuid')})`;
 
-/**
- * One page of a list ordered by (createdAt, id): `first` items after `after`, or the `last` items
- * before `before`. `fetch` runs the page query (asking for one row more than the page, which only
- * tells whether there is another page); `count` runs when a client asks for totalCount.
- */
-export async function keysetPage<T extends Keyset>(
-  args: PageArgs,
-  columns: KeysetColumns,
-  fetch: (query: PageQuery) => Promise<T[]>,
-  count: () => Promise<number>,
-): Promise<Page<T>> {
+/** A page request, decoded and checked: what to fetch and how to assemble the page afterwards. */
+export interface PagePlan extends PageQuery {
+  size: number;
+  backwards: boolean;
+  after: Keyset | undefined;
+  before: Keyset | undefined;
+}
+
+export function planPage(args: PageArgs, columns: KeysetColumns): PagePlan {
   const first = pageSize('first', args.first);
   const last = pageSize('last', args.last);
   if (first !== undefined && last !== undefined) {
@@ -101,28 +99,47 @@ export async function keysetPage<T extends Keyset>(
   const where = [after && compare(columns, '>', after), before && compare(columns, '<', before)].filter(
     (condition): condition is SQL => Boolean(condition),
   );
+  return {
+    size,
+    backwards,
+    after,
+    before,
+    where: where.length === 0 ? undefined : sql.join(where, sql` and `),
+    orderBy: [sql`${columns.createdAt} ${direction}`, sql`${columns.id} ${direction}`],
+    limit: size + 1,
+  };
+}
 
-  const found =
-    size === 0
-      ? []
-      : await fetch({
-          where: where.length === 0 ? undefined : sql.join(where, sql` and `),
-          orderBy: [sql`${columns.createdAt} ${direction}`, sql`${columns.id} ${direction}`],
-          limit: size + 1,
-        });
-  const more = found.length > size;
-  const nodes = found.slice(0, size);
-  if (backwards) nodes.reverse();
+/** Assembles a page from rows fetched with `plan` (in its order, at most `plan.limit` of them). */
+export function assemblePage<T extends Keyset>(plan: PagePlan, found: T[], count: () => Promise<number>): Page<T> {
+  const more = found.length > plan.size;
+  const nodes = found.slice(0, plan.size);
+  if (plan.backwards) nodes.reverse();
   const edges = nodes.map((node) => ({ node, cursor: encodeCursor(node) }));
   let counted: Promise<number> | undefined;
   return {
     edges,
     pageInfo: {
-      hasNextPage: backwards ? before !== undefined : more,
-      hasPreviousPage: backwards ? more : after !== undefined,
+      hasNextPage: plan.backwards ? plan.before !== undefined : more,
+      hasPreviousPage: plan.backwards ? more : plan.after !== undefined,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
     totalCount: () => (counted ??= count()),
   };
+}
+
+/**
+ * One page of a list ordered by (createdAt, id): `first` items after `after`, or the `last` items
+ * before `before`. `fetch` runs the page query (asking for one row more than the page, which only
+ * tells whether there is another page); `count` runs when a client asks for totalCount.
+ */
+export async function keysetPage<T extends Keyset>(
+  args: PageArgs,
+  columns: KeysetColumns,
+  fetch: (query: PageQuery) => Promise<T[]>,
+  count: () => Promise<number>,
+): Promise<Page<T>> {
+  const plan = planPage(args, columns);
+  return assemblePage(plan, plan.size === 0 ? [] : await fetch(plan), count);
 }

@@ -193,10 +193,15 @@ export const algorithms = pgTable(
     packageSet: text('package_set'),
     royaltyMicrocredits: integer('royalty_microcredits').notNull().default(0),
     sampleInput: text('sample_input'),
+    /** The latest version's callability (PRIVATE until published): kept by publish, never set directly. */
+    callability: callability('callability').notNull().default('PRIVATE'),
+    /** Whether any version is PUBLIC: what makes the algorithm visible to everyone. Never reverts. */
+    hasPublicVersion: boolean('has_public_version').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: timestamps('updated_at').notNull().defaultNow(),
   },
   (t) => [
+    index('algorithms_public_created_at_id_idx').on(t.createdAt, t.id).where(sql`${t.hasPublicVersion}`),
     uniqueIndex('algorithms_owner_name_ci_key').on(t.ownerId, sql`lower(${t.name})`),
     index('algorithms_owner_created_at_id_idx').on(t.ownerId, t.createdAt, t.id),
     index('algorithms_created_at_id_idx').on(t.createdAt, t.id),

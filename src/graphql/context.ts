@@ -1,3 +1,4 @@
+import type { Caller } from '../auth/origin.js';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/connect.js';
 import type { Logger } from '../logger.js';
@@ -8,6 +9,10 @@ export interface GraphQLContext {
   db: Db;
   requestId: string;
   log: Logger;
+  /** Where clients call algorithms, for code snippets. */
+  algorithmApiUrl: string;
+  /** The caller's origin, as the key's caller-origin rules see it. */
+  caller: Caller;
   /** Call after a committed change to a key, so this instance stops trusting its cached verification. */
   forgetKey: (keyId: string) => void;
 }

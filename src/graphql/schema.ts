@@ -6,5 +6,6 @@ import '../modules/users/graphql.js';
 import '../modules/organizations/graphql.js';
 import '../modules/viewer/graphql.js';
 import '../modules/audit/graphql.js';
+import '../modules/algorithms/graphql.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

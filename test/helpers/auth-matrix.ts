@@ -74,6 +74,42 @@ export const ROOT_FIELDS: RootField[] = [
     plane: 'admin',
     document: 'mutation { revokeAdminApiKey(input: { id: "nothing" }) { userErrors { code } } }',
   },
+  { field: 'Query.algorithm', plane: 'standard', document: '{ algorithm(ref: "nobody/nothing") { id } }' },
+  { field: 'Query.algorithms', plane: 'standard', document: '{ algorithms(first: 1) { totalCount } }' },
+  {
+    field: 'Query.algorithmAccess',
+    plane: 'standard',
+    document: '{ algorithmAccess(ref: "nobody/nothing") { allowed reason } }',
+  },
+  {
+    field: 'Mutation.createAlgorithm',
+    plane: 'standard',
+    permission: 'manageAlgorithms',
+    document: 'mutation { createAlgorithm(input: { name: "9", details: { label: "" } }) { userErrors { code } } }',
+  },
+  {
+    field: 'Mutation.updateAlgorithm',
+    plane: 'standard',
+    permission: 'manageAlgorithms',
+    document: 'mutation { updateAlgorithm(input: { id: "nothing" }) { userErrors { code } } }',
+  },
+  {
+    field: 'Mutation.publishAlgorithm',
+    plane: 'standard',
+    permission: 'manageAlgorithms',
+    document: 'mutation { publishAlgorithm(input: { id: "nothing", versionType: MAJOR }) { userErrors { code } } }',
+  },
+  {
+    field: 'Mutation.deleteAlgorithm',
+    plane: 'standard',
+    permission: 'manageAlgorithms',
+    document: 'mutation { deleteAlgorithm(input: { id: "nothing" }) { userErrors { code } } }',
+  },
+  {
+    field: 'Mutation.adminDeleteAlgorithm',
+    plane: 'admin',
+    document: 'mutation { adminDeleteAlgorithm(input: { id: "nothing" }) { userErrors { code } } }',
+  },
   {
     field: 'Mutation.createUser',
     plane: 'admin',

@@ -24,10 +24,11 @@ import {
 } from '../../auth/principal.js';
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
-import { apiKeys, apiKeySecrets, organizationMembers, owners, users } from '../../db/schema.js';
+import { apiKeys, apiKeySecrets, owners, users } from '../../db/schema.js';
 import { fromZodError, ServiceError, userError, type UserErrorData } from '../../core/errors.js';
 import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
 import { recordAudit } from '../audit/service.js';
+import { roleIn } from '../organizations/service.js';
 
 export type ApiKeyRecord = typeof apiKeys.$inferSelect;
 
@@ -252,12 +253,7 @@ async function resolveManagedOwner(tx: Db, principal: Principal, name: string | 
 
 async function managesOwner(tx: Db, principal: Principal, owner: { id: string; kind: OwnerKind }): Promise<boolean> {
   if (owner.id === principal.ownerId) return true;
-  if (owner.kind !== 'ORGANIZATION' || principal.userId === null) return false;
-  const [membership] = await tx
-    .select({ role: organizationMembers.role })
-    .from(organizationMembers)
-    .where(and(eq(organizationMembers.organizationId, owner.id), eq(organizationMembers.userId, principal.userId)));
-  return membership?.role === 'OWNER';
+  return owner.kind === 'ORGANIZATION' && (await roleIn(tx, owner.id, principal.userId)) === 'OWNER';
 }
 
 const powersOf = (key: ApiKeyRecord): KeyPowers => ({ ...permissionsOf(key), expiresAt: key.expiresAt });

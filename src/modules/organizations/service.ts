@@ -1,7 +1,7 @@
 /** Organizations: lookup. Their management (admin plane) arrives with the organizations issue. */
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
-import { organizations, owners } from '../../db/schema.js';
+import { organizationMembers, organizations, owners } from '../../db/schema.js';
 
 export interface OrganizationRecord {
   kind: 'ORGANIZATION';
@@ -31,4 +31,24 @@ export async function findOrganizationsByIds(db: Db, ids: readonly string[]): Pr
     .innerJoin(owners, eq(owners.id, organizations.id))
     .where(and(inArray(organizations.id, [...ids]), isNull(owners.deletedAt)));
   return found.map((row) => ({ kind: 'ORGANIZATION', ...row }));
+}
+
+export type MemberRole = 'OWNER' | 'MEMBER';
+
+/** The user's role in the organization, or null when not a member. */
+export async function roleIn(db: Db, organizationId: string, userId: string | null): Promise<MemberRole | null> {
+  if (userId === null) return null;
+  const [membership] = await db
+    .select({ role: organizationMembers.role })
+    .from(organizationMembers)
+    .where(and(eq(organizationMembers.organizationId, organizationId), eq(organizationMembers.userId, userId)));
+  return membership?.role ?? null;
+}
+
+/** SQL for the ids of the organizations the user belongs to (any role). */
+export function organizationsOf(db: Db, userId: string) {
+  return db
+    .select({ id: organizationMembers.organizationId })
+    .from(organizationMembers)
+    .where(eq(organizationMembers.userId, userId));
 }

@@ -1,3 +1,4 @@
+import { batched } from '../../graphql/batch.js';
 import { builder } from '../../graphql/builder.js';
 import { findOwnersByIds, type OwnerRecord } from './service.js';
 
@@ -18,3 +19,11 @@ export const ownerLoader = {
   load: (ids: string[], context: { db: Parameters<typeof findOwnersByIds>[0] }) => findOwnersByIds(context.db, ids),
   sort: (owner: OwnerRecord) => owner.id,
 } as const;
+
+/** One owner by id, batched with every other lookup made in the same tick of the request. */
+export function loadOwner(context: { db: Parameters<typeof findOwnersByIds>[0] }, id: string): Promise<OwnerRecord | null> {
+  return batched<string, OwnerRecord | null>(context, 'owner', async (ids) => {
+    const found = await findOwnersByIds(context.db, ids);
+    return ids.map((key) => found.find((owner) => owner.id === key) ?? null);
+  }).load(id);
+}

@@ -1,0 +1,366 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { actorOf, DEFAULT_KEY_NAME } from '../../auth/principal.js';
+import { callerFromOrigin } from '../../auth/origin.js';
+import { batched } from '../../graphql/batch.js';
+import { builder } from '../../graphql/builder.js';
+import type { GraphQLContext } from '../../graphql/context.js';
+import { withUserErrors } from '../../graphql/errors.js';
+import { localIdOf } from '../../graphql/ids.js';
+import { UserErrorType } from '../../graphql/user-error.js';
+import { findApiKeysByName } from '../api-keys/service.js';
+import { loadOwner, ownerLoader } from '../owners/graphql.js';
+import { UserType } from '../users/graphql.js';
+import {
+  adminDeleteAlgorithm,
+  createAlgorithm,
+  decideAccess,
+  deleteAlgorithm,
+  findAlgorithmByRef,
+  findAlgorithmsByIds,
+  findVersion,
+  latestVersions,
+  listAlgorithms,
+  publishAlgorithm,
+  updateAlgorithm,
+  versionPages,
+  type AlgorithmRecord,
+  type VersionFilter,
+  type VersionRecord,
+} from './service.js';
+import { renderSnippet, SNIPPET_LANGUAGES } from './snippets.js';
+
+const enumOf = <const T extends readonly string[]>(name: string, values: T, description?: string) =>
+  builder.enumType(name, { values, description });
+
+export const LicenseEnum = enumOf('License', ['APL', 'APACHE2', 'GPL3', 'MIT'] as const, 'Closed source needs APL.');
+export const NetworkAccessEnum = enumOf('NetworkAccess', ['ISOLATED', 'FULL'] as const);
+export const SourceVisibilityEnum = enumOf('SourceVisibility', ['OPEN', 'CLOSED'] as const);
+export const LanguageEnum = enumOf('Language', ['JAVA', 'JAVASCRIPT', 'PYTHON2', 'PYTHON3', 'R', 'RUBY', 'RUST', 'SCALA'] as const);
+export const EnvironmentEnum = enumOf('Environment', ['CPU', 'GPU'] as const);
+export const CallabilityEnum = enumOf('Callability', ['PUBLIC', 'PRIVATE'] as const, 'Who may call a version: everyone, or the owner.');
+export const VersionTypeEnum = enumOf('VersionType', ['MAJOR', 'MINOR', 'REVISION'] as const);
+const SnippetLanguageEnum = enumOf('SnippetLanguage', SNIPPET_LANGUAGES);
+const AccessReasonEnum = builder.enumType('AccessReason', {
+  values: {
+    ALLOWED: { description: 'The key may call the resolved version.' },
+    NOT_IN_ACL: { description: "The key's algorithmAccess does not cover the algorithm." },
+    NOT_FOUND: { description: 'No such algorithm, or not one the key may see.' },
+    NO_PUBLIC_VERSION: { description: 'The algorithm has no PUBLIC version to resolve `latest` to.' },
+    VERSION_NOT_FOUND: { description: 'No version the key may call matches the reference.' },
+    ORIGIN_NOT_ALLOWED: { description: "The key's caller-origin rules refuse this origin (or native clients)." },
+  } as const,
+});
+
+type Details = Pick<AlgorithmRecord, 'label' | 'summary' | 'tagline'>;
+type Settings = Pick<
+  AlgorithmRecord,
+  'license' | 'networkAccess' | 'pipelineEnabled' | 'sourceVisibility' | 'language' | 'environment' | 'packageSet' | 'royaltyMicrocredits'
+>;
+
+const DetailsType = builder.objectRef<Details>('AlgorithmDetails').implement({
+  fields: (t) => ({
+    label: t.exposeString('label'),
+    summary: t.exposeString('summary', { nullable: true }),
+    tagline: t.exposeString('tagline', { nullable: true }),
+  }),
+});
+
+const SettingsType = builder.objectRef<Settings & { algorithmCallability?: AlgorithmRecord['callability'] }>('AlgorithmSettings').implement({
+  fields: (t) => ({
+    license: t.expose('license', { type: LicenseEnum }),
+    networkAccess: t.expose('networkAccess', { type: NetworkAccessEnum }),
+    pipelineEnabled: t.exposeBoolean('pipelineEnabled'),
+    sourceVisibility: t.expose('sourceVisibility', { type: SourceVisibilityEnum }),
+    language: t.expose('language', { type: LanguageEnum, nullable: true }),
+    environment: t.expose('environment', { type: EnvironmentEnum, nullable: true }),
+    packageSet: t.exposeString('packageSet', { nullable: true }),
+    royaltyMicrocredits: t.exposeInt('royaltyMicrocredits'),
+    algorithmCallability: t.expose('algorithmCallability', {
+      type: CallabilityEnum,
+      nullable: true,
+      description: "The latest version's callability (PRIVATE until published). Null on a version's snapshot.",
+    }),
+  }),
+});
+
+export const AlgorithmVersionType = builder.objectRef<VersionRecord>('AlgorithmVersion').implement({
+  description: 'An immutable snapshot taken at publish time.',
+  fields: (t) => ({
+    id: t.id({ resolve: (v) => encodeGlobalID('AlgorithmVersion', v.id) }),
+    semanticVersion: t.exposeString('semanticVersion'),
+    versionType: t.expose('versionType', { type: VersionTypeEnum }),
+    callability: t.expose('callability', { type: CallabilityEnum }),
+    releaseNotes: t.exposeString('releaseNotes', { nullable: true }),
+    sampleInput: t.exposeString('sampleInput', { nullable: true }),
+    sampleOutput: t.exposeString('sampleOutput', { nullable: true }),
+    details: t.field({ type: DetailsType, resolve: (v) => v.details as Details }),
+    settings: t.field({ type: SettingsType, resolve: (v) => v.settings as Settings }),
+    publishedAt: t.expose('publishedAt', { type: 'DateTime' }),
+    publishedBy: t.field({ type: UserType, nullable: true, resolve: (v) => v.publishedByUserId }),
+  }),
+});
+
+const VersionConnection = builder.connectionObject({ type: AlgorithmVersionType, name: 'AlgorithmVersionConnection' });
+
+const latestVersionOf = (context: GraphQLContext, algorithm: AlgorithmRecord) =>
+  batched<AlgorithmRecord, VersionRecord | null>(context, 'latestVersion', async (seen) => {
+    const byAlgorithm = new Map((await latestVersions(context.db, seen)).map((v) => [v.algorithmId, v]));
+    return seen.map((a) => byAlgorithm.get(a.id) ?? null);
+  }).load(algorithm);
+
+/** The mask of the caller's own default-key, for snippets; null when it has none. */
+const callerDefaultKeyMask = (context: GraphQLContext) =>
+  batched<string, string | null>(context, 'defaultKeyMask', async (ownerIds) => {
+    const keys = await findApiKeysByName(context.db, ownerIds, DEFAULT_KEY_NAME);
+    return ownerIds.map((id) => keys.find((key) => key.ownerId === id)?.mask ?? null);
+  }).load(context.principal.ownerId);
+
+export const AlgorithmType = builder.loadableNode('Algorithm', {
+  description: 'An algorithm, addressed algo://<owner>/<name>. Others see it once it has a PUBLIC version.',
+  id: { resolve: (algorithm: AlgorithmRecord) => algorithm.id },
+  load: (ids: string[], context) => findAlgorithmsByIds(context.db, context.principal, ids),
+  sort: (algorithm) => algorithm.id,
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    owner: t.loadable({ ...ownerLoader, resolve: (algorithm) => algorithm.ownerId }),
+    details: t.field({ type: DetailsType, resolve: (a) => a }),
+    settings: t.field({ type: SettingsType, resolve: (a) => ({ ...a, algorithmCallability: a.callability }) }),
+    sampleInput: t.exposeString('sampleInput', { nullable: true }),
+    callability: t.expose('callability', { type: CallabilityEnum, description: "The latest version's callability." }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    latestVersion: t.field({
+      type: AlgorithmVersionType,
+      nullable: true,
+      description: 'The newest version you may see: any for the owner and members, the newest PUBLIC one for others.',
+      resolve: (algorithm, _args, context) => latestVersionOf(context, algorithm),
+    }),
+    version: t.field({
+      type: AlgorithmVersionType,
+      nullable: true,
+      args: { semver: t.arg.string({ required: true, description: 'Exactly, e.g. 1.2.3.' }) },
+      resolve: (algorithm, { semver }, { db }) => findVersion(db, algorithm, semver),
+    }),
+    versions: t.connection(
+      {
+        type: AlgorithmVersionType,
+        description: 'Versions you may see, oldest first (ask for `last` to get the newest).',
+        args: {
+          published: t.arg.boolean({ description: 'Every version is published; false selects none.' }),
+          callability: t.arg({ type: CallabilityEnum }),
+        },
+        resolve: (algorithm, args, context) =>
+          batched<AlgorithmRecord, Awaited<ReturnType<typeof versionPages>> extends Map<string, infer P> ? P : never>(
+            context,
+            `versions:${JSON.stringify(args)}`,
+            async (seen) => {
+              const pages = await versionPages(context.db, seen, args as VersionFilter);
+              return seen.map((a) => pages.get(a.id)!);
+            },
+          ).load(algorithm),
+      },
+      VersionConnection,
+    ),
+    snippet: t.string({
+      description: "A ready-to-paste call of the latest version, naming your default-key by its mask (never its secret).",
+      args: { language: t.arg({ type: SnippetLanguageEnum, required: true }) },
+      resolve: async (algorithm, { language }, context) => {
+        const [ownerName, version, mask] = await Promise.all([
+          loadOwner(context, algorithm.ownerId).then((owner) => (owner?.kind === 'USER' ? owner.username : owner?.name)),
+          latestVersionOf(context, algorithm),
+          callerDefaultKeyMask(context),
+        ]);
+        return renderSnippet(language, {
+          apiUrl: context.algorithmApiUrl,
+          path: `${ownerName}/${algorithm.name}${version ? `/${version.semanticVersion}` : ''}`,
+          keyMask: mask,
+          sampleInput: version?.sampleInput ?? algorithm.sampleInput,
+        });
+      },
+    }),
+  }),
+});
+
+const AccessDecisionType = builder
+  .objectRef<Awaited<ReturnType<typeof decideAccess>>>('AccessDecision')
+  .implement({
+    description: 'Whether the calling key may call an algorithm version, and why.',
+    fields: (t) => ({
+      allowed: t.exposeBoolean('allowed'),
+      reason: t.expose('reason', { type: AccessReasonEnum }),
+      algorithm: t.field({ type: AlgorithmType, nullable: true, resolve: (d) => d.algorithm }),
+      version: t.field({ type: AlgorithmVersionType, nullable: true, resolve: (d) => d.version }),
+    }),
+  });
+
+// --- queries ------------------------------------------------------------------------------------
+
+builder.queryFields((t) => ({
+  algorithm: t.field({
+    type: AlgorithmType,
+    nullable: true,
+    description: 'One algorithm by "owner/name" or "algo://owner/name"; null if it does not exist for you.',
+    authScopes: { standard: true },
+    args: { ref: t.arg.string({ required: true }) },
+    resolve: (_root, { ref }, { db, principal }) => findAlgorithmByRef(db, principal, ref),
+  }),
+  algorithms: t.connection(
+    {
+      type: AlgorithmType,
+      description: 'Algorithms you may see, oldest first, optionally of one owner and one callability.',
+      authScopes: { standard: true },
+      args: {
+        owner: t.arg.string({ description: 'Username or organization name.' }),
+        callability: t.arg({ type: CallabilityEnum, description: "The latest version's callability." }),
+      },
+      resolve: (_root, args, { db, principal }) => listAlgorithms(db, principal, args),
+    },
+    { name: 'AlgorithmConnection' },
+    { name: 'AlgorithmEdge' },
+  ),
+  algorithmAccess: t.field({
+    type: AccessDecisionType,
+    description: 'May THIS key call `ref` (owner/name[/version])? From `origin` if given, else from this request\'s origin.',
+    authScopes: { standard: true },
+    args: {
+      ref: t.arg.string({ required: true }),
+      origin: t.arg.string({ description: 'A browser origin like https://app.example.com; omit for this request.' }),
+    },
+    resolve: (_root, { ref, origin }, { db, principal, caller }) =>
+      decideAccess(db, principal, ref, origin ? callerFromOrigin(origin) : caller),
+  }),
+}));
+
+// --- mutations ----------------------------------------------------------------------------------
+
+const DetailsInput = builder.inputType('AlgorithmDetailsInput', {
+  fields: (t) => ({
+    label: t.string({ description: 'Required on create.' }),
+    summary: t.string(),
+    tagline: t.string(),
+  }),
+});
+
+const SettingsInput = builder.inputType('AlgorithmSettingsInput', {
+  description: 'Omitted fields keep their value (new algorithms: APL, ISOLATED, CLOSED, no pipeline, 0 royalty).',
+  fields: (t) => ({
+    license: t.field({ type: LicenseEnum }),
+    networkAccess: t.field({ type: NetworkAccessEnum }),
+    pipelineEnabled: t.boolean(),
+    sourceVisibility: t.field({ type: SourceVisibilityEnum }),
+    language: t.field({ type: LanguageEnum, description: 'A language or a packageSet is required; a language needs an environment.' }),
+    environment: t.field({ type: EnvironmentEnum }),
+    packageSet: t.string(),
+    royaltyMicrocredits: t.int(),
+  }),
+});
+
+const VersionInfoInput = builder.inputType('AlgorithmVersionInfoInput', {
+  fields: (t) => ({ sampleInput: t.string() }),
+});
+
+const algorithmPayloadFields = {
+  outputFields: (t: any) => ({
+    algorithm: t.field({ type: AlgorithmType, nullable: true, resolve: (p: { algorithm?: AlgorithmRecord }) => p.algorithm }),
+    userErrors: t.field({ type: [UserErrorType], resolve: (p: { userErrors: unknown[] }) => p.userErrors }),
+  }),
+};
+
+const MANAGE = { $all: { standard: true, manageAlgorithms: true } } as const;
+
+builder.relayMutationField(
+  'createAlgorithm',
+  {
+    inputFields: (t) => ({
+      owner: t.string({ description: "Username or organization name; default the calling key's owner." }),
+      name: t.string({ required: true }),
+      details: t.field({ type: DetailsInput, required: true }),
+      settings: t.field({ type: SettingsInput }),
+      versionInfo: t.field({ type: VersionInfoInput }),
+    }),
+  },
+  {
+    description: 'Creates an algorithm (private until a PUBLIC version is published).',
+    authScopes: MANAGE,
+    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createAlgorithm(db, principal, input as never)),
+  },
+  algorithmPayloadFields,
+);
+
+builder.relayMutationField(
+  'updateAlgorithm',
+  {
+    inputFields: (t) => ({
+      id: t.id({ required: true }),
+      details: t.field({ type: DetailsInput }),
+      settings: t.field({ type: SettingsInput }),
+      versionInfo: t.field({ type: VersionInfoInput }),
+    }),
+  },
+  {
+    description: 'Changes only the fields given. Published versions keep their snapshot.',
+    authScopes: MANAGE,
+    resolve: (_root, { input }, { db, principal }) =>
+      withUserErrors(() => updateAlgorithm(db, principal, { ...(input as never as object), id: localIdOf(String(input.id), 'Algorithm') })),
+  },
+  algorithmPayloadFields,
+);
+
+builder.relayMutationField(
+  'publishAlgorithm',
+  {
+    inputFields: (t) => ({
+      id: t.id({ required: true }),
+      versionType: t.field({ type: VersionTypeEnum, required: true }),
+      callability: t.field({ type: CallabilityEnum, description: 'Default: as the last version. Changes only with MAJOR.' }),
+      releaseNotes: t.string(),
+      sampleInput: t.string({ description: "Default: the algorithm's sampleInput." }),
+      sampleOutput: t.string(),
+    }),
+  },
+  {
+    description: 'Publishes the algorithm as it is now as the next version (1.0.0 / 0.1.0 / 0.0.1 first).',
+    authScopes: MANAGE,
+    resolve: (_root, { input }, { db, principal }) =>
+      withUserErrors(() => publishAlgorithm(db, principal, { ...input, id: localIdOf(String(input.id), 'Algorithm') })),
+  },
+  {
+    outputFields: (t) => ({
+      algorithm: t.field({ type: AlgorithmType, nullable: true, resolve: (p) => p.algorithm }),
+      version: t.field({ type: AlgorithmVersionType, nullable: true, resolve: (p) => p.version }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  },
+);
+
+const deletedIdField = (t: any) => ({
+  deletedAlgorithmId: t.id({
+    nullable: true,
+    resolve: (p: { deletedAlgorithmId?: string }) => (p.deletedAlgorithmId ? encodeGlobalID('Algorithm', p.deletedAlgorithmId) : null),
+  }),
+  userErrors: t.field({ type: [UserErrorType], resolve: (p: { userErrors: unknown[] }) => p.userErrors }),
+});
+
+builder.relayMutationField(
+  'deleteAlgorithm',
+  { inputFields: (t) => ({ id: t.id({ required: true }) }) },
+  {
+    description: 'Deletes an algorithm that has no PUBLIC version (callers may depend on those: see adminDeleteAlgorithm).',
+    authScopes: MANAGE,
+    resolve: (_root, { input }, { db, principal }) =>
+      withUserErrors(() => deleteAlgorithm(db, principal, { id: localIdOf(String(input.id), 'Algorithm') })),
+  },
+  { outputFields: deletedIdField },
+);
+
+builder.relayMutationField(
+  'adminDeleteAlgorithm',
+  { inputFields: (t) => ({ id: t.id({ required: true }) }) },
+  {
+    description: 'Deletes any algorithm, PUBLIC versions included. Admin keys only.',
+    authScopes: { admin: true },
+    resolve: (_root, { input }, { db, principal }) =>
+      withUserErrors(() => adminDeleteAlgorithm(db, actorOf(principal), { id: localIdOf(String(input.id), 'Algorithm') })),
+  },
+  { outputFields: deletedIdField },
+);

@@ -1,0 +1,602 @@
+/**
+ * Algorithms and their published versions (DESIGN §6), and who may see and change them (§4.3):
+ *
+ *   see      the owner and members of the owning organization see everything; everyone else sees
+ *            an algorithm once it has a PUBLIC version, and then only its PUBLIC versions
+ *   change   the owner, or any member of the owning organization, with a manageAlgorithms key
+ *   publish  PUBLIC for an organization: an OWNER of it (or the organization's own key)
+ *   delete   not once a PUBLIC version exists, except on the admin plane
+ *
+ * Invisible algorithms do not exist for the caller: null, or NOT_FOUND in mutations.
+ */
+import { and, count, desc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Actor, Principal } from '../../auth/principal.js';
+import { actorOf } from '../../auth/principal.js';
+import { aclAllows } from '../../auth/acl.js';
+import { originRefusal, type Caller } from '../../auth/origin.js';
+import { rows, type Db } from '../../db/connect.js';
+import { violatedUniqueConstraint } from '../../db/errors.js';
+import { algorithms, algorithmVersions, owners } from '../../db/schema.js';
+import { fromZodError, ServiceError, userError, type UserErrorData } from '../../core/errors.js';
+import { NAME_PATTERN } from '../../core/names.js';
+import { assemblePage, keysetPage, planPage, type Page, type PageArgs } from '../../core/pagination.js';
+import { recordAudit } from '../audit/service.js';
+import { organizationsOf, roleIn } from '../organizations/service.js';
+import {
+  formatVersion,
+  matchesVersionRef,
+  nextVersion,
+  parseAlgorithmRef,
+  type SemVer,
+  type VersionRef,
+  type VersionType,
+} from './versions.js';
+
+export type AlgorithmRow = typeof algorithms.$inferSelect;
+/** An algorithm as the caller sees it: `fullAccess` when it may see private versions too. */
+export type AlgorithmRecord = AlgorithmRow & { fullAccess: boolean };
+export type VersionRecord = typeof algorithmVersions.$inferSelect & { createdAt: Date; semanticVersion: string };
+export type Callability = 'PUBLIC' | 'PRIVATE';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+const text = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
+const optionalText = (max: number) => text(max).nullish();
+
+const detailsSchema = z.object({
+  label: text(100).min(1, 'is required'),
+  summary: optionalText(10_000),
+  tagline: optionalText(200),
+});
+
+const settingsSchema = z.object({
+  license: z.enum(['APL', 'APACHE2', 'GPL3', 'MIT']).nullish(),
+  networkAccess: z.enum(['ISOLATED', 'FULL']).nullish(),
+  pipelineEnabled: z.boolean().nullish(),
+  sourceVisibility: z.enum(['OPEN', 'CLOSED']).nullish(),
+  language: z.enum(['JAVA', 'JAVASCRIPT', 'PYTHON2', 'PYTHON3', 'R', 'RUBY', 'RUST', 'SCALA']).nullish(),
+  environment: z.enum(['CPU', 'GPU']).nullish(),
+  packageSet: optionalText(100),
+  royaltyMicrocredits: z.number().int('must be a whole number').min(0, 'must be 0 or more').max(1_000_000_000, 'must be at most 1000000000').nullish(),
+});
+
+const algorithmNameSchema = z
+  .string()
+  .max(30, 'must be at most 30 characters')
+  .regex(NAME_PATTERN, 'must start with a letter and contain only letters, digits and underscores');
+
+export const createAlgorithmSchema = z.object({
+  owner: z.string().nullish(),
+  name: algorithmNameSchema,
+  details: detailsSchema,
+  settings: settingsSchema.nullish(),
+  versionInfo: z.object({ sampleInput: optionalText(100_000) }).nullish(),
+});
+export type CreateAlgorithmInput = z.input<typeof createAlgorithmSchema>;
+
+export const updateAlgorithmSchema = z.object({
+  id: z.string(),
+  details: detailsSchema.partial().nullish(),
+  settings: settingsSchema.nullish(),
+  versionInfo: z.object({ sampleInput: optionalText(100_000) }).nullish(),
+});
+export type UpdateAlgorithmInput = z.input<typeof updateAlgorithmSchema>;
+
+type Settings = Pick<
+  AlgorithmRow,
+  'license' | 'networkAccess' | 'pipelineEnabled' | 'sourceVisibility' | 'language' | 'environment' | 'packageSet' | 'royaltyMicrocredits'
+>;
+
+const DEFAULT_SETTINGS: Settings = {
+  license: 'APL',
+  networkAccess: 'ISOLATED',
+  pipelineEnabled: false,
+  sourceVisibility: 'CLOSED',
+  language: null,
+  environment: null,
+  packageSet: null,
+  royaltyMicrocredits: 0,
+};
+
+/** Given settings over current ones; null clears language/environment/packageSet, other nulls keep. */
+function mergeSettings(current: Settings, given: z.output<typeof settingsSchema> | null | undefined): Settings {
+  const pick = <K extends keyof Settings>(key: K, clearable: boolean): Settings[K] => {
+    const value = given?.[key];
+    if (value === undefined || (value === null && !clearable)) return current[key];
+    return value as Settings[K];
+  };
+  return {
+    license: pick('license', false),
+    networkAccess: pick('networkAccess', false),
+    pipelineEnabled: pick('pipelineEnabled', false),
+    sourceVisibility: pick('sourceVisibility', false),
+    language: pick('language', true),
+    environment: pick('environment', true),
+    packageSet: pick('packageSet', true),
+    royaltyMicrocredits: pick('royaltyMicrocredits', false),
+  };
+}
+
+/** The rules that tie settings together (DESIGN §6). */
+function settingsProblems(settings: Settings): UserErrorData[] {
+  const problems: UserErrorData[] = [];
+  const problem = (field: string, message: string) =>
+    problems.push({ code: 'INVALID', field: ['settings', field], message: `settings.${field}: ${message}` });
+  if (settings.sourceVisibility === 'CLOSED' && settings.license !== 'APL') {
+    problem('sourceVisibility', `closed source needs the APL license (license is ${settings.license})`);
+  }
+  if (!settings.language && !settings.packageSet) problem('language', 'set a language or a packageSet');
+  if (settings.language && !settings.environment) problem('environment', 'is required when a language is set');
+  return problems;
+}
+
+function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw fromZodError(parsed.error);
+  return parsed.data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Visibility
+
+/** Algorithms the caller has full access to: its owner's, and its user's organizations'. */
+function fullAccessTo(db: Db, principal: Principal): SQL {
+  const own = eq(algorithms.ownerId, principal.ownerId);
+  return principal.userId === null ? own : or(own, inArray(algorithms.ownerId, organizationsOf(db, principal.userId)))!;
+}
+
+function visibleTo(db: Db, principal: Principal): SQL {
+  return or(fullAccessTo(db, principal), eq(algorithms.hasPublicVersion, true))!;
+}
+
+function selectVisible(db: Db, principal: Principal) {
+  return db
+    .select({
+      ...algorithmColumns,
+      fullAccess: sql<boolean>`(${fullAccessTo(db, principal)})`.mapWith(Boolean),
+    })
+    .from(algorithms)
+    .innerJoin(owners, eq(owners.id, algorithms.ownerId))
+    .where(and(visibleTo(db, principal), isNull(owners.deletedAt)))
+    .$dynamic();
+}
+
+const algorithmColumns = {
+  id: algorithms.id,
+  ownerId: algorithms.ownerId,
+  name: algorithms.name,
+  label: algorithms.label,
+  summary: algorithms.summary,
+  tagline: algorithms.tagline,
+  license: algorithms.license,
+  networkAccess: algorithms.networkAccess,
+  pipelineEnabled: algorithms.pipelineEnabled,
+  sourceVisibility: algorithms.sourceVisibility,
+  language: algorithms.language,
+  environment: algorithms.environment,
+  packageSet: algorithms.packageSet,
+  royaltyMicrocredits: algorithms.royaltyMicrocredits,
+  sampleInput: algorithms.sampleInput,
+  callability: algorithms.callability,
+  hasPublicVersion: algorithms.hasPublicVersion,
+  createdAt: algorithms.createdAt,
+  updatedAt: algorithms.updatedAt,
+};
+
+export async function findAlgorithmsByIds(db: Db, principal: Principal, ids: readonly string[]): Promise<AlgorithmRecord[]> {
+  const valid = ids.filter((id) => UUID.test(id));
+  if (valid.length === 0) return [];
+  return selectVisible(db, principal).where(and(visibleTo(db, principal), isNull(owners.deletedAt), inArray(algorithms.id, valid)));
+}
+
+export async function findAlgorithm(db: Db, principal: Principal, owner: string, name: string): Promise<AlgorithmRecord | null> {
+  const [found] = await selectVisible(db, principal).where(
+    and(
+      visibleTo(db, principal),
+      isNull(owners.deletedAt),
+      eq(sql`lower(${owners.name})`, owner.toLowerCase()),
+      eq(sql`lower(${algorithms.name})`, name.toLowerCase()),
+    ),
+  );
+  return found ?? null;
+}
+
+/** `owner/name` or `algo://owner/name` (a version part is ignored here). */
+export async function findAlgorithmByRef(db: Db, principal: Principal, ref: string): Promise<AlgorithmRecord | null> {
+  const parsed = parseAlgorithmRef(ref);
+  return parsed ? findAlgorithm(db, principal, parsed.owner, parsed.name) : null;
+}
+
+export async function listAlgorithms(
+  db: Db,
+  principal: Principal,
+  args: PageArgs & { owner?: string | null; callability?: Callability | null },
+): Promise<Page<AlgorithmRecord>> {
+  const filter = and(
+    visibleTo(db, principal),
+    isNull(owners.deletedAt),
+    args.owner ? eq(sql`lower(${owners.name})`, args.owner.toLowerCase()) : undefined,
+    args.callability ? eq(algorithms.callability, args.callability) : undefined,
+  );
+  return keysetPage(
+    args,
+    algorithms,
+    (page) =>
+      selectVisible(db, principal)
+        .where(and(filter, page.where))
+        .orderBy(...page.orderBy)
+        .limit(page.limit),
+    async () =>
+      (await db.select({ n: count() }).from(algorithms).innerJoin(owners, eq(owners.id, algorithms.ownerId)).where(filter))[0]?.n ?? 0,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Versions (batched: one statement for any number of algorithms)
+
+const semverOf = (v: { major: number; minor: number; patch: number }) => formatVersion(v);
+
+function toVersion(row: typeof algorithmVersions.$inferSelect): VersionRecord {
+  return { ...row, createdAt: row.publishedAt, semanticVersion: semverOf(row) };
+}
+
+/** Versions the caller may see of these algorithms: all of its own, PUBLIC ones of others'. */
+function visibleVersions(algorithmsSeen: readonly AlgorithmRecord[]): SQL | undefined {
+  const full = algorithmsSeen.filter((a) => a.fullAccess).map((a) => a.id);
+  const publicOnly = algorithmsSeen.filter((a) => !a.fullAccess).map((a) => a.id);
+  return or(
+    full.length > 0 ? inArray(algorithmVersions.algorithmId, full) : undefined,
+    publicOnly.length > 0 ? and(inArray(algorithmVersions.algorithmId, publicOnly), eq(algorithmVersions.callability, 'PUBLIC')) : undefined,
+  );
+}
+
+/** The latest visible version of each algorithm, in one statement. */
+export async function latestVersions(db: Db, algorithmsSeen: readonly AlgorithmRecord[]): Promise<VersionRecord[]> {
+  const visible = visibleVersions(algorithmsSeen);
+  if (!visible) return [];
+  const found = await db
+    .selectDistinctOn([algorithmVersions.algorithmId])
+    .from(algorithmVersions)
+    .where(visible)
+    .orderBy(algorithmVersions.algorithmId, desc(algorithmVersions.major), desc(algorithmVersions.minor), desc(algorithmVersions.patch));
+  return found.map(toVersion);
+}
+
+export interface VersionFilter extends PageArgs {
+  callability?: Callability | null;
+  published?: boolean | null;
+}
+
+/**
+ * A page of visible versions (oldest first) for each algorithm, in one statement: a window
+ * function numbers each algorithm's versions, so the page size bounds the rows per algorithm.
+ */
+export async function versionPages(
+  db: Db,
+  algorithmsSeen: readonly AlgorithmRecord[],
+  args: VersionFilter,
+): Promise<Map<string, Page<VersionRecord>>> {
+  const v = algorithmVersions;
+  const plan = planPage(args, { createdAt: v.publishedAt, id: v.id });
+  const visible = visibleVersions(algorithmsSeen);
+  const byAlgorithm = new Map<string, { rows: VersionRecord[]; total: number }>();
+  // Every version is published (builds are not tracked here), so published: false selects none.
+  if (visible && plan.size > 0 && args.published !== false) {
+    const matching = and(visible, args.callability ? eq(v.callability, args.callability) : undefined);
+    const found = await rows<{ id: string; total: number }>(
+      db,
+      sql`select ranked.id, ranked.total from (
+            select ${v.id} as id, ${v.algorithmId} as algorithm_id, ${v.publishedAt} as published_at, total,
+                   row_number() over (partition by ${v.algorithmId} order by ${sql.join(plan.orderBy, sql`, `)}) as rn
+            from (select *, count(*) over (partition by algorithm_id)::int as total from ${v} where ${matching}) as ${v}
+            where ${plan.where ?? sql`true`}
+          ) as ranked
+          where ranked.rn <= ${plan.limit}`,
+    );
+    if (found.length > 0) {
+      const totals = new Map(found.map((row) => [row.id, Number(row.total)]));
+      const records = await db
+        .select()
+        .from(v)
+        .where(inArray(v.id, [...totals.keys()]))
+        .orderBy(...plan.orderBy);
+      for (const record of records.map(toVersion)) {
+        const entry = byAlgorithm.get(record.algorithmId) ?? { rows: [], total: totals.get(record.id)! };
+        entry.rows.push(record);
+        byAlgorithm.set(record.algorithmId, entry);
+      }
+    }
+  }
+  return new Map(
+    algorithmsSeen.map((algorithm) => {
+      const entry = byAlgorithm.get(algorithm.id) ?? { rows: [], total: 0 };
+      return [algorithm.id, assemblePage(plan, entry.rows, async () => entry.total)];
+    }),
+  );
+}
+
+/** One visible version by exact semver, or null. */
+export async function findVersion(db: Db, algorithm: AlgorithmRecord, semver: string): Promise<VersionRecord | null> {
+  const [found] = await resolveVersions(db, algorithm, { kind: 'exact', version: parseSemverOrZero(semver) }, 1);
+  return found ?? null;
+}
+
+function parseSemverOrZero(raw: string): SemVer {
+  const match = /^(\d{1,9})\.(\d{1,9})\.(\d{1,9})$/.exec(raw);
+  return match ? { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3]) } : { major: -1, minor: -1, patch: -1 };
+}
+
+/** The versions `ref` may select, newest first, among those the caller may call through it. */
+async function resolveVersions(db: Db, algorithm: AlgorithmRecord, ref: VersionRef, limit: number): Promise<VersionRecord[]> {
+  const v = algorithmVersions;
+  // Only latestPrivate and exact references reach private versions, and only for those who see them.
+  const privateReachable = algorithm.fullAccess && (ref.kind === 'latestPrivate' || ref.kind === 'exact');
+  const conditions = [
+    eq(v.algorithmId, algorithm.id),
+    privateReachable ? undefined : eq(v.callability, 'PUBLIC'),
+    ref.kind === 'exact' ? and(eq(v.major, ref.version.major), eq(v.minor, ref.version.minor), eq(v.patch, ref.version.patch)) : undefined,
+    ref.kind === 'prefix' ? eq(v.major, ref.major) : undefined,
+    ref.kind === 'prefix' && ref.minor !== undefined ? eq(v.minor, ref.minor) : undefined,
+  ];
+  const found = await db
+    .select()
+    .from(v)
+    .where(and(...conditions))
+    .orderBy(desc(v.major), desc(v.minor), desc(v.patch))
+    .limit(limit);
+  return found.map(toVersion).filter((version) => matchesVersionRef(ref, version));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changes
+
+interface Managed {
+  algorithm: AlgorithmRow;
+  /** The caller's standing with the owner: the owner itself, or its role in the owning organization. */
+  standing: 'OWNER' | 'MEMBER';
+}
+
+/** The owner the caller names for a new algorithm: its own by default, or an organization it belongs to. */
+async function ownerForNewAlgorithm(tx: Db, principal: Principal, name: string | null | undefined): Promise<string> {
+  if (name === undefined || name === null) return principal.ownerId;
+  const [owner] = await tx
+    .select({ id: owners.id, kind: owners.kind })
+    .from(owners)
+    .where(and(eq(sql`lower(${owners.name})`, name.toLowerCase()), isNull(owners.deletedAt)));
+  if (owner && (owner.id === principal.ownerId || (owner.kind === 'ORGANIZATION' && (await roleIn(tx, owner.id, principal.userId))))) {
+    return owner.id;
+  }
+  throw userError('NOT_FOUND', `owner: no user or organization "${name}" this key may create algorithms for`, ['owner']);
+}
+
+/** An algorithm the caller may change (row-locked); NOT_FOUND when it may not even see it. */
+async function managedAlgorithm(tx: Db, principal: Principal, id: string): Promise<Managed> {
+  const notFound = userError('NOT_FOUND', 'id: no such algorithm', ['id']);
+  if (!UUID.test(id)) throw notFound;
+  const [algorithm] = await tx.select().from(algorithms).where(eq(algorithms.id, id)).for('update');
+  if (!algorithm) throw notFound;
+  if (algorithm.ownerId === principal.ownerId) return { algorithm, standing: 'OWNER' };
+  const role = await roleIn(tx, algorithm.ownerId, principal.userId);
+  if (role) return { algorithm, standing: role };
+  if (!algorithm.hasPublicVersion) throw notFound;
+  throw userError('FORBIDDEN', 'id: only the owner, or members of the owning organization, may change this algorithm', ['id']);
+}
+
+export async function createAlgorithm(db: Db, principal: Principal, input: CreateAlgorithmInput): Promise<{ algorithm: AlgorithmRecord }> {
+  const data = parse(createAlgorithmSchema, input);
+  const settings = mergeSettings(DEFAULT_SETTINGS, data.settings);
+  const problems = settingsProblems(settings);
+  if (problems.length > 0) throw new ServiceError(problems);
+  return db.transaction(async (tx) => {
+    const ownerId = await ownerForNewAlgorithm(tx, principal, data.owner);
+    let created: AlgorithmRow | undefined;
+    try {
+      [created] = await tx
+        .insert(algorithms)
+        .values({
+          ownerId,
+          name: data.name,
+          label: data.details.label,
+          summary: data.details.summary ?? null,
+          tagline: data.details.tagline ?? null,
+          ...settings,
+          sampleInput: data.versionInfo?.sampleInput ?? null,
+        })
+        .returning();
+    } catch (error) {
+      if (violatedUniqueConstraint(error) === 'algorithms_owner_name_ci_key') {
+        throw userError('TAKEN', `name: this owner already has an algorithm named "${data.name}"`, ['name']);
+      }
+      throw error;
+    }
+    await recordAudit(tx, actorOf(principal), 'ALGORITHM_CREATED', { type: 'ALGORITHM', id: created!.id }, {
+      ownerId,
+      name: data.name,
+    });
+    return { algorithm: { ...created!, fullAccess: true } };
+  });
+}
+
+/** Changes only the fields given; the name and owner never change. */
+export async function updateAlgorithm(db: Db, principal: Principal, input: UpdateAlgorithmInput): Promise<{ algorithm: AlgorithmRecord }> {
+  const data = parse(updateAlgorithmSchema, input);
+  return db.transaction(async (tx) => {
+    const { algorithm } = await managedAlgorithm(tx, principal, data.id);
+    const settings = mergeSettings(algorithm, data.settings);
+    const problems = settingsProblems(settings);
+    if (problems.length > 0) throw new ServiceError(problems);
+    const values = {
+      label: data.details?.label ?? algorithm.label,
+      summary: data.details?.summary === undefined ? algorithm.summary : data.details.summary,
+      tagline: data.details?.tagline === undefined ? algorithm.tagline : data.details.tagline,
+      ...settings,
+      sampleInput: data.versionInfo?.sampleInput === undefined ? algorithm.sampleInput : data.versionInfo.sampleInput,
+    };
+    const changes = Object.fromEntries(
+      Object.entries(values)
+        .filter(([field, value]) => value !== algorithm[field as keyof AlgorithmRow])
+        .map(([field, value]) => [field, { from: algorithm[field as keyof AlgorithmRow], to: value }]),
+    );
+    if (Object.keys(changes).length === 0) return { algorithm: { ...algorithm, fullAccess: true } };
+    const [updated] = await tx
+      .update(algorithms)
+      .set({ ...values, updatedAt: new Date() })
+      .where(eq(algorithms.id, algorithm.id))
+      .returning();
+    await recordAudit(tx, actorOf(principal), 'ALGORITHM_UPDATED', { type: 'ALGORITHM', id: algorithm.id }, { changes });
+    return { algorithm: { ...updated!, fullAccess: true } };
+  });
+}
+
+export const publishAlgorithmSchema = z.object({
+  id: z.string(),
+  versionType: z.enum(['MAJOR', 'MINOR', 'REVISION']),
+  callability: z.enum(['PUBLIC', 'PRIVATE']).nullish(),
+  releaseNotes: optionalText(100_000),
+  sampleInput: optionalText(100_000),
+  sampleOutput: optionalText(100_000),
+});
+export type PublishAlgorithmInput = z.input<typeof publishAlgorithmSchema>;
+
+/**
+ * Publishes an immutable snapshot as the next version. Callability stays what it was unless the
+ * caller sets it, and may change only with a MAJOR version (the first version may be either).
+ */
+export async function publishAlgorithm(
+  db: Db,
+  principal: Principal,
+  input: PublishAlgorithmInput,
+): Promise<{ algorithm: AlgorithmRecord; version: VersionRecord }> {
+  const data = parse(publishAlgorithmSchema, input);
+  return db.transaction(async (tx) => {
+    const { algorithm, standing } = await managedAlgorithm(tx, principal, data.id);
+    const [last] = await tx
+      .select()
+      .from(algorithmVersions)
+      .where(eq(algorithmVersions.algorithmId, algorithm.id))
+      .orderBy(desc(algorithmVersions.major), desc(algorithmVersions.minor), desc(algorithmVersions.patch))
+      .limit(1);
+    const callability = data.callability ?? last?.callability ?? 'PRIVATE';
+    if (last && callability !== last.callability && data.versionType !== 'MAJOR') {
+      throw userError(
+        'INVALID',
+        `callability: changing it from ${last.callability} to ${callability} needs a MAJOR version (this is ${data.versionType})`,
+        ['callability'],
+      );
+    }
+    if (callability === 'PUBLIC' && standing !== 'OWNER') {
+      throw userError('FORBIDDEN', "callability: only an owner of the organization may publish its algorithms PUBLIC", ['callability']);
+    }
+    const semver = nextVersion(last ?? null, data.versionType as VersionType);
+    const [version] = await tx
+      .insert(algorithmVersions)
+      .values({
+        algorithmId: algorithm.id,
+        ...semver,
+        versionType: data.versionType,
+        callability,
+        releaseNotes: data.releaseNotes ?? null,
+        sampleInput: data.sampleInput ?? algorithm.sampleInput,
+        sampleOutput: data.sampleOutput ?? null,
+        details: { label: algorithm.label, summary: algorithm.summary, tagline: algorithm.tagline },
+        settings: {
+          license: algorithm.license,
+          networkAccess: algorithm.networkAccess,
+          pipelineEnabled: algorithm.pipelineEnabled,
+          sourceVisibility: algorithm.sourceVisibility,
+          language: algorithm.language,
+          environment: algorithm.environment,
+          packageSet: algorithm.packageSet,
+          royaltyMicrocredits: algorithm.royaltyMicrocredits,
+        },
+        publishedByUserId: principal.userId,
+        publishedByKeyId: principal.keyId,
+      })
+      .returning();
+    const [updated] = await tx
+      .update(algorithms)
+      .set({ callability, hasPublicVersion: algorithm.hasPublicVersion || callability === 'PUBLIC', updatedAt: new Date() })
+      .where(eq(algorithms.id, algorithm.id))
+      .returning();
+    await recordAudit(tx, actorOf(principal), 'ALGORITHM_PUBLISHED', { type: 'ALGORITHM', id: algorithm.id }, {
+      version: formatVersion(semver),
+      versionType: data.versionType,
+      callability,
+    });
+    return { algorithm: { ...updated!, fullAccess: true }, version: toVersion(version!) };
+  });
+}
+
+export async function deleteAlgorithm(db: Db, principal: Principal, input: { id: string }): Promise<{ deletedAlgorithmId: string }> {
+  return db.transaction(async (tx) => {
+    const { algorithm, standing } = await managedAlgorithm(tx, principal, input.id);
+    if (algorithm.hasPublicVersion) {
+      throw userError('FORBIDDEN', 'id: this algorithm has a PUBLIC version, so callers may depend on it; only an admin can delete it', ['id']);
+    }
+    if (standing !== 'OWNER') throw userError('FORBIDDEN', 'id: only an owner of the organization may delete its algorithms', ['id']);
+    await tx.delete(algorithms).where(eq(algorithms.id, algorithm.id));
+    await recordAudit(tx, actorOf(principal), 'ALGORITHM_DELETED', { type: 'ALGORITHM', id: algorithm.id }, {
+      ownerId: algorithm.ownerId,
+      name: algorithm.name,
+    });
+    return { deletedAlgorithmId: algorithm.id };
+  });
+}
+
+/** Admin plane: deletes any algorithm, public versions and all. */
+export async function adminDeleteAlgorithm(db: Db, actor: Actor, input: { id: string }): Promise<{ deletedAlgorithmId: string }> {
+  const notFound = userError('NOT_FOUND', 'id: no such algorithm', ['id']);
+  if (!UUID.test(input.id)) throw notFound;
+  return db.transaction(async (tx) => {
+    const [deleted] = await tx.delete(algorithms).where(eq(algorithms.id, input.id)).returning();
+    if (!deleted) throw notFound;
+    await recordAudit(tx, actor, 'ALGORITHM_DELETED', { type: 'ALGORITHM', id: deleted.id }, {
+      ownerId: deleted.ownerId,
+      name: deleted.name,
+      hadPublicVersion: deleted.hasPublicVersion,
+    });
+    return { deletedAlgorithmId: deleted.id };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// May this key call it?
+
+export type AccessReason = 'ALLOWED' | 'NOT_IN_ACL' | 'NOT_FOUND' | 'NO_PUBLIC_VERSION' | 'VERSION_NOT_FOUND' | 'ORIGIN_NOT_ALLOWED';
+
+export interface AccessDecision {
+  allowed: boolean;
+  reason: AccessReason;
+  algorithm: AlgorithmRecord | null;
+  version: VersionRecord | null;
+}
+
+/**
+ * What the execution tier asks before running `ref` for this key, checked in this order: the
+ * caller's origin, the key's whitelist, the algorithm's visibility, then the version reference.
+ */
+export async function decideAccess(db: Db, principal: Principal, ref: string, caller: Caller): Promise<AccessDecision> {
+  const deny = (reason: AccessReason, algorithm: AlgorithmRecord | null = null): AccessDecision => ({
+    allowed: false,
+    reason,
+    algorithm,
+    version: null,
+  });
+  const parsed = parseAlgorithmRef(ref);
+  if (!parsed) throw userError('INVALID', 'ref: must be owner/name[/version] or algo://owner/name[/version]', ['ref']);
+  if (originRefusal(principal.permissions.callerOrigin, caller)) return deny('ORIGIN_NOT_ALLOWED');
+  if (!aclAllows(principal.permissions.algorithmAccess, parsed.owner, parsed.name)) return deny('NOT_IN_ACL');
+  const algorithm = await findAlgorithm(db, principal, parsed.owner, parsed.name);
+  if (!algorithm) return deny('NOT_FOUND');
+  const [version] = await resolveVersions(db, algorithm, parsed.version, 1);
+  if (!version) {
+    const reason = parsed.version.kind === 'latest' && !algorithm.hasPublicVersion ? 'NO_PUBLIC_VERSION' : 'VERSION_NOT_FOUND';
+    return deny(reason, algorithm);
+  }
+  return { allowed: true, reason: 'ALLOWED', algorithm, version };
+}
+

@@ -1,0 +1,470 @@
+/**
+ * The Algorithm Management API as a user drives it over HTTP: the seed's create payload, publishing
+ * and versions, visibility to others, organizations, access decisions, snippets and batching.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { organizationMembers, organizations, owners } from '../src/db/schema.js';
+import { createUser, localId, startTestApp, uniqueName, type TestApp } from './helpers/app.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t?.close());
+
+type Payload = Record<string, any>;
+
+const ALGORITHM_FIELDS = `id name owner { name } callability
+  details { label summary tagline }
+  settings { license networkAccess pipelineEnabled sourceVisibility language environment packageSet royaltyMicrocredits algorithmCallability }
+  sampleInput`;
+
+const CREATE = `mutation($input: CreateAlgorithmInput!) {
+  createAlgorithm(input: $input) { algorithm { ${ALGORITHM_FIELDS} } userErrors { field message code } }
+}`;
+const UPDATE = `mutation($input: UpdateAlgorithmInput!) {
+  updateAlgorithm(input: $input) { algorithm { ${ALGORITHM_FIELDS} } userErrors { field message code } }
+}`;
+const PUBLISH = `mutation($input: PublishAlgorithmInput!) {
+  publishAlgorithm(input: $input) {
+    algorithm { callability }
+    version { semanticVersion versionType callability releaseNotes sampleInput details { label } settings { language } publishedBy { username } }
+    userErrors { field message code }
+  }
+}`;
+const DELETE = `mutation($id: ID!) { deleteAlgorithm(input: { id: $id }) { deletedAlgorithmId userErrors { field message code } } }`;
+
+/** The seed page's POST payload, field for field, as GraphQL input. */
+const seedPayload = (name: string) => ({
+  name,
+  details: { summary: 'Finds the sentiment of text.', label: 'Sentiment Analysis', tagline: 'How does it feel?' },
+  settings: {
+    license: 'APL',
+    networkAccess: 'ISOLATED',
+    pipelineEnabled: true,
+    sourceVisibility: 'CLOSED',
+    language: 'PYTHON3',
+    environment: 'CPU',
+    packageSet: 'python37',
+    royaltyMicrocredits: 0,
+  },
+  versionInfo: { sampleInput: '"I love it"' },
+});
+
+async function create(key: string, input: Record<string, unknown>): Promise<Payload> {
+  return (await t.gql(CREATE, { key, variables: { input } })).body.data!.createAlgorithm;
+}
+async function mustCreate(key: string, input: Record<string, unknown>): Promise<Payload> {
+  const payload = await create(key, input);
+  expect(payload.userErrors).toEqual([]);
+  return payload.algorithm;
+}
+async function publish(key: string, input: Record<string, unknown>): Promise<Payload> {
+  return (await t.gql(PUBLISH, { key, variables: { input } })).body.data!.publishAlgorithm;
+}
+async function lookup(key: string, ref: string, fields = 'name callability versions { nodes { semanticVersion callability } } latestVersion { semanticVersion }') {
+  return (await t.gql(`query($ref: String!) { algorithm(ref: $ref) { ${fields} } }`, { key, variables: { ref } })).body.data!.algorithm;
+}
+
+describe('the seed walkthrough', () => {
+  it('creates from the seed payload, publishes 0.1.0 then 0.1.1, and refuses a callability change without MAJOR', async () => {
+    const ada = await createUser(t);
+    const algorithm = await mustCreate(ada.key, seedPayload('sentiment_analysis'));
+    expect(algorithm).toMatchObject({
+      name: 'sentiment_analysis',
+      owner: { name: ada.username },
+      callability: 'PRIVATE',
+      details: { label: 'Sentiment Analysis', summary: 'Finds the sentiment of text.', tagline: 'How does it feel?' },
+      settings: {
+        license: 'APL',
+        networkAccess: 'ISOLATED',
+        pipelineEnabled: true,
+        sourceVisibility: 'CLOSED',
+        language: 'PYTHON3',
+        environment: 'CPU',
+        packageSet: 'python37',
+        royaltyMicrocredits: 0,
+        algorithmCallability: 'PRIVATE',
+      },
+      sampleInput: '"I love it"',
+    });
+
+    const first = await publish(ada.key, { id: algorithm.id, versionType: 'MINOR', releaseNotes: 'first' });
+    expect(first.userErrors).toEqual([]);
+    expect(first.version).toEqual({
+      semanticVersion: '0.1.0',
+      versionType: 'MINOR',
+      callability: 'PRIVATE',
+      releaseNotes: 'first',
+      sampleInput: '"I love it"',
+      details: { label: 'Sentiment Analysis' },
+      settings: { language: 'PYTHON3' },
+      publishedBy: { username: ada.username },
+    });
+    expect((await publish(ada.key, { id: algorithm.id, versionType: 'REVISION' })).version.semanticVersion).toBe('0.1.1');
+
+    const refused = await publish(ada.key, { id: algorithm.id, versionType: 'MINOR', callability: 'PUBLIC' });
+    expect(refused.version).toBeNull();
+    expect(refused.userErrors).toEqual([
+      {
+        field: ['callability'],
+        code: 'INVALID',
+        message: 'callability: changing it from PRIVATE to PUBLIC needs a MAJOR version (this is MINOR)',
+      },
+    ]);
+    const major = await publish(ada.key, { id: algorithm.id, versionType: 'MAJOR', callability: 'PUBLIC' });
+    expect(major.version.semanticVersion).toBe('1.0.0');
+    expect(major.algorithm.callability).toBe('PUBLIC');
+  });
+
+  it('shows another user nothing until a PUBLIC version exists, then only the PUBLIC versions', async () => {
+    const owner = await createUser(t);
+    const other = await createUser(t);
+    const algorithm = await mustCreate(owner.key, seedPayload('shy'));
+    const ref = `${owner.username}/shy`;
+    await publish(owner.key, { id: algorithm.id, versionType: 'MINOR' });
+
+    expect(await lookup(other.key, ref)).toBeNull();
+    expect(await lookup(other.key, `algo://${ref}`)).toBeNull();
+    const listed = await t.gql(`query($owner: String) { algorithms(owner: $owner) { totalCount nodes { name } } }`, {
+      key: other.key,
+      variables: { owner: owner.username },
+    });
+    expect(listed.body.data!.algorithms).toEqual({ totalCount: 0, nodes: [] });
+    const byNode = await t.gql(`query($id: ID!) { node(id: $id) { id } }`, { key: other.key, variables: { id: algorithm.id } });
+    expect(byNode.body.data!.node).toBeNull();
+    const update = await t.gql(UPDATE, { key: other.key, variables: { input: { id: algorithm.id, details: { label: 'mine' } } } });
+    expect(update.body.data!.updateAlgorithm.userErrors).toEqual([{ field: ['id'], code: 'NOT_FOUND', message: 'id: no such algorithm' }]);
+
+    await publish(owner.key, { id: algorithm.id, versionType: 'MAJOR', callability: 'PUBLIC' });
+    await publish(owner.key, { id: algorithm.id, versionType: 'MAJOR', callability: 'PRIVATE' });
+
+    expect(await lookup(other.key, ref)).toEqual({
+      name: 'shy',
+      callability: 'PRIVATE',
+      versions: { nodes: [{ semanticVersion: '1.0.0', callability: 'PUBLIC' }] },
+      latestVersion: { semanticVersion: '1.0.0' },
+    });
+    expect(await lookup(owner.key, ref)).toEqual({
+      name: 'shy',
+      callability: 'PRIVATE',
+      versions: {
+        nodes: [
+          { semanticVersion: '0.1.0', callability: 'PRIVATE' },
+          { semanticVersion: '1.0.0', callability: 'PUBLIC' },
+          { semanticVersion: '2.0.0', callability: 'PRIVATE' },
+        ],
+      },
+      latestVersion: { semanticVersion: '2.0.0' },
+    });
+    const foreignUpdate = await t.gql(UPDATE, { key: other.key, variables: { input: { id: algorithm.id, details: { label: 'x' } } } });
+    expect(foreignUpdate.body.data!.updateAlgorithm.userErrors[0]).toMatchObject({ code: 'FORBIDDEN', field: ['id'] });
+  });
+
+  it('decides access for a whitelisted key, a key whose whitelist misses, and a refused origin', async () => {
+    const owner = await createUser(t);
+    const algorithm = await mustCreate(owner.key, seedPayload('callme'));
+    await publish(owner.key, { id: algorithm.id, versionType: 'MAJOR', callability: 'PUBLIC' });
+    const caller = await createUser(t);
+    const keyFor = async (name: string, input: Record<string, unknown>) =>
+      (
+        await t.gql(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret userErrors { message } } }`, {
+          key: caller.key,
+          variables: { input: { name, ...input } },
+        })
+      ).body.data!.createApiKey.secret as string;
+    const listed = await keyFor('listed', {
+      algorithmAccess: [`algo://${owner.username}/callme`],
+      callerOrigin: { allowNativeClients: true, allowBrowser: true, referrerHosts: ['app.example.com'] },
+    });
+    const unlisted = await keyFor('unlisted', { algorithmAccess: ['algo://somebody_else/*'] });
+    const ACCESS = `query($ref: String!, $origin: String) {
+      algorithmAccess(ref: $ref, origin: $origin) { allowed reason algorithm { name } version { semanticVersion } }
+    }`;
+    const decide = async (key: string, ref: string, origin?: string) =>
+      (await t.gql(ACCESS, { key, variables: { ref, origin } })).body.data!.algorithmAccess;
+
+    expect(await decide(listed, `${owner.username}/callme`)).toEqual({
+      allowed: true,
+      reason: 'ALLOWED',
+      algorithm: { name: 'callme' },
+      version: { semanticVersion: '1.0.0' },
+    });
+    expect(await decide(unlisted, `${owner.username}/callme`)).toMatchObject({ allowed: false, reason: 'NOT_IN_ACL', algorithm: null });
+    expect(await decide(listed, `algo://${owner.username}/callme`, 'https://evil.example.net')).toMatchObject({
+      allowed: false,
+      reason: 'ORIGIN_NOT_ALLOWED',
+    });
+    expect(await decide(listed, `${owner.username}/callme`, 'https://app.example.com')).toMatchObject({ allowed: true });
+  });
+});
+
+describe('access decisions: every reason', () => {
+  let owner: { key: string; username: string };
+  let other: { key: string };
+  beforeAll(async () => {
+    owner = await createUser(t);
+    other = await createUser(t);
+    const mixed = await mustCreate(owner.key, seedPayload('mixed'));
+    for (const [versionType, callability] of [
+      ['MINOR', 'PRIVATE'], // 0.1.0
+      ['MAJOR', 'PUBLIC'], // 1.0.0
+      ['MINOR', 'PUBLIC'], // 1.1.0
+      ['REVISION', 'PUBLIC'], // 1.1.1
+      ['MAJOR', 'PRIVATE'], // 2.0.0
+    ]) {
+      expect((await publish(owner.key, { id: mixed.id, versionType, callability })).userErrors).toEqual([]);
+    }
+    await mustCreate(owner.key, seedPayload('unpublished'));
+  });
+
+  const cases: [string, 'owner' | 'other', string, string, string | null][] = [
+    ['latest (none) is the newest PUBLIC version', 'other', 'mixed', 'ALLOWED', '1.1.1'],
+    ['latest, said outright', 'other', 'mixed/latest', 'ALLOWED', '1.1.1'],
+    ['latest for the owner is still the newest PUBLIC one', 'owner', 'mixed', 'ALLOWED', '1.1.1'],
+    ['latestPrivate for the owner is the newest of all', 'owner', 'mixed/latestPrivate', 'ALLOWED', '2.0.0'],
+    ['latestPrivate for others reaches no private version', 'other', 'mixed/latestPrivate', 'ALLOWED', '1.1.1'],
+    ['an exact PUBLIC version', 'other', 'mixed/1.0.0', 'ALLOWED', '1.0.0'],
+    ['an exact PRIVATE version, for the owner', 'owner', 'mixed/0.1.0', 'ALLOWED', '0.1.0'],
+    ['an exact PRIVATE version, for others', 'other', 'mixed/0.1.0', 'VERSION_NOT_FOUND', null],
+    ['a version that does not exist', 'owner', 'mixed/9.9.9', 'VERSION_NOT_FOUND', null],
+    ['1.* is the newest PUBLIC 1.x', 'other', 'mixed/1.*', 'ALLOWED', '1.1.1'],
+    ['1.0.* is the newest PUBLIC 1.0.x', 'other', 'mixed/1.0.*', 'ALLOWED', '1.0.0'],
+    ['2.* has no PUBLIC version', 'owner', 'mixed/2.*', 'VERSION_NOT_FOUND', null],
+    ['an algorithm without versions, for the owner', 'owner', 'unpublished', 'NO_PUBLIC_VERSION', null],
+    ['an algorithm without PUBLIC versions, for others', 'other', 'unpublished', 'NOT_FOUND', null],
+    ['an algorithm that does not exist', 'owner', 'nothing_here', 'NOT_FOUND', null],
+  ];
+  it.each(cases)('%s', async (_label, who, path, reason, version) => {
+    const key = who === 'owner' ? owner.key : other.key;
+    const decision = (
+      await t.gql(`query($ref: String!) { algorithmAccess(ref: $ref) { allowed reason version { semanticVersion } } }`, {
+        key,
+        variables: { ref: `${owner.username}/${path}` },
+      })
+    ).body.data!.algorithmAccess;
+    expect(decision).toEqual({ allowed: reason === 'ALLOWED', reason, version: version ? { semanticVersion: version } : null });
+  });
+
+  it('refuses a reference that is not one, naming the argument', async () => {
+    const response = await t.gql(`{ algorithmAccess(ref: "not a ref") { allowed } }`, { key: owner.key });
+    expect(response.body.errors?.[0]).toMatchObject({
+      message: 'ref: must be owner/name[/version] or algo://owner/name[/version]',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  });
+});
+
+describe('creating and updating', () => {
+  it('names every broken rule and creates nothing', async () => {
+    const user = await createUser(t);
+    const cases: [Record<string, unknown>, string[]][] = [
+      [{ name: '9bad', details: { label: 'x' }, settings: { packageSet: 'p' } }, ['name']],
+      [{ name: 'a', details: { label: '' }, settings: { packageSet: 'p' } }, ['details.label']],
+      [{ name: 'a', details: { label: 'x' } }, ['settings.language']],
+      [{ name: 'a', details: { label: 'x' }, settings: { language: 'PYTHON3' } }, ['settings.environment']],
+      [{ name: 'a', details: { label: 'x' }, settings: { packageSet: 'p', license: 'MIT' } }, ['settings.sourceVisibility']],
+      [{ name: 'a', details: { label: 'x' }, settings: { packageSet: 'p', royaltyMicrocredits: -1 } }, ['settings.royaltyMicrocredits']],
+    ];
+    for (const [input, fields] of cases) {
+      const payload = await create(user.key, input);
+      expect(payload.algorithm, JSON.stringify(input)).toBeNull();
+      expect(payload.userErrors.map((e: Payload) => e.field.join('.')), JSON.stringify(input)).toEqual(fields);
+    }
+    const mine = await t.gql('query($owner: String) { algorithms(owner: $owner) { totalCount } }', {
+      key: user.key,
+      variables: { owner: user.username },
+    });
+    expect(mine.body.data!.algorithms.totalCount).toBe(0);
+    const open = await create(user.key, { name: 'open', details: { label: 'x' }, settings: { packageSet: 'p', license: 'MIT', sourceVisibility: 'OPEN' } });
+    expect(open.userErrors).toEqual([]);
+  });
+
+  it('refuses a name the owner already uses, case-insensitively', async () => {
+    const user = await createUser(t);
+    await mustCreate(user.key, seedPayload('twin'));
+    const again = await create(user.key, seedPayload('TWIN'));
+    expect(again.userErrors).toEqual([{ field: ['name'], code: 'TAKEN', message: 'name: this owner already has an algorithm named "TWIN"' }]);
+  });
+
+  it('changes only the fields given, and keeps published versions as they were', async () => {
+    const user = await createUser(t);
+    const algorithm = await mustCreate(user.key, seedPayload('evolving'));
+    await publish(user.key, { id: algorithm.id, versionType: 'MAJOR' });
+    const updated = await t.gql(UPDATE, {
+      key: user.key,
+      variables: { input: { id: algorithm.id, details: { tagline: 'New tagline' }, settings: { environment: 'GPU' } } },
+    });
+    expect(updated.body.data!.updateAlgorithm.userErrors).toEqual([]);
+    expect(updated.body.data!.updateAlgorithm.algorithm).toMatchObject({
+      details: { label: 'Sentiment Analysis', summary: 'Finds the sentiment of text.', tagline: 'New tagline' },
+      settings: { environment: 'GPU', language: 'PYTHON3', packageSet: 'python37' },
+    });
+    const version = await lookup(user.key, `${user.username}/evolving`, 'version(semver: "1.0.0") { details { tagline } settings { environment } }');
+    expect(version.version).toEqual({ details: { tagline: 'How does it feel?' }, settings: { environment: 'CPU' } });
+
+    const broken = await t.gql(UPDATE, { key: user.key, variables: { input: { id: algorithm.id, settings: { license: 'GPL3' } } } });
+    expect(broken.body.data!.updateAlgorithm.userErrors.map((e: Payload) => e.field.join('.'))).toEqual(['settings.sourceVisibility']);
+  });
+
+  it('needs a key that manages algorithms', async () => {
+    const user = await createUser(t);
+    const plain = (
+      await t.gql(`mutation { createApiKey(input: { name: "plain", algorithmAccess: ["algo://*"] }) { secret } }`, { key: user.key })
+    ).body.data!.createApiKey.secret;
+    const response = await t.gql(CREATE, { key: plain, variables: { input: seedPayload('nope') } });
+    expect(response.body.errors?.[0]).toMatchObject({
+      message: '"createAlgorithm" needs a key with the manageAlgorithms permission.',
+      extensions: { code: 'FORBIDDEN' },
+    });
+  });
+});
+
+describe('deleting', () => {
+  it('deletes a private algorithm, refuses one with a PUBLIC version, which only the admin plane can delete', async () => {
+    const user = await createUser(t);
+    const privateOne = await mustCreate(user.key, seedPayload('temp'));
+    const deleted = await t.gql(DELETE, { key: user.key, variables: { id: privateOne.id } });
+    expect(deleted.body.data!.deleteAlgorithm).toEqual({ deletedAlgorithmId: privateOne.id, userErrors: [] });
+    expect(await lookup(user.key, `${user.username}/temp`)).toBeNull();
+
+    const published = await mustCreate(user.key, seedPayload('depended_on'));
+    await publish(user.key, { id: published.id, versionType: 'MAJOR', callability: 'PUBLIC' });
+    const refused = await t.gql(DELETE, { key: user.key, variables: { id: published.id } });
+    expect(refused.body.data!.deleteAlgorithm.userErrors[0]).toMatchObject({ code: 'FORBIDDEN', field: ['id'] });
+
+    const admin = await t.gql(`mutation($id: ID!) { adminDeleteAlgorithm(input: { id: $id }) { deletedAlgorithmId userErrors { message } } }`, {
+      key: t.adminKey,
+      variables: { id: published.id },
+    });
+    expect(admin.body.data!.adminDeleteAlgorithm).toEqual({ deletedAlgorithmId: published.id, userErrors: [] });
+    expect(await lookup(user.key, `${user.username}/depended_on`)).toBeNull();
+  });
+});
+
+describe('snippets', () => {
+  it("name the caller's default-key by its mask, never its secret, or a placeholder without one", async () => {
+    const owner = await createUser(t);
+    const algorithm = await mustCreate(owner.key, seedPayload('snippy'));
+    await publish(owner.key, { id: algorithm.id, versionType: 'MAJOR', callability: 'PUBLIC', sampleInput: '{"text": "hi"}' });
+    const mask = (await t.gql('{ viewer { key { mask } } }', { key: owner.key })).body.data!.viewer.key.mask;
+    const SNIPPETS = `query($ref: String!) { algorithm(ref: $ref) { curl: snippet(language: CURL) python: snippet(language: PYTHON) js: snippet(language: JAVASCRIPT) } }`;
+    const snippets = (await t.gql(SNIPPETS, { key: owner.key, variables: { ref: `${owner.username}/snippy` } })).body.data!.algorithm;
+    expect(snippets.curl).toBe(
+      [
+        `curl -X POST 'https://api.algorithmia.com/v1/algo/${owner.username}/snippy/1.0.0' \\`,
+        `  -H 'Authorization: Simple ${mask}' \\`,
+        `  -H 'Content-Type: application/json' \\`,
+        `  -d '{"text": "hi"}'`,
+      ].join('\n'),
+    );
+    expect(snippets.python).toContain(`Algorithmia.client("${mask}"`);
+    expect(snippets.js).toContain(`.algo("${owner.username}/snippy/1.0.0")`);
+    for (const snippet of Object.values(snippets)) expect(snippet).not.toContain(owner.key);
+
+    // Without a default-key: a placeholder.
+    const helper = (
+      await t.gql(`mutation { createApiKey(input: { name: "helper", manageAccount: true, algorithmAccess: ["algo://*"] }) { secret } }`, {
+        key: owner.key,
+      })
+    ).body.data!.createApiKey.secret;
+    const defaultId = (await t.gql('{ viewer { key { id } } }', { key: owner.key })).body.data!.viewer.key.id;
+    const revoked = await t.gql(`mutation($id: ID!) { revokeApiKey(input: { id: $id }) { userErrors { message } } }`, {
+      key: owner.key, // a key may revoke itself
+      variables: { id: defaultId },
+    });
+    expect(revoked.body.data!.revokeApiKey.userErrors).toEqual([]);
+    const placeholder = (await t.gql(SNIPPETS, { key: helper, variables: { ref: `${owner.username}/snippy` } })).body.data!.algorithm;
+    expect(placeholder.curl).toContain('Authorization: Simple YOUR_API_KEY');
+  });
+});
+
+describe('organizations', () => {
+  it('let members create and update, only owners publish PUBLIC or delete, and hide private work from outsiders', async () => {
+    const boss = await createUser(t);
+    const member = await createUser(t);
+    const outsider = await createUser(t);
+    const org = uniqueName('Org');
+    const orgId = randomUUID();
+    const db = t.app.database.db;
+    await db.insert(owners).values({ id: orgId, kind: 'ORGANIZATION', name: org });
+    await db.insert(organizations).values({ id: orgId, label: 'An org' });
+    await db.insert(organizationMembers).values([
+      { organizationId: orgId, userId: localId(boss.id), role: 'OWNER' },
+      { organizationId: orgId, userId: localId(member.id), role: 'MEMBER' },
+    ]);
+
+    const algorithm = await mustCreate(member.key, { ...seedPayload('team_algo'), owner: org });
+    expect(algorithm.owner).toEqual({ name: org });
+    const outsiderCreate = await create(outsider.key, { ...seedPayload('intruder'), owner: org });
+    expect(outsiderCreate.userErrors[0]).toMatchObject({ code: 'NOT_FOUND', field: ['owner'] });
+
+    expect((await publish(member.key, { id: algorithm.id, versionType: 'MINOR' })).userErrors).toEqual([]);
+    const memberPublic = await publish(member.key, { id: algorithm.id, versionType: 'MAJOR', callability: 'PUBLIC' });
+    expect(memberPublic.userErrors).toEqual([
+      { field: ['callability'], code: 'FORBIDDEN', message: 'callability: only an owner of the organization may publish its algorithms PUBLIC' },
+    ]);
+    const memberDelete = await t.gql(DELETE, { key: member.key, variables: { id: algorithm.id } });
+    expect(memberDelete.body.data!.deleteAlgorithm.userErrors[0]).toMatchObject({ code: 'FORBIDDEN' });
+
+    expect(await lookup(member.key, `${org}/team_algo`)).toMatchObject({ versions: { nodes: [{ semanticVersion: '0.1.0' }] } });
+    expect(await lookup(outsider.key, `${org}/team_algo`)).toBeNull();
+
+    expect((await publish(boss.key, { id: algorithm.id, versionType: 'MAJOR', callability: 'PUBLIC' })).userErrors).toEqual([]);
+    expect(await lookup(outsider.key, `${org}/team_algo`)).toMatchObject({ versions: { nodes: [{ semanticVersion: '1.0.0' }] } });
+  });
+});
+
+describe('audit and batching', () => {
+  it('audits create, update, publish and delete', async () => {
+    const user = await createUser(t);
+    const algorithm = await mustCreate(user.key, seedPayload('tracked'));
+    const updated = await t.gql(UPDATE, { key: user.key, variables: { input: { id: algorithm.id, details: { label: 'Tracked' } } } });
+    expect(updated.body.data!.updateAlgorithm.algorithm.details.label).toBe('Tracked');
+    await publish(user.key, { id: algorithm.id, versionType: 'MINOR' });
+    const deleted = await t.gql(DELETE, { key: user.key, variables: { id: algorithm.id } });
+    expect(deleted.body.data!.deleteAlgorithm.userErrors).toEqual([]);
+    const trail = await t.gql(`query($target: String) { admin { auditEvents(targetId: $target) { nodes { action summary actorUser { username } } } } }`, {
+      key: t.adminKey,
+      variables: { target: localId(algorithm.id) },
+    });
+    const events = trail.body.data!.admin.auditEvents.nodes;
+    expect(events.map((e: Payload) => e.action)).toEqual(['ALGORITHM_CREATED', 'ALGORITHM_UPDATED', 'ALGORITHM_PUBLISHED', 'ALGORITHM_DELETED']);
+    expect(events[1].summary).toEqual({ changes: { label: { from: 'Sentiment Analysis', to: 'Tracked' } } });
+    expect(events[2].summary).toEqual({ version: '0.1.0', versionType: 'MINOR', callability: 'PRIVATE' });
+    expect(events.every((e: Payload) => e.actorUser?.username === user.username)).toBe(true);
+  });
+
+  it('loads owners and versions in batches: a page of 100 costs the same statements as a page of 10', async () => {
+    const publisher = await createUser(t);
+    for (let i = 0; i < 12; i++) {
+      const algorithm = await mustCreate(publisher.key, seedPayload(`bulk_${i}`));
+      for (const versionType of ['MAJOR', 'MINOR', 'REVISION', 'REVISION']) {
+        await publish(publisher.key, { id: algorithm.id, versionType, callability: 'PUBLIC' });
+      }
+    }
+    const reader = await createUser(t);
+    const PAGE = `query($first: Int!, $owner: String) { algorithms(first: $first, owner: $owner) {
+      nodes { name owner { name } latestVersion { semanticVersion } versions(first: 3) { totalCount nodes { semanticVersion } } } } }`;
+    const statementsFor = async (first: number) => {
+      await t.gql(PAGE, { key: reader.key, variables: { first, owner: publisher.username } }); // warm the key cache
+      const before = t.queries.length;
+      const response = await t.gql(PAGE, { key: reader.key, variables: { first, owner: publisher.username } });
+      expect(response.body.errors).toBeUndefined();
+      return { statements: t.queries.length - before, nodes: response.body.data!.algorithms.nodes };
+    };
+    const ten = await statementsFor(10);
+    const hundred = await statementsFor(100);
+    expect(ten.nodes).toHaveLength(10);
+    expect(hundred.nodes).toHaveLength(12);
+    expect(hundred.nodes[0]).toEqual({
+      name: 'bulk_0',
+      owner: { name: publisher.username },
+      latestVersion: { semanticVersion: '1.1.2' },
+      versions: { totalCount: 4, nodes: [{ semanticVersion: '1.0.0' }, { semanticVersion: '1.1.0' }, { semanticVersion: '1.1.1' }] },
+    });
+    expect(hundred.statements).toBe(ten.statements);
+    expect(ten.statements).toBeLessThanOrEqual(6);
+  });
+});
