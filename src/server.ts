@@ -20,6 +20,7 @@ import {
   useApiKeyAuthentication,
   useClientErrors,
   useKeyCors,
+  useNoNulCharacters,
   useRequestLifecycle,
 } from './graphql/plugins.js';
 import { schema } from './graphql/schema.js';
@@ -155,6 +156,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           },
         }),
         useApiKeyAuthentication(requests, verifier, usage),
+        useNoNulCharacters(),
         useClientErrors(log),
       ],
     });

@@ -10,15 +10,18 @@ describe('parseAcl: normal form', () => {
     ['algo://demos/sentiment_analysis/*', 'algo://demos/sentiment_analysis/*'],
     ['ALGO://Demos/Sentiment_Analysis', 'algo://demos/sentiment_analysis/*'],
   ])('%s -> %s', (input, normal) => {
-    expect(parseAcl([input])).toEqual({ entries: [normal], errors: [], redundant: [] });
+    expect(parseAcl([input])).toEqual({ entries: [normal], inputIndexes: [0], errors: [], redundant: [] });
   });
 
   it('merges entries that are the same once normalised', () => {
-    expect(parseAcl(['algo://a/b', 'algo://A/B/*', 'algo://a/b/*']).entries).toEqual(['algo://a/b/*']);
+    expect(parseAcl(['algo://a/b', 'algo://A/B/*', 'algo://a/b/*', 'algo://c/*'])).toMatchObject({
+      entries: ['algo://a/b/*', 'algo://c/*'],
+      inputIndexes: [0, 3],
+    });
   });
 
   it('defaults to nothing: an empty list stays empty', () => {
-    expect(parseAcl([])).toEqual({ entries: [], errors: [], redundant: [] });
+    expect(parseAcl([])).toEqual({ entries: [], inputIndexes: [], errors: [], redundant: [] });
   });
 });
 
@@ -53,6 +56,7 @@ describe('parseAcl: redundancy', () => {
   it('keeps an entry covered by another and names what covers it (the seed\'s example)', () => {
     expect(parseAcl(['algo://demos/sentiment_analysis', 'algo://*'])).toEqual({
       entries: ['algo://demos/sentiment_analysis/*', 'algo://*'],
+      inputIndexes: [0, 1],
       errors: [],
       redundant: [{ index: 0, entry: 'algo://demos/sentiment_analysis/*', coveredBy: 'algo://*' }],
     });

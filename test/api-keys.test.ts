@@ -416,6 +416,9 @@ describe('listing and the audit trail', () => {
       expect(event.actorKeyId).toMatch(/^[0-9a-f-]{36}$/);
     }
     expect(events[1].summary).toEqual({
+      name: 'audited',
+      kind: 'STANDARD',
+      ownerId: localId(user.id),
       changes: { name: { from: 'audited', to: 'audited2' }, dataAccess: { from: 'NONE', to: 'READ' } },
     });
     const text = JSON.stringify(events);
@@ -455,7 +458,7 @@ describe('admin keys', () => {
     expect((await t.gql('{ admin { users(first: 1) { totalCount } } }', { key: made.secret })).status).toBe(401);
   });
 
-  it("are out of a standard key's reach, even the admin user's own default-key", async () => {
+  it("are out of a standard key's reach, even a standard key of the admin user", async () => {
     const made = (await t.gql(CREATE_ADMIN, { key: t.adminKey, variables: { username: 'admin', name: 'untouchable' } })).body.data!
       .createAdminApiKey;
     const adminUser = await t.gql(`{ admin { user(username: "admin") { id } } }`, { key: t.adminKey });
@@ -527,5 +530,123 @@ describe.skipIf(!ON_POSTGRES)('across instances (Postgres only: PGlite serves on
       await b.close();
       await database.drop();
     }
+  });
+});
+
+describe('edges found in review', () => {
+  it('keeps an expiring key from rolling a longer-lived key and so holding a secret that outlives it', async () => {
+    const user = await createUser(t);
+    const expiring = await mustCreateKey(user.key, {
+      name: 'expiring-roller',
+      manageAccount: true,
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const forever = await mustCreateKey(user.key, { name: 'forever-target' });
+    const roll = (await t.gql(ROLL, { key: expiring.secret, variables: { id: forever.id, grace: 0 } })).body.data!.rollApiKey;
+    expect(roll.secret).toBeNull();
+    expect(roll.userErrors).toEqual([
+      { field: ['id'], code: 'FORBIDDEN', message: 'id: this key has permissions the calling key lacks (expiresAt)' },
+    ]);
+    expect(await status(forever.secret)).toBe(200);
+  });
+
+  it('points errors at the entry the caller wrote, even after merging duplicates', async () => {
+    const user = await createUser(t);
+    const limited = await mustCreateKey(user.key, { name: 'a-only', manageAccount: true, algorithmAccess: ['algo://a/*'] });
+    const payload = await createKey(limited.secret, { name: 'dupes', algorithmAccess: ['algo://a/x', 'algo://A/x', 'algo://b/*'] });
+    expect(payload.userErrors.map((e: Payload) => e.field.join('.'))).toEqual(['algorithmAccess.2']);
+  });
+
+  it('keeps admin keys off the standard plane, even for the admin user\'s own standard keys', async () => {
+    const { issueApiKey } = await import('../src/modules/api-keys/service.js');
+    const { DEFAULT_KEY_PERMISSIONS } = await import('../src/auth/principal.js');
+    const adminUser = await t.gql(`{ admin { user(username: "admin") { id } apiKeys(owner: "admin", kind: ADMIN) { nodes { id } } } }`, {
+      key: t.adminKey,
+    });
+    const adminKeyId = adminUser.body.data!.admin.apiKeys.nodes[0].id;
+    const standard = await issueApiKey(t.app.database.db, { keyId: null, userId: null, via: 'cli' }, {
+      ownerId: localId(adminUser.body.data!.admin.user.id),
+      createdByUserId: null,
+      name: `admins-standard-${Date.now()}`,
+      kind: 'STANDARD',
+      permissions: DEFAULT_KEY_PERMISSIONS,
+    });
+    const listed = await t.gql('{ apiKeys(first: 100) { nodes { kind } } }', { key: standard.secret });
+    expect(listed.body.data!.apiKeys.nodes.every((k: Payload) => k.kind === 'STANDARD')).toBe(true);
+    const byNode = await t.gql(`query($id: ID!) { node(id: $id) { id } }`, { key: standard.secret, variables: { id: adminKeyId } });
+    expect(byNode.body.data!.node).toBeNull();
+  });
+
+  it('lets an organization OWNER manage the organization\'s keys, which act as the organization; a MEMBER may not', async () => {
+    const { randomUUID } = await import('node:crypto');
+    const { organizationMembers, organizations, owners } = await import('../src/db/schema.js');
+    const boss = await createUser(t);
+    const member = await createUser(t);
+    const org = `Org_${Date.now()}`;
+    const orgId = randomUUID();
+    await t.app.database.db.insert(owners).values({ id: orgId, kind: 'ORGANIZATION', name: org });
+    await t.app.database.db.insert(organizations).values({ id: orgId, label: 'Org' });
+    await t.app.database.db.insert(organizationMembers).values([
+      { organizationId: orgId, userId: localId(boss.id), role: 'OWNER' },
+      { organizationId: orgId, userId: localId(member.id), role: 'MEMBER' },
+    ]);
+
+    const orgKey = await mustCreateKey(boss.key, { name: 'org-ci', owner: org, algorithmAccess: [`algo://${org}/*`] });
+    const viewer = await t.gql('{ viewer { owner { __typename name } user { username } } }', { key: orgKey.secret });
+    expect(viewer.body.data!.viewer).toEqual({ owner: { __typename: 'Organization', name: org }, user: null });
+    const listed = await t.gql(`query($owner: String) { apiKeys(owner: $owner) { nodes { id name } } }`, {
+      key: boss.key,
+      variables: { owner: org },
+    });
+    expect(listed.body.data!.apiKeys.nodes).toEqual([{ id: orgKey.id, name: 'org-ci' }]);
+    const byNode = await t.gql(`query($id: ID!) { node(id: $id) { ... on ApiKey { name owner { name } } } }`, {
+      key: boss.key,
+      variables: { id: orgKey.id },
+    });
+    expect(byNode.body.data!.node).toEqual({ name: 'org-ci', owner: { name: org } });
+
+    const asMember = await createKey(member.key, { name: 'nope', owner: org });
+    expect(asMember.userErrors).toEqual([
+      { field: ['owner'], code: 'NOT_FOUND', message: `owner: no user or organization "${org}" whose keys this key may manage` },
+    ]);
+    const memberNode = await t.gql(`query($id: ID!) { node(id: $id) { id } }`, { key: member.key, variables: { id: orgKey.id } });
+    expect(memberNode.body.data!.node).toBeNull();
+  });
+
+  it('refuses NUL characters with a 400 naming the rule, never a 500', async () => {
+    const user = await createUser(t);
+    const inVariables = await t.gql(CREATE, { key: user.key, variables: { input: { name: 'a\u0000b' } } });
+    const inDocument = await t.gql('mutation { createApiKey(input: { name: "a\\u0000b" }) { secret } }', { key: user.key });
+    for (const response of [inVariables, inDocument]) {
+      expect(response.status).toBe(400);
+      expect(response.body.errors?.[0]).toMatchObject({
+        message: 'Strings may not contain the NUL character (\\u0000).',
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+    }
+  });
+
+  it('answers null for ids that are not ids, with no error', async () => {
+    const user = await createUser(t);
+    const ids = ['User:not-a-uuid', 'Organization:x', 'ApiKey:1', 'Algorithm:zz'].map((raw) => Buffer.from(raw).toString('base64'));
+    const response = await t.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { key: user.key, variables: { ids } });
+    expect(response.body).toEqual({ data: { nodes: [null, null, null, null] } });
+  });
+
+  it('tells first: 0 whether there is anything to page to', async () => {
+    const user = await createUser(t);
+    const response = await t.gql('{ apiKeys(first: 0) { nodes { id } pageInfo { hasNextPage } } }', { key: user.key });
+    expect(response.body.data!.apiKeys).toEqual({ nodes: [], pageInfo: { hasNextPage: true } });
+  });
+
+  it('treats a Referer without Origin as a browser call, and Origin: null as a browser whose host is unknown', async () => {
+    const user = await createUser(t);
+    const site = await mustCreateKey(user.key, {
+      name: 'site-only',
+      callerOrigin: { allowNativeClients: false, allowBrowser: true, referrerHosts: ['app.example.com'] },
+    });
+    expect(await status(site.secret, { referer: 'https://app.example.com/page' })).toBe(200);
+    expect(await status(site.secret, { referer: 'https://evil.example.net/page' })).toBe(403);
+    expect(await status(site.secret, { origin: 'null' })).toBe(403);
   });
 });

@@ -11,23 +11,15 @@ const headers = (values: Record<string, string>) => new Headers(values);
 
 describe('who is calling', () => {
   it('treats a request with Origin as a browser call from that host, port ignored', () => {
-    expect(callerFromHeaders(headers({ origin: 'https://App.Example.com:8443' }))).toEqual({
-      kind: 'browser',
-      origin: 'https://App.Example.com:8443',
-      host: 'app.example.com',
-    });
+    expect(callerFromHeaders(headers({ origin: 'https://App.Example.com:8443' }))).toEqual({ kind: 'browser', host: 'app.example.com' });
   });
 
   it('falls back to Referer when there is no Origin', () => {
-    expect(callerFromHeaders(headers({ referer: 'http://app.example.com/page?q=1' }))).toEqual({
-      kind: 'browser',
-      origin: null,
-      host: 'app.example.com',
-    });
+    expect(callerFromHeaders(headers({ referer: 'http://app.example.com/page?q=1' }))).toEqual({ kind: 'browser', host: 'app.example.com' });
   });
 
   it('sees Origin: null as a browser call whose host is hidden', () => {
-    expect(callerFromHeaders(headers({ origin: 'null' }))).toEqual({ kind: 'browser', origin: 'null', host: null });
+    expect(callerFromHeaders(headers({ origin: 'null' }))).toEqual({ kind: 'browser', host: null });
   });
 
   it('treats a request with neither as a native client', () => {
@@ -36,7 +28,7 @@ describe('who is calling', () => {
 });
 
 describe('caller-origin rules', () => {
-  const browser = (host: string | null) => ({ kind: 'browser' as const, origin: host && `https://${host}`, host });
+  const browser = (host: string | null) => ({ kind: 'browser' as const, host });
   const rules = (allowNativeClients: boolean, allowBrowser: boolean, referrerHosts: string[] = []) => ({
     allowNativeClients,
     allowBrowser,

@@ -20,6 +20,8 @@ export interface AclRedundancy {
 export interface ParsedAcl {
   /** Normalised entries, input order, exact duplicates merged. */
   entries: string[];
+  /** For each of `entries`, its position in the input list. */
+  inputIndexes: number[];
   errors: AclProblem[];
   /** Entries covered by another entry: kept, but they add nothing. */
   redundant: AclRedundancy[];
@@ -76,19 +78,21 @@ export function parseAcl(input: readonly string[]): ParsedAcl {
     else if (!kept.some((k) => k.entry === parsed.entry)) kept.push({ index, entry: parsed.entry });
   });
   const entries = kept.map((k) => k.entry);
+  const inputIndexes = kept.map((k) => k.index);
   const redundant = kept.flatMap(({ index, entry }) => {
-    const coveredBy = entries.find((other) => other !== entry && aclEntryCovers(other, entry));
+    const coveredBy = coveringEntry(entries, entry);
     return coveredBy ? [{ index, entry, coveredBy }] : [];
   });
-  return { entries, errors, redundant };
+  return { entries, inputIndexes, errors, redundant };
 }
 
 /** For stored (normalised) entries: which are redundant, and what covers each. */
 export function describeAcl(entries: readonly string[]): { entry: string; coveredBy: string | null }[] {
-  return entries.map((entry) => ({
-    entry,
-    coveredBy: entries.find((other) => other !== entry && aclEntryCovers(other, entry)) ?? null,
-  }));
+  return entries.map((entry) => ({ entry, coveredBy: coveringEntry(entries, entry) ?? null }));
+}
+
+function coveringEntry(entries: readonly string[], entry: string): string | undefined {
+  return entries.find((other) => other !== entry && aclEntryCovers(other, entry));
 }
 
 /** Whether a whitelist lets a key call `owner/name`. */

@@ -19,17 +19,23 @@ export interface Excess {
 const DATA_RANK: Record<DataAccess, number> = { NONE: 0, READ: 1, READ_WRITE: 2 };
 
 /**
- * Every way `key` exceeds `limit`; empty when it fits within. `algorithmAccess` indexes refer to
- * `key.algorithmAccess`. With `compareExpiry`, a key must also expire no later than the limit.
+ * Every way `key` exceeds `limit`; empty when it fits within. With `compareExpiry`, a key must also
+ * expire no later than the limit. `inputIndexOf` maps a position in `key.algorithmAccess` to the
+ * caller's input list (which may have held duplicates), so errors point at what the caller wrote.
  */
-export function excessOver(key: KeyPowers, limit: KeyPowers, compareExpiry = true): Excess[] {
+export function excessOver(
+  key: KeyPowers,
+  limit: KeyPowers,
+  compareExpiry = true,
+  inputIndexOf: (index: number) => number = (index) => index,
+): Excess[] {
   const excess: Excess[] = [];
   const beyond = (field: string[], what: string) =>
     excess.push({ field, message: `${field.join('.')}: ${what} goes beyond the calling key's own permissions` });
 
   const uncovered = new Set(aclUncovered(limit.algorithmAccess, key.algorithmAccess));
   key.algorithmAccess.forEach((entry, index) => {
-    if (uncovered.has(entry)) beyond(['algorithmAccess', String(index)], entry);
+    if (uncovered.has(entry)) beyond(['algorithmAccess', String(inputIndexOf(index))], entry);
   });
   if (key.manageAlgorithms && !limit.manageAlgorithms) beyond(['manageAlgorithms'], 'managing algorithms');
   if (key.manageAccount && !limit.manageAccount) beyond(['manageAccount'], 'managing the account');

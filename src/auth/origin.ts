@@ -8,19 +8,19 @@ import type { CallerOriginRules } from './principal.js';
 export type Caller =
   | { kind: 'native' }
   /** `host` is null when the browser hid it (Origin: null, from sandboxed frames and file: pages). */
-  | { kind: 'browser'; origin: string | null; host: string | null };
+  | { kind: 'browser'; host: string | null };
 
 export function callerFromHeaders(headers: { get(name: string): string | null }): Caller {
   const origin = headers.get('origin');
-  if (origin !== null) return { kind: 'browser', origin, host: hostOf(origin) };
+  if (origin !== null) return { kind: 'browser', host: hostOf(origin) };
   const referer = headers.get('referer');
-  if (referer !== null) return { kind: 'browser', origin: null, host: hostOf(referer) };
+  if (referer !== null) return { kind: 'browser', host: hostOf(referer) };
   return { kind: 'native' };
 }
 
 /** The caller described by an origin the client names (e.g. `algorithmAccess(origin:)`), or native. */
 export function callerFromOrigin(origin: string | null | undefined): Caller {
-  return origin ? { kind: 'browser', origin, host: hostOf(origin) } : { kind: 'native' };
+  return origin ? { kind: 'browser', host: hostOf(origin) } : { kind: 'native' };
 }
 
 function hostOf(url: string): string | null {

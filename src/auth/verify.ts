@@ -45,6 +45,8 @@ const epoch = (value: Date | null) => (value === null ? Infinity : value.getTime
 
 export class KeyVerifier {
   private readonly cache = new Map<string, CacheEntry>();
+  /** Bumped by every invalidation: a lookup that overlapped one must not be cached. */
+  private generation = 0;
   private readonly maxEntries: number;
   private readonly now: () => number;
 
@@ -67,8 +69,11 @@ export class KeyVerifier {
     const now = this.now();
     let entry = this.cache.get(hash);
     if (!entry || entry.validUntil <= now) {
+      const generation = this.generation;
       entry = await this.load(hash, format.kind, now);
-      this.remember(hash, entry);
+      // A change committed while we were reading may have been missed by the read: answer this
+      // request with what we read, but do not let it stand in for later ones.
+      if (generation === this.generation) this.remember(hash, entry);
     }
     if (!entry.principal) throw new AuthenticationError('INVALID');
     return entry.principal;
@@ -86,15 +91,13 @@ export class KeyVerifier {
    * notification reaches other processes, and this one only a moment later).
    */
   forgetKey(keyId: string): void {
+    this.generation++;
     for (const [hash, entry] of this.cache) if (entry.keyId === keyId) this.cache.delete(hash);
   }
 
   forgetOwner(ownerId: string): void {
+    this.generation++;
     for (const [hash, entry] of this.cache) if (entry.ownerId === ownerId) this.cache.delete(hash);
-  }
-
-  clear(): void {
-    this.cache.clear();
   }
 
   private remember(hash: string, entry: CacheEntry): void {

@@ -1,9 +1,10 @@
 /**
- * Forward keyset pagination over (createdAt, id): stable under inserts and as fast on page 1000 as
- * on page 1 (no OFFSET). Cursors are opaque to clients.
+ * Keyset pagination over (createdAt, id), forwards (first/after) and backwards (last/before):
+ * stable under inserts and as fast on page 1000 as on page 1 (no OFFSET). Cursors are opaque.
  */
 import { sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { userError } from './errors.js';
+import { isUuid } from './ids.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -33,8 +34,8 @@ export function encodeCursor(key: Keyset): string {
 
 /** The type of a list's id column: what a cursor's id must look like and how SQL compares it. */
 export type IdKind = 'uuid' | 'bigint';
-const ID_SHAPE: Record<IdKind, RegExp> = {
-  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+const ID_SHAPE: Record<IdKind, { test(value: string): boolean }> = {
+  uuid: { test: isUuid },
   bigint: /^\d{1,18}$/,
 };
 
@@ -141,5 +142,5 @@ export async function keysetPage<T extends Keyset>(
   count: () => Promise<number>,
 ): Promise<Page<T>> {
   const plan = planPage(args, columns);
-  return assemblePage(plan, plan.size === 0 ? [] : await fetch(plan), count);
+  return assemblePage(plan, await fetch(plan), count);
 }

@@ -1,23 +1,11 @@
 /**
- * Error shapes clients see. Top-level errors always carry a stable `extensions.code`; mutation
- * failures the caller can fix are `userErrors` in the payload instead.
+ * Error shapes clients see. Top-level errors always carry a stable `extensions.code`:
+ * UNAUTHENTICATED (401), FORBIDDEN (wrong plane, missing permission, refused origin), BAD_USER_INPUT,
+ * NOT_FOUND and INTERNAL_SERVER_ERROR (with a requestId). Mutation failures the caller can fix are
+ * `userErrors` in the payload instead.
  */
 import { GraphQLError } from 'graphql';
 import { ServiceError, type UserErrorData } from '../core/errors.js';
-
-export type ErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'BAD_USER_INPUT'
-  | 'NOT_FOUND'
-  | 'SERVICE_UNAVAILABLE'
-  | 'INTERNAL_SERVER_ERROR';
-
-export function codedError(code: ErrorCode, message: string, httpStatus?: number): GraphQLError {
-  return new GraphQLError(message, {
-    extensions: { code, ...(httpStatus ? { http: { status: httpStatus } } : {}) },
-  });
-}
 
 /** A ServiceError outside a mutation payload (e.g. a bad cursor) as a top-level error. */
 export function fromServiceError(error: ServiceError): GraphQLError {

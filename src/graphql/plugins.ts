@@ -101,6 +101,31 @@ export function useApiKeyAuthentication(requests: RequestRegistry, verifier: Key
   };
 }
 
+/** Whether a value holds a NUL character anywhere (Postgres text cannot store one). */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(holdsNul);
+  return false;
+}
+
+/**
+ * Refuses NUL characters in the document or the variables with a clear 400, rather than letting
+ * them reach the database as an internal error. Runs after authentication.
+ */
+export function useNoNulCharacters(): Plugin {
+  return {
+    onParams({ params }) {
+      const inDocument = typeof params.query === 'string' && (params.query.includes('\u0000') || /\\u0000/i.test(params.query));
+      if (inDocument || holdsNul(params.variables)) {
+        throw new GraphQLError('Strings may not contain the NUL character (\\u0000).', {
+          extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+        });
+      }
+    },
+  };
+}
+
 const PREFLIGHT_HEADERS = {
   'Access-Control-Allow-Methods': 'GET, POST',
   'Access-Control-Allow-Headers': 'authorization, content-type, x-request-id',

@@ -19,6 +19,7 @@ import { rows, type Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
 import { algorithms, algorithmVersions, owners } from '../../db/schema.js';
 import { fromZodError, ServiceError, userError, type UserErrorData } from '../../core/errors.js';
+import { isUuid } from '../../core/ids.js';
 import { NAME_PATTERN } from '../../core/names.js';
 import { assemblePage, keysetPage, planPage, type Page, type PageArgs } from '../../core/pagination.js';
 import { recordAudit } from '../audit/service.js';
@@ -38,8 +39,6 @@ export type AlgorithmRow = typeof algorithms.$inferSelect;
 export type AlgorithmRecord = AlgorithmRow & { fullAccess: boolean };
 export type VersionRecord = typeof algorithmVersions.$inferSelect & { createdAt: Date; semanticVersion: string };
 export type Callability = 'PUBLIC' | 'PRIVATE';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // ---------------------------------------------------------------------------------------------
 // Validation
@@ -188,7 +187,7 @@ const algorithmColumns = {
 };
 
 export async function findAlgorithmsByIds(db: Db, principal: Principal, ids: readonly string[]): Promise<AlgorithmRecord[]> {
-  const valid = ids.filter((id) => UUID.test(id));
+  const valid = ids.filter(isUuid);
   if (valid.length === 0) return [];
   return selectVisible(db, principal).where(and(visibleTo(db, principal), isNull(owners.deletedAt), inArray(algorithms.id, valid)));
 }
@@ -285,7 +284,7 @@ export async function versionPages(
   const visible = visibleVersions(algorithmsSeen);
   const byAlgorithm = new Map<string, { rows: VersionRecord[]; total: number }>();
   // Every version is published (builds are not tracked here), so published: false selects none.
-  if (visible && plan.size > 0 && args.published !== false) {
+  if (visible && args.published !== false) {
     const matching = and(visible, args.callability ? eq(v.callability, args.callability) : undefined);
     const found = await rows<{ id: string; total: number }>(
       db,
@@ -376,7 +375,7 @@ async function ownerForNewAlgorithm(tx: Db, principal: Principal, name: string |
 /** An algorithm the caller may change (row-locked); NOT_FOUND when it may not even see it. */
 async function managedAlgorithm(tx: Db, principal: Principal, id: string): Promise<Managed> {
   const notFound = userError('NOT_FOUND', 'id: no such algorithm', ['id']);
-  if (!UUID.test(id)) throw notFound;
+  if (!isUuid(id)) throw notFound;
   const [algorithm] = await tx.select().from(algorithms).where(eq(algorithms.id, id)).for('update');
   if (!algorithm) throw notFound;
   if (algorithm.ownerId === principal.ownerId) return { algorithm, standing: 'OWNER' };
@@ -550,7 +549,7 @@ export async function deleteAlgorithm(db: Db, principal: Principal, input: { id:
 /** Admin plane: deletes any algorithm, public versions and all. */
 export async function adminDeleteAlgorithm(db: Db, actor: Actor, input: { id: string }): Promise<{ deletedAlgorithmId: string }> {
   const notFound = userError('NOT_FOUND', 'id: no such algorithm', ['id']);
-  if (!UUID.test(input.id)) throw notFound;
+  if (!isUuid(input.id)) throw notFound;
   return db.transaction(async (tx) => {
     const [deleted] = await tx.delete(algorithms).where(eq(algorithms.id, input.id)).returning();
     if (!deleted) throw notFound;

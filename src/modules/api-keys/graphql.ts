@@ -9,7 +9,6 @@ import { UserErrorType } from '../../graphql/user-error.js';
 import { ownerLoader } from '../owners/graphql.js';
 import {
   algorithmAccessOf,
-  canSeeApiKey,
   createAdminApiKey,
   createApiKey,
   findApiKeysByIds,
@@ -20,6 +19,7 @@ import {
   revokeApiKey,
   rollApiKey,
   updateApiKey,
+  visibleApiKeys,
   type ApiKeyRecord,
 } from './service.js';
 
@@ -69,8 +69,7 @@ export const ApiKeyType = builder.loadableNode('ApiKey', {
   description: 'An API key. Its secret is shown once, when created or rolled, and never again.',
   id: { resolve: (key: ApiKeyRecord) => key.id },
   // Keys the caller may not see do not exist for it.
-  load: async (ids: string[], context) =>
-    (await findApiKeysByIds(context.db, ids)).filter((key) => canSeeApiKey(context.principal, key)),
+  load: async (ids: string[], context) => visibleApiKeys(context.db, context.principal, await findApiKeysByIds(context.db, ids)),
   sort: (key) => key.id,
   fields: (t) => ({
     name: t.exposeString('name'),
@@ -124,7 +123,10 @@ const keySettingsFields = (t: PothosSchemaTypes.InputFieldBuilder<SchemaTypes, '
   manageAccount: t.boolean({ description: "Manage the owner's API keys. Default false." }),
   dataAccess: t.field({ type: DataAccessEnum, description: 'Default NONE.' }),
   callerOrigin: t.field({ type: CallerOriginInput }),
-  expiresAt: t.field({ type: 'DateTime', description: 'When the key stops working; null or absent: never.' }),
+  expiresAt: t.field({
+    type: 'DateTime',
+    description: 'When the key stops working. Create: absent or null, never. Update: absent keeps it, null removes it.',
+  }),
 });
 
 const SECRET_DESCRIPTION = 'The key itself. Shown only here, once: store it now.';

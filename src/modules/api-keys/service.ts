@@ -2,7 +2,7 @@
  * API keys: issuing, shaping, rolling and revoking them, and who may do which to whom.
  *
  * Secrets exist in the clear only in the return value of issue/roll; the database keeps SHA-256
- * hashes. Every change is audited in its own transaction. No escalation (DESIGN §4.2): a key may
+ * hashes. Every change is audited in the same transaction as the change. No escalation (DESIGN §4.2): a key may
  * only shape keys within its own permissions, and only touch keys no more powerful than itself.
  */
 import { and, count, eq, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm';
@@ -26,9 +26,10 @@ import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
 import { apiKeys, apiKeySecrets, owners, users } from '../../db/schema.js';
 import { fromZodError, ServiceError, userError, type UserErrorData } from '../../core/errors.js';
+import { isUuid } from '../../core/ids.js';
 import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
 import { recordAudit } from '../audit/service.js';
-import { roleIn } from '../organizations/service.js';
+import { ownedOrganizations, roleIn } from '../organizations/service.js';
 
 export type ApiKeyRecord = typeof apiKeys.$inferSelect;
 
@@ -40,8 +41,6 @@ export const keyNameSchema = z
   .min(1, 'must not be empty')
   .max(64, 'must be at most 64 characters')
   .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a caller may say about a standard key; absent fields keep their default (or, on update, their value). */
 export interface KeySettingsInput {
@@ -133,7 +132,7 @@ function applySettings(
   base: { name: string; permissions: KeyPermissions; expiresAt: Date | null },
   input: KeySettingsInput,
   now: Date,
-): { name: string; permissions: KeyPermissions; expiresAt: Date | null; warnings: UserErrorData[] } {
+): { name: string; permissions: KeyPermissions; expiresAt: Date | null; warnings: UserErrorData[]; aclInputIndexes?: number[] } {
   const errors: UserErrorData[] = [];
   const warnings: UserErrorData[] = [];
 
@@ -145,6 +144,7 @@ function applySettings(
   }
 
   let algorithmAccess = base.permissions.algorithmAccess;
+  let aclInputIndexes: number[] | undefined;
   if (input.algorithmAccess) {
     const acl = parseAcl(input.algorithmAccess);
     for (const problem of acl.errors) {
@@ -162,6 +162,7 @@ function applySettings(
       });
     }
     algorithmAccess = acl.entries;
+    aclInputIndexes = acl.inputIndexes;
   }
 
   const origin = { ...base.permissions.callerOrigin };
@@ -211,6 +212,7 @@ function applySettings(
     name,
     expiresAt,
     warnings,
+    aclInputIndexes,
     permissions: {
       algorithmAccess,
       manageAlgorithms: input.manageAlgorithms ?? base.permissions.manageAlgorithms,
@@ -221,8 +223,8 @@ function applySettings(
   };
 }
 
-function refuseExcess(key: KeyPowers, caller: KeyPowers, compareExpiry: boolean): void {
-  const excess = excessOver(key, caller, compareExpiry);
+function refuseExcess(key: KeyPowers, caller: KeyPowers, compareExpiry: boolean, aclInputIndexes?: number[]): void {
+  const excess = excessOver(key, caller, compareExpiry, (index) => aclInputIndexes?.[index] ?? index);
   if (excess.length > 0) throw new ServiceError(excess.map((e) => ({ code: 'FORBIDDEN', ...e })));
 }
 
@@ -267,11 +269,12 @@ async function callerPowers(tx: Db, principal: Principal): Promise<KeyPowers> {
 
 /**
  * A standard key the caller may change: one of a managed owner's, and no more powerful than the
- * caller (unless it is the caller itself). Row-locked for the rest of the transaction.
+ * caller (unless it is the caller itself). With `outliving`, a key that may outlive the caller
+ * counts as more powerful too: rolling hands the caller a secret. Row-locked for the transaction.
  */
-async function managedKey(tx: Db, principal: Principal, id: string, caller: KeyPowers): Promise<ApiKeyRecord> {
+async function managedKey(tx: Db, principal: Principal, id: string, caller: KeyPowers, outliving = false): Promise<ApiKeyRecord> {
   const notFound = userError('NOT_FOUND', 'id: no such API key', ['id']);
-  if (!UUID.test(id)) throw notFound;
+  if (!isUuid(id)) throw notFound;
   const [key] = await tx.select().from(apiKeys).where(eq(apiKeys.id, id)).for('update');
   if (!key) throw notFound;
   const [owner] = await tx.select({ id: owners.id, kind: owners.kind }).from(owners).where(eq(owners.id, key.ownerId));
@@ -280,7 +283,7 @@ async function managedKey(tx: Db, principal: Principal, id: string, caller: KeyP
     throw userError('FORBIDDEN', 'id: admin keys are managed with admin keys (revokeAdminApiKey)', ['id']);
   }
   if (key.id !== principal.keyId) {
-    const excess = excessOver(powersOf(key), caller, false);
+    const excess = excessOver(powersOf(key), caller, outliving);
     if (excess.length > 0) {
       const fields = [...new Set(excess.map((e) => e.field[0]))].join(', ');
       throw userError('FORBIDDEN', `id: this key has permissions the calling key lacks (${fields})`, ['id']);
@@ -301,7 +304,12 @@ export async function createApiKey(
   const settings = applySettings({ name: '', permissions: NEW_KEY_PERMISSIONS, expiresAt: null }, input, now);
   return db.transaction(async (tx) => {
     const owner = await resolveManagedOwner(tx, principal, input.owner);
-    refuseExcess({ ...settings.permissions, expiresAt: settings.expiresAt }, await callerPowers(tx, principal), true);
+    refuseExcess(
+      { ...settings.permissions, expiresAt: settings.expiresAt },
+      await callerPowers(tx, principal),
+      true,
+      settings.aclInputIndexes,
+    );
     const { apiKey, secret } = await issueApiKey(tx, actorOf(principal), {
       ownerId: owner.id,
       createdByUserId: principal.userId,
@@ -319,7 +327,7 @@ export async function updateApiKey(db: Db, principal: Principal, input: UpdateAp
     const caller = await callerPowers(tx, principal);
     const key = await managedKey(tx, principal, input.id, caller);
     const next = applySettings({ name: key.name, permissions: permissionsOf(key), expiresAt: key.expiresAt }, input, new Date());
-    refuseExcess({ ...next.permissions, expiresAt: next.expiresAt }, caller, input.expiresAt !== undefined);
+    refuseExcess({ ...next.permissions, expiresAt: next.expiresAt }, caller, input.expiresAt !== undefined, next.aclInputIndexes);
 
     const { callerOrigin, ...flags } = next.permissions;
     const values = {
@@ -346,7 +354,12 @@ export async function updateApiKey(db: Db, principal: Principal, input: UpdateAp
     } catch (error) {
       throw nameTaken(error, next.name) ?? error;
     }
-    await recordAudit(tx, actorOf(principal), 'API_KEY_UPDATED', { type: 'API_KEY', id: key.id }, { changes });
+    await recordAudit(tx, actorOf(principal), 'API_KEY_UPDATED', { type: 'API_KEY', id: key.id }, {
+      name: key.name,
+      kind: key.kind,
+      ownerId: key.ownerId,
+      changes,
+    });
     return { apiKey: updated!, warnings: next.warnings };
   });
 }
@@ -381,7 +394,7 @@ export async function rollApiKey(
     ]);
   }
   return db.transaction(async (tx) => {
-    const key = await managedKey(tx, principal, input.id, await callerPowers(tx, principal));
+    const key = await managedKey(tx, principal, input.id, await callerPowers(tx, principal), true);
     const now = new Date();
     const oldSecretsEnd = new Date(now.getTime() + grace * 1000);
     await tx.delete(apiKeySecrets).where(and(eq(apiKeySecrets.apiKeyId, key.id), lte(apiKeySecrets.expiresAt, now)));
@@ -398,6 +411,8 @@ export async function rollApiKey(
       .returning();
     await recordAudit(tx, actorOf(principal), 'API_KEY_ROLLED', { type: 'API_KEY', id: key.id }, {
       name: key.name,
+      kind: key.kind,
+      ownerId: key.ownerId,
       gracePeriodSeconds: grace,
       previousSecretValidUntil: oldSecretsEnd.toISOString(),
     });
@@ -420,14 +435,14 @@ function keyPage(db: Db, args: PageArgs, filter: SQL | undefined): Promise<Page<
   );
 }
 
-/** The keys of an owner the caller manages (default: its own owner), oldest first. */
+/** The standard keys of an owner the caller manages (default: its own owner), oldest first. */
 export async function listApiKeys(
   db: Db,
   principal: Principal,
   args: PageArgs & { owner?: string | null },
 ): Promise<Page<ApiKeyRecord>> {
   const owner = await resolveManagedOwner(db, principal, args.owner);
-  return keyPage(db, args, eq(apiKeys.ownerId, owner.id));
+  return keyPage(db, args, and(eq(apiKeys.ownerId, owner.id), eq(apiKeys.kind, 'STANDARD')));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -482,7 +497,7 @@ export async function createAdminApiKey(
 /** Revokes an admin key (admin plane): a leaked admin key must be stoppable without database access. */
 export async function revokeAdminApiKey(db: Db, actor: Actor, input: { id: string }): Promise<{ revokedApiKeyId: string }> {
   const notFound = userError('NOT_FOUND', 'id: no such admin key', ['id']);
-  if (!UUID.test(input.id)) throw notFound;
+  if (!isUuid(input.id)) throw notFound;
   return db.transaction(async (tx) => {
     const [key] = await tx
       .delete(apiKeys)
@@ -501,14 +516,27 @@ export async function revokeAdminApiKey(db: Db, actor: Actor, input: { id: strin
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-/** A key is visible to its owner's keys that manage the account, to itself, and to admin keys. */
-export function canSeeApiKey(principal: Principal, key: ApiKeyRecord): boolean {
-  if (principal.keyKind === 'ADMIN') return true;
-  return key.ownerId === principal.ownerId && (key.id === principal.keyId || principal.permissions.manageAccount);
+/**
+ * The keys among `keys` the caller may see: admin keys see all. A standard key sees itself and,
+ * with manageAccount, the standard keys of every owner it manages (the same rule as for changing
+ * them). Admin keys never show on the standard plane.
+ */
+export async function visibleApiKeys(db: Db, principal: Principal, keys: readonly ApiKeyRecord[]): Promise<ApiKeyRecord[]> {
+  if (principal.keyKind === 'ADMIN') return [...keys];
+  const managed = new Set([principal.ownerId]);
+  const others = [...new Set(keys.map((key) => key.ownerId).filter((id) => id !== principal.ownerId))];
+  if (principal.permissions.manageAccount && others.length > 0 && principal.userId !== null) {
+    for (const id of await ownedOrganizations(db, principal.userId, others)) managed.add(id);
+  }
+  return keys.filter(
+    (key) =>
+      key.kind === 'STANDARD' &&
+      (key.id === principal.keyId || (principal.permissions.manageAccount && managed.has(key.ownerId))),
+  );
 }
 
 export async function findApiKeysByIds(db: Db, ids: readonly string[]): Promise<ApiKeyRecord[]> {
-  const valid = ids.filter((id) => UUID.test(id));
+  const valid = ids.filter(isUuid);
   return valid.length === 0 ? [] : db.select().from(apiKeys).where(inArray(apiKeys.id, valid));
 }
 

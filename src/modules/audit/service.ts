@@ -1,7 +1,7 @@
 /**
  * The audit trail: one event per security-relevant change, written with the same transaction handle
  * as the change so both commit or neither does. Callers pass a summary that is already redacted;
- * `redact` strips anything secret-shaped as a last guard.
+ * `redact` drops any field, at any depth, whose name looks secret, as a last guard.
  */
 import { and, count, eq } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
@@ -13,8 +13,14 @@ export type AuditTarget = { type: 'USER' | 'ORGANIZATION' | 'API_KEY' | 'ALGORIT
 
 const SECRET_FIELDS = /secret|password|hash|token/i;
 
-function redact(summary: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(summary).filter(([field]) => !SECRET_FIELDS.test(field)));
+function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([field]) => !SECRET_FIELDS.test(field))
+      .map(([field, inner]) => [field, redact(inner)]),
+  );
 }
 
 export async function recordAudit(

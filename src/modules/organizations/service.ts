@@ -1,5 +1,6 @@
 /** Organizations: lookup. Their management (admin plane) arrives with the organizations issue. */
 import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { isUuid } from '../../core/ids.js';
 import type { Db } from '../../db/connect.js';
 import { organizationMembers, organizations, owners } from '../../db/schema.js';
 
@@ -16,6 +17,8 @@ export interface OrganizationRecord {
 }
 
 export async function findOrganizationsByIds(db: Db, ids: readonly string[]): Promise<OrganizationRecord[]> {
+  const valid = ids.filter(isUuid);
+  if (valid.length === 0) return [];
   const found = await db
     .select({
       id: organizations.id,
@@ -29,7 +32,7 @@ export async function findOrganizationsByIds(db: Db, ids: readonly string[]): Pr
     })
     .from(organizations)
     .innerJoin(owners, eq(owners.id, organizations.id))
-    .where(and(inArray(organizations.id, [...ids]), isNull(owners.deletedAt)));
+    .where(and(inArray(organizations.id, valid), isNull(owners.deletedAt)));
   return found.map((row) => ({ kind: 'ORGANIZATION', ...row }));
 }
 
@@ -43,6 +46,23 @@ export async function roleIn(db: Db, organizationId: string, userId: string | nu
     .from(organizationMembers)
     .where(and(eq(organizationMembers.organizationId, organizationId), eq(organizationMembers.userId, userId)));
   return membership?.role ?? null;
+}
+
+/** Which of `organizationIds` the user is an OWNER of. */
+export async function ownedOrganizations(db: Db, userId: string, organizationIds: readonly string[]): Promise<string[]> {
+  const valid = organizationIds.filter(isUuid);
+  if (valid.length === 0) return [];
+  const found = await db
+    .select({ id: organizationMembers.organizationId })
+    .from(organizationMembers)
+    .where(
+      and(
+        eq(organizationMembers.userId, userId),
+        eq(organizationMembers.role, 'OWNER'),
+        inArray(organizationMembers.organizationId, valid),
+      ),
+    );
+  return found.map((row) => row.id);
 }
 
 /** SQL for the ids of the organizations the user belongs to (any role). */

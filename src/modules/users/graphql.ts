@@ -4,7 +4,7 @@ import { AdminQuery } from '../../graphql/planes.js';
 import { UserErrorType } from '../../graphql/user-error.js';
 import { actorOf, DEFAULT_KEY_NAME } from '../../auth/principal.js';
 import { ApiKeyType } from '../api-keys/graphql.js';
-import { canSeeApiKey, findApiKeysByName, type ApiKeyRecord } from '../api-keys/service.js';
+import { findApiKeysByName, visibleApiKeys, type ApiKeyRecord } from '../api-keys/service.js';
 import { OwnerRef } from '../owners/graphql.js';
 import { createUser, findUserByUsername, findUsersByIds, listUsers, type UserRecord } from './service.js';
 
@@ -32,7 +32,7 @@ export const UserType = builder.loadableNode('User', {
       nullable: true,
       description: 'The key named `default-key`, if the user has one. Its mask, never its secret.',
       load: async (userIds: string[], context) =>
-        (await findApiKeysByName(context.db, userIds, DEFAULT_KEY_NAME)).filter((key) => canSeeApiKey(context.principal, key)),
+        visibleApiKeys(context.db, context.principal, await findApiKeysByName(context.db, userIds, DEFAULT_KEY_NAME)),
       // Pothos types loaded node values as record-or-id; this loader only ever returns records.
       sort: (key) => (key as ApiKeyRecord).ownerId,
       resolve: (user) => user.id,

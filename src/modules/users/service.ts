@@ -10,6 +10,7 @@ import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
 import { owners, users } from '../../db/schema.js';
 import { fromZodError, ServiceError, userError, type UserErrorData } from '../../core/errors.js';
+import { isUuid } from '../../core/ids.js';
 import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
 import { issueApiKey, type ApiKeyRecord } from '../api-keys/service.js';
 import { recordAudit } from '../audit/service.js';
@@ -133,7 +134,9 @@ export async function createUser(
 }
 
 export async function findUsersByIds(db: Db, ids: readonly string[]): Promise<UserRecord[]> {
-  const found = await selectUsers(db).where(and(inArray(users.id, [...ids]), live));
+  const valid = ids.filter(isUuid);
+  if (valid.length === 0) return [];
+  const found = await selectUsers(db).where(and(inArray(users.id, valid), live));
   return found.map(asRecord);
 }
 
