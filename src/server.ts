@@ -137,6 +137,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           requestId: state.id,
           log,
           forgetKey: (keyId: string) => verifier.forgetKey(keyId),
+          forgetOwner: (ownerId: string) => verifier.forgetOwner(ownerId),
           algorithmApiUrl: config.algorithmApiUrl,
           caller: callerFromHeaders(request.headers),
         };

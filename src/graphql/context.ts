@@ -15,4 +15,6 @@ export interface GraphQLContext {
   caller: Caller;
   /** Call after a committed change to a key, so this instance stops trusting its cached verification. */
   forgetKey: (keyId: string) => void;
+  /** The same for every key of an owner (a deleted user or organization). */
+  forgetOwner: (ownerId: string) => void;
 }

@@ -110,6 +110,50 @@ export const ROOT_FIELDS: RootField[] = [
     plane: 'admin',
     document: 'mutation { adminDeleteAlgorithm(input: { id: "nothing" }) { userErrors { code } } }',
   },
+  { field: 'Query.user', plane: 'standard', document: '{ user(username: "nobody") { id } }' },
+  { field: 'Query.organization', plane: 'standard', document: '{ organization(name: "nothing") { id } }' },
+  { field: 'AdminQuery.organizations', plane: 'admin', document: '{ admin { organizations(first: 1) { totalCount } } }' },
+  { field: 'AdminQuery.organization', plane: 'admin', document: '{ admin { organization(name: "nothing") { id } } }' },
+  {
+    field: 'Mutation.updateUser',
+    plane: 'admin',
+    document: 'mutation { updateUser(input: { username: "nobody" }) { userErrors { code } } }',
+  },
+  {
+    field: 'Mutation.deleteUser',
+    plane: 'admin',
+    document: 'mutation { deleteUser(input: { username: "nobody" }) { userErrors { code } } }',
+  },
+  {
+    field: 'Mutation.createOrganization',
+    plane: 'admin',
+    document: 'mutation { createOrganization(input: { name: "9", label: "", owners: [] }) { userErrors { code } } }',
+  },
+  {
+    field: 'Mutation.updateOrganization',
+    plane: 'admin',
+    document: 'mutation { updateOrganization(input: { organization: "nothing" }) { userErrors { code } } }',
+  },
+  {
+    field: 'Mutation.deleteOrganization',
+    plane: 'admin',
+    document: 'mutation { deleteOrganization(input: { organization: "nothing" }) { userErrors { code } } }',
+  },
+  {
+    field: 'Mutation.addOrganizationMember',
+    plane: 'admin',
+    document: 'mutation { addOrganizationMember(input: { organization: "nothing", username: "nobody", role: MEMBER }) { userErrors { code } } }',
+  },
+  {
+    field: 'Mutation.removeOrganizationMember',
+    plane: 'admin',
+    document: 'mutation { removeOrganizationMember(input: { organization: "nothing", username: "nobody" }) { userErrors { code } } }',
+  },
+  {
+    field: 'Mutation.setOrganizationMemberRole',
+    plane: 'admin',
+    document: 'mutation { setOrganizationMemberRole(input: { organization: "nothing", username: "nobody", role: OWNER }) { userErrors { code } } }',
+  },
   {
     field: 'Mutation.createUser',
     plane: 'admin',

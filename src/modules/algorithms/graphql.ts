@@ -8,7 +8,7 @@ import { withUserErrors } from '../../graphql/errors.js';
 import { localIdOf } from '../../graphql/ids.js';
 import { UserErrorType } from '../../graphql/user-error.js';
 import { findApiKeysByName } from '../api-keys/service.js';
-import { loadOwner, ownerLoader } from '../owners/graphql.js';
+import { loadOwner, ownerLoader, OwnerRef } from '../owners/graphql.js';
 import { UserType } from '../users/graphql.js';
 import {
   adminDeleteAlgorithm,
@@ -181,6 +181,21 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
   }),
 });
 
+const AlgorithmConnection = builder.connectionObject({ type: AlgorithmType, name: 'AlgorithmConnection' }, { name: 'AlgorithmEdge' });
+
+builder.interfaceFields(OwnerRef, (t) => ({
+  algorithms: t.connection(
+    {
+      type: AlgorithmType,
+      description: "The owner's algorithms that you may see, oldest first.",
+      args: { callability: t.arg({ type: CallabilityEnum }) },
+      resolve: (owner, args, { db, principal }) =>
+        listAlgorithms(db, principal, { ...args, owner: owner.kind === 'USER' ? owner.username : owner.name }),
+    },
+    AlgorithmConnection,
+  ),
+}));
+
 const AccessDecisionType = builder
   .objectRef<Awaited<ReturnType<typeof decideAccess>>>('AccessDecision')
   .implement({
@@ -215,8 +230,7 @@ builder.queryFields((t) => ({
       },
       resolve: (_root, args, { db, principal }) => listAlgorithms(db, principal, args),
     },
-    { name: 'AlgorithmConnection' },
-    { name: 'AlgorithmEdge' },
+    AlgorithmConnection,
   ),
   algorithmAccess: t.field({
     type: AccessDecisionType,

@@ -6,7 +6,10 @@ import { actorOf, DEFAULT_KEY_NAME } from '../../auth/principal.js';
 import { ApiKeyType } from '../api-keys/graphql.js';
 import { findApiKeysByName, visibleApiKeys, type ApiKeyRecord } from '../api-keys/service.js';
 import { OwnerRef } from '../owners/graphql.js';
-import { createUser, findUserByUsername, findUsersByIds, listUsers, type UserRecord } from './service.js';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { MembershipType } from '../organizations/graphql.js';
+import { membershipsOf } from '../organizations/service.js';
+import { createUser, deleteUser, findUserByUsername, findUsersByIds, listUsers, updateUser, type UserRecord } from './service.js';
 
 export const UserType = builder.loadableNode('User', {
   description: 'A person with an account. Emails are shown only to the user and to admins.',
@@ -27,6 +30,13 @@ export const UserType = builder.loadableNode('User', {
     companyRole: t.exposeString('companyRole', { nullable: true }),
     isAdmin: t.exposeBoolean('isAdmin', { description: 'A cluster administrator (may hold admin keys).' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    organizations: t.field({
+      type: [MembershipType],
+      nullable: true,
+      description: 'The organizations the user belongs to, with roles. Shown to the user and to admins only.',
+      resolve: (user, _args, { db, principal }) =>
+        principal.keyKind === 'ADMIN' || principal.userId === user.id ? membershipsOf(db, [user.id]) : null,
+    }),
     defaultKey: t.loadable({
       type: ApiKeyType,
       nullable: true,
@@ -44,7 +54,8 @@ builder.objectFields(AdminQuery, (t) => ({
   users: t.connection(
     {
       type: UserType,
-      description: 'Every user, oldest first. Pages of at most 100.',
+      description: 'Every user, oldest first; `query` matches username, email or full name. Pages of at most 100.',
+      args: { query: t.arg.string() },
       resolve: (_root, args, { db }) => listUsers(db, args),
     },
     { name: 'UserConnection' },
@@ -86,6 +97,71 @@ builder.relayMutationField(
         resolve: (payload) => payload.secret,
       }),
       userErrors: t.field({ type: [UserErrorType], resolve: (payload) => payload.userErrors }),
+    }),
+  },
+);
+
+builder.objectFields(MembershipType, (t) => ({
+  user: t.field({ type: UserType, resolve: (membership) => membership.userId }),
+}));
+
+builder.queryField('user', (t) =>
+  t.field({
+    type: UserType,
+    nullable: true,
+    description: "A user's public profile (email only to the user).",
+    authScopes: { standard: true },
+    args: { username: t.arg.string({ required: true }) },
+    resolve: (_root, { username }, { db }) => findUserByUsername(db, username),
+  }),
+);
+
+builder.relayMutationField(
+  'updateUser',
+  {
+    inputFields: (t) => ({
+      username: t.string({ required: true, description: 'Who (the username itself never changes).' }),
+      email: t.string(),
+      fullName: t.string(),
+      companyName: t.string(),
+      companyRole: t.string(),
+      isAdmin: t.boolean({ description: 'Demoting retires the user\'s admin keys; the last administrator stays one.' }),
+    }),
+  },
+  {
+    description: 'Changes only the fields given (null clears the free-text ones). Admin keys only.',
+    authScopes: { admin: true },
+    resolve: async (_root, { input }, context) => {
+      const result = await withUserErrors(() => updateUser(context.db, actorOf(context.principal), input));
+      if (result.user) context.forgetOwner(result.user.id);
+      return result;
+    },
+  },
+  {
+    outputFields: (t) => ({
+      user: t.field({ type: UserType, nullable: true, resolve: (p) => p.user }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  },
+);
+
+builder.relayMutationField(
+  'deleteUser',
+  { inputFields: (t) => ({ username: t.string({ required: true }) }) },
+  {
+    description:
+      'Deletes a user: revokes its keys at once, removes memberships and private algorithms; the name and email are never reissued. Refused while it owns PUBLIC algorithms or is the last owner of an organization. Admin keys only.',
+    authScopes: { admin: true },
+    resolve: async (_root, { input }, context) => {
+      const result = await withUserErrors(() => deleteUser(context.db, actorOf(context.principal), input));
+      if (result.deletedUserId) context.forgetOwner(result.deletedUserId);
+      return result;
+    },
+  },
+  {
+    outputFields: (t) => ({
+      deletedUserId: t.id({ nullable: true, resolve: (p) => (p.deletedUserId ? encodeGlobalID('User', p.deletedUserId) : null) }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
     }),
   },
 );

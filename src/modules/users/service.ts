@@ -3,17 +3,19 @@
  * lives in the shared owner namespace (owners), so it can never collide with an organization's name.
  */
 import { randomUUID } from 'node:crypto';
-import { and, count, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, count, eq, ilike, inArray, isNull, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { DEFAULT_KEY_NAME, DEFAULT_KEY_PERMISSIONS, type Actor } from '../../auth/principal.js';
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
-import { owners, users } from '../../db/schema.js';
+import { organizationMembers, owners, users } from '../../db/schema.js';
 import { fromZodError, ServiceError, userError, type UserErrorData } from '../../core/errors.js';
 import { isUuid } from '../../core/ids.js';
 import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
 import { issueApiKey, type ApiKeyRecord } from '../api-keys/service.js';
 import { recordAudit } from '../audit/service.js';
+import { escapeLike, organizationsOnlyOwnedBy } from '../organizations/service.js';
+import { retireOwner } from '../owners/retire.js';
 import { ownerNameSchema } from '../../core/names.js';
 
 export interface UserRecord {
@@ -150,20 +152,113 @@ export async function countUsers(db: Db): Promise<number> {
   return row?.n ?? 0;
 }
 
-export async function listUsers(db: Db, args: PageArgs): Promise<Page<UserRecord>> {
+/** Every live user, oldest first; `query` matches username, email or full name, case-insensitively. */
+export async function listUsers(db: Db, args: PageArgs & { query?: string | null }): Promise<Page<UserRecord>> {
+  const pattern = args.query ? `%${escapeLike(args.query)}%` : undefined;
+  const filter = and(
+    live,
+    pattern ? or(ilike(owners.name, pattern), ilike(users.email, pattern), ilike(users.fullName, pattern)) : undefined,
+  );
   return keysetPage(
     args,
     users,
     async (page) => {
       const found = await selectUsers(db)
-        .where(and(live, page.where))
+        .where(and(filter, page.where))
         .orderBy(...page.orderBy)
         .limit(page.limit);
       return found.map(asRecord);
     },
     async () => {
-      const [row] = await db.select({ n: count() }).from(users).innerJoin(owners, eq(owners.id, users.id)).where(live);
+      const [row] = await db.select({ n: count() }).from(users).innerJoin(owners, eq(owners.id, users.id)).where(filter);
       return row?.n ?? 0;
     },
   );
+}
+
+export const updateUserSchema = z.object({
+  username: z.string(),
+  email: createUserSchema.shape.email.nullish(),
+  fullName: optionalText(200),
+  companyName: optionalText(200),
+  companyRole: optionalText(200),
+  isAdmin: z.boolean().nullish(),
+});
+
+/** A live user by username, row-locked; NOT_FOUND otherwise. */
+async function userNamed(tx: Db, username: string): Promise<UserRecord> {
+  const [found] = await selectUsers(tx)
+    .where(and(eq(sql`lower(${owners.name})`, username.toLowerCase()), live))
+    .for('update', { of: users });
+  if (!found) throw userError('NOT_FOUND', `username: no user "${username}"`, ['username']);
+  return asRecord(found);
+}
+
+/** Someone must be left to administer the cluster. */
+async function refuseLastAdmin(tx: Db, user: UserRecord, doing: string): Promise<void> {
+  if (!user.isAdmin) return;
+  const [row] = await tx
+    .select({ n: count() })
+    .from(users)
+    .innerJoin(owners, eq(owners.id, users.id))
+    .where(and(eq(users.isAdmin, true), live));
+  if ((row?.n ?? 0) <= 1) {
+    throw userError('CONFLICT', `username: "${user.username}" is the last cluster administrator; cannot ${doing}`, ['username']);
+  }
+}
+
+/** Changes only the fields given. The username never changes; emails stay unique. */
+export async function updateUser(db: Db, actor: Actor, input: z.input<typeof updateUserSchema>): Promise<{ user: UserRecord }> {
+  const parsed = updateUserSchema.safeParse(input);
+  if (!parsed.success) throw fromZodError(parsed.error);
+  const data = parsed.data;
+  return db.transaction(async (tx) => {
+    const user = await userNamed(tx, data.username);
+    const next = {
+      email: data.email ?? user.email,
+      fullName: data.fullName === undefined ? user.fullName : data.fullName,
+      companyName: data.companyName === undefined ? user.companyName : data.companyName,
+      companyRole: data.companyRole === undefined ? user.companyRole : data.companyRole,
+      isAdmin: data.isAdmin ?? user.isAdmin,
+    };
+    if (user.isAdmin && !next.isAdmin) await refuseLastAdmin(tx, user, 'remove the last administrator');
+    const changes = Object.fromEntries(
+      Object.entries(next)
+        .filter(([field, value]) => value !== user[field as keyof UserRecord])
+        .map(([field, value]) => [field, { from: user[field as keyof UserRecord], to: value }]),
+    );
+    if (Object.keys(changes).length === 0) return { user };
+    try {
+      await tx.update(users).set(next).where(eq(users.id, user.id));
+    } catch (error) {
+      if (violatedUniqueConstraint(error) === 'users_email_ci_key') throw userError('TAKEN', 'email: already used by another account', ['email']);
+      throw error;
+    }
+    // Emails are personal data: the trail says that it changed, not what to.
+    if (changes.email) changes.email = { from: '[redacted]', to: '[redacted]' };
+    await recordAudit(tx, actor, 'USER_UPDATED', { type: 'USER', id: user.id }, { username: user.username, changes });
+    return { user: { ...user, ...next } };
+  });
+}
+
+/**
+ * Deletes a user: its keys are revoked, its memberships and private algorithms removed, its name and
+ * email kept so they are never reissued. Refused while it owns an algorithm with a PUBLIC version,
+ * is the last owner of an organization, or is the last cluster administrator.
+ */
+export async function deleteUser(db: Db, actor: Actor, input: { username: string }): Promise<{ deletedUserId: string }> {
+  return db.transaction(async (tx) => {
+    const user = await userNamed(tx, input.username);
+    await refuseLastAdmin(tx, user, 'delete the last administrator');
+    const orphaned = await organizationsOnlyOwnedBy(tx, user.id);
+    if (orphaned.length > 0) {
+      throw userError('CONFLICT', `username: is the last owner of ${orphaned.join(', ')}; make another member an owner first`, [
+        'username',
+      ]);
+    }
+    await retireOwner(tx, user.id, 'user');
+    await tx.delete(organizationMembers).where(eq(organizationMembers.userId, user.id));
+    await recordAudit(tx, actor, 'USER_DELETED', { type: 'USER', id: user.id }, { username: user.username });
+    return { deletedUserId: user.id };
+  });
 }
