@@ -3,6 +3,11 @@ import { z } from 'zod';
 /** Usernames, organization names and algorithm names (DESIGN §3). */
 export const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
 
+/** A caller-supplied name, quoted for an error message and cut short: errors never echo megabytes. */
+export function quoted(name: string): string {
+  return JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
+}
+
 export const ownerNameSchema = z
   .string()
   .max(30, 'must be at most 30 characters')

@@ -43,7 +43,10 @@ export function decodeCursor(cursor: string, arg: 'after' | 'before', idKind: Id
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const createdAt = new Date(String(at));
-    if (typeof at === 'string' && typeof id === 'string' && ID_SHAPE[idKind].test(id) && !Number.isNaN(createdAt.getTime())) {
+    // Only the exact form encodeCursor writes: anything else (a year 10000, say) never reaches SQL.
+    const canonical =
+      typeof at === 'string' && /^\d{4}-/.test(at) && !Number.isNaN(createdAt.getTime()) && createdAt.toISOString() === at;
+    if (canonical && typeof id === 'string' && ID_SHAPE[idKind].test(id)) {
       return { createdAt, id };
     }
   } catch {

@@ -17,12 +17,12 @@ import {
   deleteAlgorithm,
   findAlgorithmByRef,
   findAlgorithmsByIds,
-  findVersion,
   latestVersions,
   listAlgorithms,
   publishAlgorithm,
   updateAlgorithm,
   versionPages,
+  versionsBySemver,
   type AlgorithmRecord,
   type VersionFilter,
   type VersionRecord,
@@ -96,7 +96,12 @@ export const AlgorithmVersionType = builder.objectRef<VersionRecord>('AlgorithmV
     details: t.field({ type: DetailsType, resolve: (v) => v.details as Details }),
     settings: t.field({ type: SettingsType, resolve: (v) => v.settings as Settings }),
     publishedAt: t.expose('publishedAt', { type: 'DateTime' }),
-    publishedBy: t.field({ type: UserType, nullable: true, resolve: (v) => v.publishedByUserId }),
+    publishedBy: t.field({
+      type: UserType,
+      nullable: true,
+      description: "Shown to the owner and the organization's members only.",
+      resolve: (v) => (v.fullAccess ? v.publishedByUserId : null),
+    }),
   }),
 });
 
@@ -115,6 +120,26 @@ const callerDefaultKeyMask = (context: GraphQLContext) =>
     return ownerIds.map((id) => keys.find((key) => key.ownerId === id)?.mask ?? null);
   }).load(context.principal.ownerId);
 
+/**
+ * What the caller may know of an algorithm's state. The owner and members see it as it is now;
+ * everyone else sees it as its newest PUBLIC version published it (its draft and its private
+ * versions are none of their business), so to them it is PUBLIC.
+ */
+async function publicView(context: GraphQLContext, algorithm: AlgorithmRecord) {
+  if (algorithm.fullAccess) {
+    return { details: algorithm, settings: algorithm, sampleInput: algorithm.sampleInput, callability: algorithm.callability, updatedAt: algorithm.updatedAt };
+  }
+  // Outsiders see only algorithms with a PUBLIC version, and versions are never deleted alone.
+  const version = (await latestVersionOf(context, algorithm))!;
+  return {
+    details: version.details as Details,
+    settings: version.settings as Settings,
+    sampleInput: version.sampleInput,
+    callability: 'PUBLIC' as const,
+    updatedAt: version.publishedAt,
+  };
+}
+
 export const AlgorithmType = builder.loadableNode('Algorithm', {
   description: 'An algorithm, addressed algo://<owner>/<name>. Others see it once it has a PUBLIC version.',
   id: { resolve: (algorithm: AlgorithmRecord) => algorithm.id },
@@ -123,12 +148,22 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
   fields: (t) => ({
     name: t.exposeString('name'),
     owner: t.loadable({ ...ownerLoader, resolve: (algorithm) => algorithm.ownerId }),
-    details: t.field({ type: DetailsType, resolve: (a) => a }),
-    settings: t.field({ type: SettingsType, resolve: (a) => ({ ...a, algorithmCallability: a.callability }) }),
-    sampleInput: t.exposeString('sampleInput', { nullable: true }),
-    callability: t.expose('callability', { type: CallabilityEnum, description: "The latest version's callability." }),
+    details: t.field({ type: DetailsType, resolve: async (a, _args, context) => (await publicView(context, a)).details }),
+    settings: t.field({
+      type: SettingsType,
+      resolve: async (a, _args, context) => {
+        const view = await publicView(context, a);
+        return { ...view.settings, algorithmCallability: view.callability };
+      },
+    }),
+    sampleInput: t.string({ nullable: true, resolve: async (a, _args, context) => (await publicView(context, a)).sampleInput }),
+    callability: t.field({
+      type: CallabilityEnum,
+      description: "The newest version's callability (PRIVATE until published). Outsiders see only PUBLIC versions.",
+      resolve: async (a, _args, context) => (await publicView(context, a)).callability,
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    updatedAt: t.field({ type: 'DateTime', resolve: async (a, _args, context) => (await publicView(context, a)).updatedAt }),
     latestVersion: t.field({
       type: AlgorithmVersionType,
       nullable: true,
@@ -139,7 +174,10 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
       type: AlgorithmVersionType,
       nullable: true,
       args: { semver: t.arg.string({ required: true, description: 'Exactly, e.g. 1.2.3.' }) },
-      resolve: (algorithm, { semver }, { db }) => findVersion(db, algorithm, semver),
+      resolve: (algorithm, { semver }, context) =>
+        batched<AlgorithmRecord, VersionRecord | null>(context, `version:${semver}`, (seen) =>
+          versionsBySemver(context.db, seen, semver),
+        ).load(algorithm),
     }),
     versions: t.connection(
       {
@@ -174,7 +212,7 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
           apiUrl: context.algorithmApiUrl,
           path: `${ownerName}/${algorithm.name}${version ? `/${version.semanticVersion}` : ''}`,
           keyMask: mask,
-          sampleInput: version?.sampleInput ?? algorithm.sampleInput,
+          sampleInput: version?.sampleInput ?? (algorithm.fullAccess ? algorithm.sampleInput : null),
         });
       },
     }),

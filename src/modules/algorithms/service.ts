@@ -9,7 +9,7 @@
  *
  * Invisible algorithms do not exist for the caller: null, or NOT_FOUND in mutations.
  */
-import { and, count, desc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNull, not, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Actor, Principal } from '../../auth/principal.js';
 import { actorOf } from '../../auth/principal.js';
@@ -20,7 +20,7 @@ import { violatedUniqueConstraint } from '../../db/errors.js';
 import { algorithms, algorithmVersions, owners } from '../../db/schema.js';
 import { fromZodError, ServiceError, userError, type UserErrorData } from '../../core/errors.js';
 import { isUuid } from '../../core/ids.js';
-import { NAME_PATTERN } from '../../core/names.js';
+import { NAME_PATTERN, quoted } from '../../core/names.js';
 import { assemblePage, keysetPage, planPage, type Page, type PageArgs } from '../../core/pagination.js';
 import { recordAudit } from '../audit/service.js';
 import { organizationsOf, roleIn } from '../organizations/service.js';
@@ -29,6 +29,7 @@ import {
   matchesVersionRef,
   nextVersion,
   parseAlgorithmRef,
+  parseVersionRef,
   type SemVer,
   type VersionRef,
   type VersionType,
@@ -37,7 +38,12 @@ import {
 export type AlgorithmRow = typeof algorithms.$inferSelect;
 /** An algorithm as the caller sees it: `fullAccess` when it may see private versions too. */
 export type AlgorithmRecord = AlgorithmRow & { fullAccess: boolean };
-export type VersionRecord = typeof algorithmVersions.$inferSelect & { createdAt: Date; semanticVersion: string };
+export type VersionRecord = typeof algorithmVersions.$inferSelect & {
+  createdAt: Date;
+  semanticVersion: string;
+  /** Whether the caller sees the algorithm from inside (owner, member): who published is shown only then. */
+  fullAccess: boolean;
+};
 export type Callability = 'PUBLIC' | 'PRIVATE';
 
 // ---------------------------------------------------------------------------------------------
@@ -215,11 +221,20 @@ export async function listAlgorithms(
   principal: Principal,
   args: PageArgs & { owner?: string | null; callability?: Callability | null },
 ): Promise<Page<AlgorithmRecord>> {
+  // Callability as the caller sees it: outsiders see only PUBLIC versions, so to them every
+  // visible algorithm is PUBLIC, whatever its newest (private) version says.
+  const full = fullAccessTo(db, principal);
+  const callability =
+    args.callability === 'PRIVATE'
+      ? and(full, eq(algorithms.callability, 'PRIVATE'))
+      : args.callability === 'PUBLIC'
+        ? or(and(full, eq(algorithms.callability, 'PUBLIC')), not(full))
+        : undefined;
   const filter = and(
     visibleTo(db, principal),
     isNull(owners.deletedAt),
     args.owner ? eq(sql`lower(${owners.name})`, args.owner.toLowerCase()) : undefined,
-    args.callability ? eq(algorithms.callability, args.callability) : undefined,
+    callability,
   );
   return keysetPage(
     args,
@@ -239,9 +254,11 @@ export async function listAlgorithms(
 
 const semverOf = (v: { major: number; minor: number; patch: number }) => formatVersion(v);
 
-function toVersion(row: typeof algorithmVersions.$inferSelect): VersionRecord {
-  return { ...row, createdAt: row.publishedAt, semanticVersion: semverOf(row) };
+function toVersion(row: typeof algorithmVersions.$inferSelect, fullAccess: boolean): VersionRecord {
+  return { ...row, createdAt: row.publishedAt, semanticVersion: semverOf(row), fullAccess };
 }
+
+const fullAccessById = (algorithmsSeen: readonly AlgorithmRecord[]) => new Map(algorithmsSeen.map((a) => [a.id, a.fullAccess]));
 
 /** Versions the caller may see of these algorithms: all of its own, PUBLIC ones of others'. */
 function visibleVersions(algorithmsSeen: readonly AlgorithmRecord[]): SQL | undefined {
@@ -262,7 +279,8 @@ export async function latestVersions(db: Db, algorithmsSeen: readonly AlgorithmR
     .from(algorithmVersions)
     .where(visible)
     .orderBy(algorithmVersions.algorithmId, desc(algorithmVersions.major), desc(algorithmVersions.minor), desc(algorithmVersions.patch));
-  return found.map(toVersion);
+  const full = fullAccessById(algorithmsSeen);
+  return found.map((row) => toVersion(row, full.get(row.algorithmId) ?? false));
 }
 
 export interface VersionFilter extends PageArgs {
@@ -271,8 +289,9 @@ export interface VersionFilter extends PageArgs {
 }
 
 /**
- * A page of visible versions (oldest first) for each algorithm, in one statement: a window
- * function numbers each algorithm's versions, so the page size bounds the rows per algorithm.
+ * A page of visible versions (oldest first) for each algorithm, in one statement: a window function
+ * numbers each algorithm's versions, so the page size bounds the rows per algorithm. Totals come
+ * from one grouped count, shared by every page and run only when a client asks for one.
  */
 export async function versionPages(
   db: Db,
@@ -282,51 +301,65 @@ export async function versionPages(
   const v = algorithmVersions;
   const plan = planPage(args, { createdAt: v.publishedAt, id: v.id });
   const visible = visibleVersions(algorithmsSeen);
-  const byAlgorithm = new Map<string, { rows: VersionRecord[]; total: number }>();
   // Every version is published (builds are not tracked here), so published: false selects none.
-  if (visible && args.published !== false) {
-    const matching = and(visible, args.callability ? eq(v.callability, args.callability) : undefined);
-    const found = await rows<{ id: string; total: number }>(
+  const matching = visible && args.published !== false ? and(visible, args.callability ? eq(v.callability, args.callability) : undefined) : undefined;
+  const full = fullAccessById(algorithmsSeen);
+  const byAlgorithm = new Map<string, VersionRecord[]>();
+  if (matching) {
+    const ranked = await rows<{ id: string }>(
       db,
-      sql`select ranked.id, ranked.total from (
-            select ${v.id} as id, ${v.algorithmId} as algorithm_id, ${v.publishedAt} as published_at, total,
-                   row_number() over (partition by ${v.algorithmId} order by ${sql.join(plan.orderBy, sql`, `)}) as rn
-            from (select *, count(*) over (partition by algorithm_id)::int as total from ${v} where ${matching}) as ${v}
-            where ${plan.where ?? sql`true`}
+      sql`select ranked.id from (
+            select ${v.id} as id, row_number() over (partition by ${v.algorithmId} order by ${sql.join(plan.orderBy, sql`, `)}) as rn
+            from ${v} where ${and(matching, plan.where)}
           ) as ranked
           where ranked.rn <= ${plan.limit}`,
     );
-    if (found.length > 0) {
-      const totals = new Map(found.map((row) => [row.id, Number(row.total)]));
+    if (ranked.length > 0) {
       const records = await db
         .select()
         .from(v)
-        .where(inArray(v.id, [...totals.keys()]))
+        .where(inArray(v.id, ranked.map((row) => row.id)))
         .orderBy(...plan.orderBy);
-      for (const record of records.map(toVersion)) {
-        const entry = byAlgorithm.get(record.algorithmId) ?? { rows: [], total: totals.get(record.id)! };
-        entry.rows.push(record);
-        byAlgorithm.set(record.algorithmId, entry);
+      for (const record of records) {
+        const list = byAlgorithm.get(record.algorithmId) ?? [];
+        list.push(toVersion(record, full.get(record.algorithmId) ?? false));
+        byAlgorithm.set(record.algorithmId, list);
       }
     }
   }
+  let totals: Promise<Map<string, number>> | undefined;
+  const countAll = () =>
+    (totals ??= matching
+      ? db
+          .select({ algorithmId: v.algorithmId, n: count() })
+          .from(v)
+          .where(matching)
+          .groupBy(v.algorithmId)
+          .then((found) => new Map(found.map((row) => [row.algorithmId, row.n])))
+      : Promise.resolve(new Map()));
   return new Map(
-    algorithmsSeen.map((algorithm) => {
-      const entry = byAlgorithm.get(algorithm.id) ?? { rows: [], total: 0 };
-      return [algorithm.id, assemblePage(plan, entry.rows, async () => entry.total)];
-    }),
+    algorithmsSeen.map((algorithm) => [
+      algorithm.id,
+      assemblePage(plan, byAlgorithm.get(algorithm.id) ?? [], async () => (await countAll()).get(algorithm.id) ?? 0),
+    ]),
   );
 }
 
-/** One visible version by exact semver, or null. */
-export async function findVersion(db: Db, algorithm: AlgorithmRecord, semver: string): Promise<VersionRecord | null> {
-  const [found] = await resolveVersions(db, algorithm, { kind: 'exact', version: parseSemverOrZero(semver) }, 1);
-  return found ?? null;
-}
-
-function parseSemverOrZero(raw: string): SemVer {
-  const match = /^(\d{1,9})\.(\d{1,9})\.(\d{1,9})$/.exec(raw);
-  return match ? { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3]) } : { major: -1, minor: -1, patch: -1 };
+/** For each algorithm, its visible version with exactly this semver (null when none), in one statement. */
+export async function versionsBySemver(db: Db, algorithmsSeen: readonly AlgorithmRecord[], semver: string): Promise<(VersionRecord | null)[]> {
+  const ref = parseVersionRef(semver);
+  const visible = visibleVersions(algorithmsSeen);
+  if (ref?.kind !== 'exact' || !visible) return algorithmsSeen.map(() => null);
+  const { major, minor, patch } = ref.version;
+  const v = algorithmVersions;
+  const found = await db
+    .select()
+    .from(v)
+    .where(and(visible, eq(v.major, major), eq(v.minor, minor), eq(v.patch, patch)));
+  return algorithmsSeen.map((algorithm) => {
+    const row = found.find((candidate) => candidate.algorithmId === algorithm.id);
+    return row ? toVersion(row, algorithm.fullAccess) : null;
+  });
 }
 
 /** The versions `ref` may select, newest first, among those the caller may call through it. */
@@ -347,7 +380,7 @@ async function resolveVersions(db: Db, algorithm: AlgorithmRecord, ref: VersionR
     .where(and(...conditions))
     .orderBy(desc(v.major), desc(v.minor), desc(v.patch))
     .limit(limit);
-  return found.map(toVersion).filter((version) => matchesVersionRef(ref, version));
+  return found.map((row) => toVersion(row, algorithm.fullAccess)).filter((version) => matchesVersionRef(ref, version));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,7 +402,7 @@ async function ownerForNewAlgorithm(tx: Db, principal: Principal, name: string |
   if (owner && (owner.id === principal.ownerId || (owner.kind === 'ORGANIZATION' && (await roleIn(tx, owner.id, principal.userId))))) {
     return owner.id;
   }
-  throw userError('NOT_FOUND', `owner: no user or organization "${name}" this key may create algorithms for`, ['owner']);
+  throw userError('NOT_FOUND', `owner: no user or organization ${quoted(name)} this key may create algorithms for`, ['owner']);
 }
 
 /** An algorithm the caller may change (row-locked); NOT_FOUND when it may not even see it. */
@@ -408,7 +441,7 @@ export async function createAlgorithm(db: Db, principal: Principal, input: Creat
         .returning();
     } catch (error) {
       if (violatedUniqueConstraint(error) === 'algorithms_owner_name_ci_key') {
-        throw userError('TAKEN', `name: this owner already has an algorithm named "${data.name}"`, ['name']);
+        throw userError('TAKEN', `name: this owner already has an algorithm named ${quoted(data.name)}`, ['name']);
       }
       throw error;
     }
@@ -526,7 +559,7 @@ export async function publishAlgorithm(
       versionType: data.versionType,
       callability,
     });
-    return { algorithm: { ...updated!, fullAccess: true }, version: toVersion(version!) };
+    return { algorithm: { ...updated!, fullAccess: true }, version: toVersion(version!, true) };
   });
 }
 

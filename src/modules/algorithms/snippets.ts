@@ -40,12 +40,14 @@ export function renderSnippet(language: SnippetLanguage, input: SnippetInput): s
         `  -d ${shellQuote(body)}`,
       ].join('\n');
     case 'PYTHON':
+      // JSON is not Python (true, null): parse it rather than paste it.
       return [
+        'import json',
         'import Algorithmia',
         '',
         `client = Algorithmia.client(${JSON.stringify(key)}, ${JSON.stringify(input.apiUrl)})`,
         `algo = client.algo(${JSON.stringify(input.path)})`,
-        `print(algo.pipe(${body}).result)`,
+        `print(algo.pipe(json.loads(${JSON.stringify(body)})).result)`,
       ].join('\n');
     case 'JAVASCRIPT':
       return [

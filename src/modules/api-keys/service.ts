@@ -27,6 +27,7 @@ import { violatedUniqueConstraint } from '../../db/errors.js';
 import { apiKeys, apiKeySecrets, owners, users } from '../../db/schema.js';
 import { fromZodError, ServiceError, userError, type UserErrorData } from '../../core/errors.js';
 import { isUuid } from '../../core/ids.js';
+import { quoted } from '../../core/names.js';
 import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
 import { recordAudit } from '../audit/service.js';
 import { ownedOrganizations, roleIn } from '../organizations/service.js';
@@ -117,7 +118,7 @@ export async function issueApiKey(tx: Db, actor: Actor, input: IssueKeyInput): P
 
 function nameTaken(error: unknown, name: string): ServiceError | undefined {
   return violatedUniqueConstraint(error) === 'api_keys_owner_name_key'
-    ? userError('TAKEN', `name: this owner already has a key named "${name}"`, ['name'])
+    ? userError('TAKEN', `name: this owner already has a key named ${quoted(name)}`, ['name'])
     : undefined;
 }
 
@@ -250,7 +251,7 @@ async function resolveManagedOwner(tx: Db, principal: Principal, name: string | 
     .from(owners)
     .where(and(eq(sql`lower(${owners.name})`, name.toLowerCase()), isNull(owners.deletedAt)));
   if (owner && (await managesOwner(tx, principal, owner))) return owner;
-  throw userError('NOT_FOUND', `owner: no user or organization "${name}" whose keys this key may manage`, ['owner']);
+  throw userError('NOT_FOUND', `owner: no user or organization ${quoted(name)} whose keys this key may manage`, ['owner']);
 }
 
 async function managesOwner(tx: Db, principal: Principal, owner: { id: string; kind: OwnerKind }): Promise<boolean> {
@@ -480,9 +481,9 @@ export async function createAdminApiKey(
       .from(users)
       .innerJoin(owners, eq(owners.id, users.id))
       .where(and(eq(sql`lower(${owners.name})`, username.toLowerCase()), isNull(owners.deletedAt)));
-    if (!user) throw userError('NOT_FOUND', `username: no user "${username}"`, ['username']);
+    if (!user) throw userError('NOT_FOUND', `username: no user ${quoted(username)}`, ['username']);
     if (!user.isAdmin) {
-      throw userError('INVALID', `username: "${username}" is not a cluster administrator; only administrators hold admin keys`, ['username']);
+      throw userError('INVALID', `username: ${quoted(username)} is not a cluster administrator; only administrators hold admin keys`, ['username']);
     }
     return issueApiKey(tx, actor, {
       ownerId: user.id,

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Actor } from '../../auth/principal.js';
 import { fromZodError, ServiceError, userError, type UserErrorData } from '../../core/errors.js';
 import { isUuid } from '../../core/ids.js';
-import { ownerNameSchema } from '../../core/names.js';
+import { ownerNameSchema, quoted } from '../../core/names.js';
 import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
@@ -236,7 +236,7 @@ async function usersNamed(tx: Db, usernames: readonly string[], field: string): 
     .map(({ name, index }) => ({
       code: 'NOT_FOUND',
       field: usernames.length > 1 || field === 'owners' ? [field, String(index)] : [field],
-      message: `${field}${field === 'owners' ? `.${index}` : ''}: no user "${name}"`,
+      message: `${field}${field === 'owners' ? `.${index}` : ''}: no user ${quoted(name)}`,
     }));
   if (missing.length > 0) throw new ServiceError(missing);
   return byName;
@@ -247,7 +247,7 @@ async function organizationNamed(tx: Db, name: string, field = 'organization'): 
   const [found] = await selectOrganizations(tx)
     .where(and(eq(sql`lower(${owners.name})`, name.toLowerCase()), live))
     .for('update', { of: organizations });
-  if (!found) throw userError('NOT_FOUND', `${field}: no organization "${name}"`, [field]);
+  if (!found) throw userError('NOT_FOUND', `${field}: no organization ${quoted(name)}`, [field]);
   return asRecord(found);
 }
 
@@ -263,7 +263,7 @@ export async function createOrganization(
     try {
       await tx.insert(owners).values({ id, kind: 'ORGANIZATION', name: data.name });
     } catch (error) {
-      if (violatedUniqueConstraint(error) === 'owners_name_ci_key') throw userError('TAKEN', `name: "${data.name}" is taken`, ['name']);
+      if (violatedUniqueConstraint(error) === 'owners_name_ci_key') throw userError('TAKEN', `name: ${quoted(data.name)} is taken`, ['name']);
       throw error;
     }
     await tx.insert(organizations).values({
@@ -339,7 +339,7 @@ export async function addOrganizationMember(
     const organization = await organizationNamed(tx, input.organization);
     const userId = (await usersNamed(tx, [input.username], 'username')).get(input.username.toLowerCase())!;
     if (await roleIn(tx, organization.id, userId)) {
-      throw userError('CONFLICT', `username: "${input.username}" is already a member (use setOrganizationMemberRole)`, ['username']);
+      throw userError('CONFLICT', `username: ${quoted(input.username)} is already a member (use setOrganizationMemberRole)`, ['username']);
     }
     const [membership] = await tx.insert(organizationMembers).values({ organizationId: organization.id, userId, role }).returning();
     await recordAudit(tx, actor, 'ORGANIZATION_MEMBER_ADDED', { type: 'ORGANIZATION', id: organization.id }, { userId, role });
@@ -360,7 +360,7 @@ async function lockedOwnerIds(tx: Db, organizationId: string): Promise<string[]>
 async function memberOf(tx: Db, organization: OrganizationRecord, username: string): Promise<{ userId: string; role: MemberRole }> {
   const userId = (await usersNamed(tx, [username], 'username')).get(username.toLowerCase())!;
   const role = await roleIn(tx, organization.id, userId);
-  if (!role) throw userError('NOT_FOUND', `username: "${username}" is not a member of ${organization.name}`, ['username']);
+  if (!role) throw userError('NOT_FOUND', `username: ${quoted(username)} is not a member of ${organization.name}`, ['username']);
   return { userId, role };
 }
 

@@ -16,7 +16,7 @@ import { issueApiKey, type ApiKeyRecord } from '../api-keys/service.js';
 import { recordAudit } from '../audit/service.js';
 import { escapeLike, organizationsOnlyOwnedBy } from '../organizations/service.js';
 import { retireOwner } from '../owners/retire.js';
-import { ownerNameSchema } from '../../core/names.js';
+import { ownerNameSchema, quoted } from '../../core/names.js';
 
 export interface UserRecord {
   kind: 'USER';
@@ -190,7 +190,7 @@ async function userNamed(tx: Db, username: string): Promise<UserRecord> {
   const [found] = await selectUsers(tx)
     .where(and(eq(sql`lower(${owners.name})`, username.toLowerCase()), live))
     .for('update', { of: users });
-  if (!found) throw userError('NOT_FOUND', `username: no user "${username}"`, ['username']);
+  if (!found) throw userError('NOT_FOUND', `username: no user ${quoted(username)}`, ['username']);
   return asRecord(found);
 }
 
