@@ -181,7 +181,8 @@ const optionalText = (max: number) =>
     .trim()
     .max(max, `must be at most ${max} characters`)
     .nullish()
-    .transform((v) => (v ? v : null));
+    // Absent stays absent (an update keeps the value); null or blank clears it.
+    .transform((v) => (v === undefined ? undefined : v || null));
 
 const emailSchema = z
   .string()

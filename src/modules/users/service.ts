@@ -36,7 +36,8 @@ const optionalText = (max: number) =>
     .trim()
     .max(max, `must be at most ${max} characters`)
     .nullish()
-    .transform((v) => (v ? v : null));
+    // Absent stays absent (an update keeps the value); null or blank clears it.
+    .transform((v) => (v === undefined ? undefined : v || null));
 
 export const createUserSchema = z.object({
   username: ownerNameSchema,
