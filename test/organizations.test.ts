@@ -339,3 +339,18 @@ describe('the standard plane', () => {
     expect(owned.body.data!.organization.algorithms.nodes).toEqual([{ name: 'by_the_org' }]);
   });
 });
+
+describe('admin { node }', () => {
+  it('finds any object by its global id, private algorithms and other users\' keys included', async () => {
+    const user = await createUser(t);
+    const algorithm = await createAlgorithm(user.key, seedAlgorithm('secretive'));
+    const keyId = (await t.gql('{ viewer { key { id } } }', { key: user.key })).body.data!.viewer.key.id;
+    const found = await admin(`query($a: ID!, $k: ID!, $u: ID!) { admin {
+      a: node(id: $a) { ... on Algorithm { name } } k: node(id: $k) { ... on ApiKey { name } } u: node(id: $u) { ... on User { username } } } }`, {
+      a: algorithm.algorithm.id,
+      k: keyId,
+      u: user.id,
+    });
+    expect(found.admin).toEqual({ a: { name: 'secretive' }, k: { name: 'default-key' }, u: { username: user.username } });
+  });
+});

@@ -10,6 +10,14 @@ export const AdminQuery = builder.objectRef<Record<string, never>>('AdminQuery')
   fields: () => ({}),
 });
 
+builder.objectFields(AdminQuery, (t) => ({
+  node: t.node({
+    description: 'Any object by its global id: users, organizations, keys, algorithms, private or not.',
+    args: { id: t.arg.id({ required: true }) },
+    id: (_root, args) => String(args.id),
+  }),
+}));
+
 builder.queryField('admin', (t) =>
   t.field({
     type: AdminQuery,

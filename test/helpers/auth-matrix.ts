@@ -30,6 +30,12 @@ export const ROOT_FIELDS: RootField[] = [
     variables: { ids: [] },
   },
   { field: 'Query.admin', plane: 'admin', document: '{ admin { __typename } }' },
+  {
+    field: 'AdminQuery.node',
+    plane: 'admin',
+    document: 'query($id: ID!) { admin { node(id: $id) { id } } }',
+    variables: { id: 'VXNlcjowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=' },
+  },
   { field: 'AdminQuery.users', plane: 'admin', document: '{ admin { users(first: 1) { totalCount } } }' },
   { field: 'AdminQuery.user', plane: 'admin', document: '{ admin { user(username: "nobody") { id } } }' },
   {

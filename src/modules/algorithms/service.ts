@@ -148,8 +148,9 @@ function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
 // ---------------------------------------------------------------------------------------------
 // Visibility
 
-/** Algorithms the caller has full access to: its owner's, and its user's organizations'. */
+/** Algorithms the caller has full access to: its owner's, and its user's organizations' (admins: all). */
 function fullAccessTo(db: Db, principal: Principal): SQL {
+  if (principal.keyKind === 'ADMIN') return sql`true`;
   const own = eq(algorithms.ownerId, principal.ownerId);
   return principal.userId === null ? own : or(own, inArray(algorithms.ownerId, organizationsOf(db, principal.userId)))!;
 }
