@@ -18,7 +18,8 @@ import { originRefusal, type Caller } from '../../auth/origin.js';
 import { rows, type Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
 import { algorithms, algorithmVersions, owners } from '../../db/schema.js';
-import { fromZodError, ServiceError, userError, type UserErrorData } from '../../core/errors.js';
+import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
+import { changesBetween, optionalText, parse } from '../../core/validation.js';
 import { isUuid } from '../../core/ids.js';
 import { NAME_PATTERN, quoted } from '../../core/names.js';
 import { assemblePage, keysetPage, planPage, type Page, type PageArgs } from '../../core/pagination.js';
@@ -50,7 +51,6 @@ export type Callability = 'PUBLIC' | 'PRIVATE';
 // Validation
 
 const text = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
-const optionalText = (max: number) => text(max).nullish();
 
 const detailsSchema = z.object({
   label: text(100).min(1, 'is required'),
@@ -137,12 +137,6 @@ function settingsProblems(settings: Settings): UserErrorData[] {
   if (!settings.language && !settings.packageSet) problem('language', 'set a language or a packageSet');
   if (settings.language && !settings.environment) problem('environment', 'is required when a language is set');
   return problems;
-}
-
-function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) throw fromZodError(parsed.error);
-  return parsed.data;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -469,11 +463,7 @@ export async function updateAlgorithm(db: Db, principal: Principal, input: Updat
       ...settings,
       sampleInput: data.versionInfo?.sampleInput === undefined ? algorithm.sampleInput : data.versionInfo.sampleInput,
     };
-    const changes = Object.fromEntries(
-      Object.entries(values)
-        .filter(([field, value]) => value !== algorithm[field as keyof AlgorithmRow])
-        .map(([field, value]) => [field, { from: algorithm[field as keyof AlgorithmRow], to: value }]),
-    );
+    const changes = changesBetween(algorithm, values);
     if (Object.keys(changes).length === 0) return { algorithm: { ...algorithm, fullAccess: true } };
     const [updated] = await tx
       .update(algorithms)

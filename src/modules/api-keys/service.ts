@@ -25,7 +25,8 @@ import {
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
 import { apiKeys, apiKeySecrets, owners, users } from '../../db/schema.js';
-import { fromZodError, ServiceError, userError, type UserErrorData } from '../../core/errors.js';
+import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
+import { changesBetween, parse } from '../../core/validation.js';
 import { isUuid } from '../../core/ids.js';
 import { quoted } from '../../core/names.js';
 import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
@@ -338,11 +339,7 @@ export async function updateApiKey(db: Db, principal: Principal, input: UpdateAp
       ...flags,
       ...callerOrigin,
     };
-    const changes = Object.fromEntries(
-      Object.entries(values)
-        .filter(([field, value]) => JSON.stringify(value) !== JSON.stringify(key[field as keyof ApiKeyRecord]))
-        .map(([field, value]) => [field, { from: key[field as keyof ApiKeyRecord], to: value }]),
-    );
+    const changes = changesBetween(key, values);
     if (Object.keys(changes).length === 0) return { apiKey: key, warnings: next.warnings };
 
     let updated: ApiKeyRecord | undefined;
@@ -472,9 +469,7 @@ export async function createAdminApiKey(
   actor: Actor,
   input: z.input<typeof createAdminApiKeySchema>,
 ): Promise<{ apiKey: ApiKeyRecord; secret: string }> {
-  const parsed = createAdminApiKeySchema.safeParse(input);
-  if (!parsed.success) throw fromZodError(parsed.error);
-  const { username, name } = parsed.data;
+  const { username, name } = parse(createAdminApiKeySchema, input);
   return db.transaction(async (tx) => {
     const [user] = await tx
       .select({ id: users.id, isAdmin: users.isAdmin })

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { and, count, eq, ilike, inArray, isNull, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Actor } from '../../auth/principal.js';
-import { fromZodError, ServiceError, userError, type UserErrorData } from '../../core/errors.js';
+import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
+import { changesBetween, emailSchema, optionalText, parse } from '../../core/validation.js';
 import { isUuid } from '../../core/ids.js';
 import { ownerNameSchema, quoted } from '../../core/names.js';
 import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
@@ -175,21 +176,6 @@ export async function membershipsOf(db: Db, userIds: readonly string[]): Promise
 // ---------------------------------------------------------------------------------------------
 // Changes (admin plane)
 
-const optionalText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max, `must be at most ${max} characters`)
-    .nullish()
-    // Absent stays absent (an update keeps the value); null or blank clears it.
-    .transform((v) => (v === undefined ? undefined : v || null));
-
-const emailSchema = z
-  .string()
-  .trim()
-  .max(254, 'must be at most 254 characters')
-  .pipe(z.email('must be an email address like name@example.com'));
-
 const urlSchema = z
   .string()
   .trim()
@@ -215,12 +201,6 @@ export const updateOrganizationSchema = z.object({
   ...organizationFields,
   label: organizationFields.label.nullish(),
 });
-
-function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) throw fromZodError(parsed.error);
-  return parsed.data;
-}
 
 /** Live users by username (case-insensitively); every name that is not one is a NOT_FOUND error. */
 async function usersNamed(tx: Db, usernames: readonly string[], field: string): Promise<Map<string, string>> {
@@ -302,11 +282,7 @@ export async function updateOrganization(
       url: data.url === undefined ? current.url : data.url,
       type: data.type ?? current.type,
     };
-    const changes = Object.fromEntries(
-      Object.entries(next)
-        .filter(([field, value]) => value !== current[field as keyof OrganizationRecord])
-        .map(([field, value]) => [field, { from: current[field as keyof OrganizationRecord], to: value }]),
-    );
+    const changes = changesBetween(current, next);
     if (Object.keys(changes).length === 0) return { organization: current };
     await tx.update(organizations).set(next).where(eq(organizations.id, current.id));
     await recordAudit(tx, actor, 'ORGANIZATION_UPDATED', { type: 'ORGANIZATION', id: current.id }, { changes });

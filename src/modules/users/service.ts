@@ -9,7 +9,8 @@ import { DEFAULT_KEY_NAME, DEFAULT_KEY_PERMISSIONS, type Actor } from '../../aut
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
 import { organizationMembers, owners, users } from '../../db/schema.js';
-import { fromZodError, ServiceError, userError, type UserErrorData } from '../../core/errors.js';
+import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
+import { changesBetween, emailSchema, optionalText, parse } from '../../core/validation.js';
 import { isUuid } from '../../core/ids.js';
 import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
 import { issueApiKey, type ApiKeyRecord } from '../api-keys/service.js';
@@ -30,22 +31,9 @@ export interface UserRecord {
   createdAt: Date;
 }
 
-const optionalText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max, `must be at most ${max} characters`)
-    .nullish()
-    // Absent stays absent (an update keeps the value); null or blank clears it.
-    .transform((v) => (v === undefined ? undefined : v || null));
-
 export const createUserSchema = z.object({
   username: ownerNameSchema,
-  email: z
-    .string()
-    .trim()
-    .max(254, 'must be at most 254 characters')
-    .pipe(z.email('must be an email address like name@example.com')),
+  email: emailSchema,
   fullName: optionalText(200),
   companyName: optionalText(200),
   companyRole: optionalText(200),
@@ -85,9 +73,7 @@ export async function createUser(
   actor: Actor,
   input: CreateUserInput,
 ): Promise<{ user: UserRecord; defaultKey: ApiKeyRecord; secret: string }> {
-  const parsed = createUserSchema.safeParse(input);
-  if (!parsed.success) throw fromZodError(parsed.error);
-  const data = parsed.data;
+  const data = parse(createUserSchema, input);
 
   return db.transaction(async (tx) => {
     const taken: UserErrorData[] = [];
@@ -179,7 +165,7 @@ export async function listUsers(db: Db, args: PageArgs & { query?: string | null
 
 export const updateUserSchema = z.object({
   username: z.string(),
-  email: createUserSchema.shape.email.nullish(),
+  email: emailSchema.nullish(),
   fullName: optionalText(200),
   companyName: optionalText(200),
   companyRole: optionalText(200),
@@ -210,9 +196,7 @@ async function refuseLastAdmin(tx: Db, user: UserRecord, doing: string): Promise
 
 /** Changes only the fields given. The username never changes; emails stay unique. */
 export async function updateUser(db: Db, actor: Actor, input: z.input<typeof updateUserSchema>): Promise<{ user: UserRecord }> {
-  const parsed = updateUserSchema.safeParse(input);
-  if (!parsed.success) throw fromZodError(parsed.error);
-  const data = parsed.data;
+  const data = parse(updateUserSchema, input);
   return db.transaction(async (tx) => {
     const user = await userNamed(tx, data.username);
     const next = {
@@ -223,11 +207,7 @@ export async function updateUser(db: Db, actor: Actor, input: z.input<typeof upd
       isAdmin: data.isAdmin ?? user.isAdmin,
     };
     if (user.isAdmin && !next.isAdmin) await refuseLastAdmin(tx, user, 'remove the last administrator');
-    const changes = Object.fromEntries(
-      Object.entries(next)
-        .filter(([field, value]) => value !== user[field as keyof UserRecord])
-        .map(([field, value]) => [field, { from: user[field as keyof UserRecord], to: value }]),
-    );
+    const changes = changesBetween(user, next);
     if (Object.keys(changes).length === 0) return { user };
     try {
       await tx.update(users).set(next).where(eq(users.id, user.id));
