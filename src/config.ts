@@ -24,6 +24,10 @@ export interface Config {
   keyNegativeCacheTtlMs: number;
   keyUsageFlushMs: number;
   adminEmail: string;
+  /** Largest request body accepted (bytes); larger ones get 413. */
+  maxBodyBytes: number;
+  /** Largest cost (fields × page sizes) one GraphQL operation may have. */
+  graphqlMaxCost: number;
   /** Where clients call algorithms (the execution tier), as shown in code snippets. */
   algorithmApiUrl: string;
 }
@@ -96,6 +100,8 @@ export function loadConfig(env: Env = process.env): Config {
     keyNegativeCacheTtlMs: integer('KEY_NEGATIVE_CACHE_TTL_MS', 5_000, 0, 3_600_000),
     keyUsageFlushMs: integer('KEY_USAGE_FLUSH_MS', 5_000, 100, 3_600_000),
     adminEmail,
+    maxBodyBytes: integer('MAX_BODY_BYTES', 100 * 1024, 1024, 10 * 1024 * 1024),
+    graphqlMaxCost: integer('GRAPHQL_MAX_COST', 20_000, 100, 10_000_000),
     algorithmApiUrl: (url('ALGORITHM_API_URL', ['http:', 'https:']) ?? 'https://api.algorithmia.com').replace(/\/+$/, ''),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -19,11 +19,14 @@ import {
   toClientError,
   useApiKeyAuthentication,
   useClientErrors,
+  useBodyLimit,
   useKeyCors,
   useNoNulCharacters,
   useRequestLifecycle,
 } from './graphql/plugins.js';
+import { DEFAULT_LIMITS, useGraphQLLimits } from './graphql/limits.js';
 import { schema } from './graphql/schema.js';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createLogger, type Logger } from './logger.js';
 
 export interface App {
@@ -102,6 +105,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
       schema,
       graphqlEndpoint: '/graphql',
+      batching: false,
       landingPage: false,
       healthCheckEndpoint: '/health',
       // Decided per key by useKeyCors: yoga's default reflects any origin *with* credentials.
@@ -144,7 +148,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
       plugins: [
         useRequestLifecycle(requests, log),
+        useBodyLimit(config.maxBodyBytes),
         useKeyCors(requests, '/graphql'),
+        // Keys travel in the Authorization header, which no cross-site form or simple request can
+        // send: requiring it on every request a browser would not preflight stops CSRF outright.
+        useCSRFPrevention({ requestHeaders: ['authorization'] }),
         useReadinessCheck({
           endpoint: '/ready',
           check: async ({ fetchAPI }) => {
@@ -158,6 +166,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         }),
         useApiKeyAuthentication(requests, verifier, usage),
         useNoNulCharacters(),
+        ...useGraphQLLimits({ ...DEFAULT_LIMITS, maxCost: config.graphqlMaxCost }),
         useClientErrors(log),
       ],
     });

@@ -101,6 +101,53 @@ export function useApiKeyAuthentication(requests: RequestRegistry, verifier: Key
   };
 }
 
+/**
+ * Accepts only JSON POST bodies of at most `maxBytes` (413 beyond), checked before anything parses
+ * them: by Content-Length when given, else by reading (a copy of) the stream only up to the limit.
+ */
+export function useBodyLimit(maxBytes: number): Plugin {
+  const tooLarge = (fetchAPI: { Response: typeof Response }) =>
+    fetchAPI.Response.json(
+      { errors: [{ message: `Request body too large: at most ${Math.floor(maxBytes / 1024)} KB.`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] },
+      { status: 413 },
+    );
+  return {
+    async onRequest({ request, endResponse, fetchAPI }) {
+      if (request.method !== 'POST') return;
+      // GraphQL over HTTP posts JSON. Forms and text/plain are what cross-site pages can send
+      // without a preflight: refuse them outright.
+      const type = request.headers.get('content-type') ?? '';
+      if (!/^application\/(json|graphql-response\+json)\b/i.test(type)) {
+        endResponse(
+          fetchAPI.Response.json(
+            { errors: [{ message: 'POST bodies must be application/json.', extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' } }] },
+            { status: 415 },
+          ),
+        );
+        return;
+      }
+      const length = request.headers.get('content-length');
+      if (length !== null) {
+        if (Number(length) > maxBytes) endResponse(tooLarge(fetchAPI));
+        return;
+      }
+      const reader = request.clone().body?.getReader();
+      if (!reader) return;
+      let read = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        read += value.byteLength;
+        if (read > maxBytes) {
+          await reader.cancel();
+          endResponse(tooLarge(fetchAPI));
+          return;
+        }
+      }
+    },
+  };
+}
+
 /** Whether a value holds a NUL character anywhere (Postgres text cannot store one). */
 function holdsNul(value: unknown): boolean {
   if (typeof value === 'string') return value.includes('\u0000');
