@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import type { Principal } from '../auth/principal.js';
 import { callerFromHeaders, ORIGIN_REFUSAL_MESSAGES, originRefusal } from '../auth/origin.js';
 import { AuthenticationError, type KeyVerifier } from '../auth/verify.js';
@@ -102,48 +102,59 @@ export function useApiKeyAuthentication(requests: RequestRegistry, verifier: Key
 }
 
 /**
- * Accepts only JSON POST bodies of at most `maxBytes` (413 beyond), checked before anything parses
- * them: by Content-Length when given, else by reading (a copy of) the stream only up to the limit.
+ * Accepts only JSON POST bodies of at most `maxBytes` (413 beyond). Content-Length, when given, is
+ * checked before anything is read; otherwise the body is read only up to the limit. The parser
+ * replaces yoga's for POST, so it also refuses batched arrays (batching is off).
  */
 export function useBodyLimit(maxBytes: number): Plugin {
-  const tooLarge = (fetchAPI: { Response: typeof Response }) =>
-    fetchAPI.Response.json(
-      { errors: [{ message: `Request body too large: at most ${Math.floor(maxBytes / 1024)} KB.`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] },
-      { status: 413 },
-    );
+  const refuse = (status: number, code: string, message: string) => new GraphQLError(message, { extensions: { code, http: { status } } });
+  const tooLarge = () => refuse(413, 'PAYLOAD_TOO_LARGE', `Request body too large: at most ${Math.floor(maxBytes / 1024)} KB.`);
   return {
-    async onRequest({ request, endResponse, fetchAPI }) {
+    onRequest({ request, endResponse, fetchAPI }) {
       if (request.method !== 'POST') return;
       // GraphQL over HTTP posts JSON. Forms and text/plain are what cross-site pages can send
       // without a preflight: refuse them outright.
       const type = request.headers.get('content-type') ?? '';
-      if (!/^application\/(json|graphql-response\+json)\b/i.test(type)) {
+      const error = !/^application\/(json|graphql-response\+json)\b/i.test(type)
+        ? refuse(415, 'UNSUPPORTED_MEDIA_TYPE', 'POST bodies must be application/json.')
+        : Number(request.headers.get('content-length') ?? 0) > maxBytes
+          ? tooLarge()
+          : undefined;
+      if (error) {
         endResponse(
           fetchAPI.Response.json(
-            { errors: [{ message: 'POST bodies must be application/json.', extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' } }] },
-            { status: 415 },
+            { errors: [{ message: error.message, extensions: { code: error.extensions.code } }] },
+            { status: (error.extensions.http as { status: number }).status },
           ),
         );
-        return;
       }
-      const length = request.headers.get('content-length');
-      if (length !== null) {
-        if (Number(length) > maxBytes) endResponse(tooLarge(fetchAPI));
-        return;
-      }
-      const reader = request.clone().body?.getReader();
-      if (!reader) return;
-      let read = 0;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        read += value.byteLength;
-        if (read > maxBytes) {
-          await reader.cancel();
-          endResponse(tooLarge(fetchAPI));
-          return;
+    },
+    onRequestParse({ request, setRequestParser }) {
+      if (request.method !== 'POST') return;
+      setRequestParser(async (incoming) => {
+        const chunks: Uint8Array[] = [];
+        let size = 0;
+        const reader = incoming.body?.getReader();
+        for (;;) {
+          const next = reader ? await reader.read() : { done: true as const, value: undefined };
+          if (next.done) break;
+          size += next.value.byteLength;
+          if (size > maxBytes) {
+            await reader!.cancel();
+            throw tooLarge();
+          }
+          chunks.push(next.value);
         }
-      }
+        let body: unknown;
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          throw refuse(400, 'BAD_REQUEST', 'POST body is not valid JSON.');
+        }
+        if (Array.isArray(body)) throw refuse(400, 'BAD_REQUEST', 'Batching is not supported.');
+        if (body === null || typeof body !== 'object') throw refuse(400, 'BAD_REQUEST', 'POST body must be a JSON object.');
+        return body as GraphQLParams;
+      });
     },
   };
 }
