@@ -15,6 +15,8 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   databasePoolSize: number;
+  databaseConnectTimeoutMs: number;
+  statementTimeoutMs: number;
   logLevel: LogLevel;
   redisUrl: string | undefined;
   rateLimitPerMinute: number;
@@ -92,6 +94,8 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: path.resolve(read('DATA_DIR') ?? './data'),
     databasePoolSize: integer('DATABASE_POOL_SIZE', 10, 1, 500),
+    databaseConnectTimeoutMs: integer('DATABASE_CONNECT_TIMEOUT_MS', 3000, 1000, 600_000),
+    statementTimeoutMs: integer('STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
     logLevel: logLevel as LogLevel,
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
     rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),

@@ -85,6 +85,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.databasePoolSize,
+    connectTimeoutMs: config.databaseConnectTimeoutMs,
+    statementTimeoutMs: config.statementTimeoutMs,
     onQuery: options.onQuery,
   });
   let bootstrapAdminKey: string | null = null;

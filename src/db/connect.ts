@@ -37,6 +37,10 @@ export interface ConnectOptions {
   /** PGlite data directory, or `memory://` for a throwaway database. */
   dataDir: string;
   poolSize?: number;
+  /** Give up connecting after this long (Postgres only). */
+  connectTimeoutMs?: number;
+  /** Cancel any statement running longer than this (Postgres only). */
+  statementTimeoutMs?: number;
   /** Sees every SQL statement sent (tests and benchmarks count them). */
   onQuery?: (query: string) => void;
 }
@@ -54,7 +58,7 @@ export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
 export async function connect(options: ConnectOptions): Promise<Database> {
   const logger = options.onQuery ? { logQuery: (query: string) => options.onQuery!(query) } : undefined;
   return options.databaseUrl
-    ? connectPostgres(options.databaseUrl, options.poolSize ?? 10, logger)
+    ? connectPostgres(options, logger)
     : connectPglite(options.dataDir, logger);
 }
 
@@ -88,11 +92,13 @@ async function connectPglite(dataDir: string, logger: QueryLogger): Promise<Data
   };
 }
 
-async function connectPostgres(url: string, poolSize: number, logger: QueryLogger): Promise<Database> {
-  const client = postgres(url, {
-    max: poolSize,
+async function connectPostgres(options: ConnectOptions, logger: QueryLogger): Promise<Database> {
+  const client = postgres(options.databaseUrl!, {
+    max: options.poolSize ?? 10,
     onnotice: () => {},
-    connection: { application_name: 'algoplane' },
+    // Fail fast while the database is away (postgres.js would wait 30 s), and bound slow queries.
+    connect_timeout: Math.ceil((options.connectTimeoutMs ?? 3000) / 1000),
+    connection: { application_name: 'algoplane', statement_timeout: options.statementTimeoutMs ?? 15_000 },
   });
   const db = drizzlePostgres(client, { schema, logger }) as unknown as Db;
   return {

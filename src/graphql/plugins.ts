@@ -11,6 +11,7 @@ import { callerFromHeaders, ORIGIN_REFUSAL_MESSAGES, originRefusal } from '../au
 import { AuthenticationError, type KeyVerifier } from '../auth/verify.js';
 import type { KeyUsageRecorder } from '../auth/usage.js';
 import { ServiceError } from '../core/errors.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import type { Logger } from '../logger.js';
 import type { GraphQLContext } from './context.js';
 import { fromServiceError } from './errors.js';
@@ -227,6 +228,14 @@ export function toClientError(error: GraphQLError, log: Logger, requestId: strin
   }
   const coded = typeof error.extensions?.code === 'string';
   if (coded && (!original || original instanceof GraphQLError)) return error;
+  if (isDatabaseUnavailable(original ?? error)) {
+    log.warn({ err: original ?? error, requestId }, 'database unavailable');
+    return new GraphQLError('The database is unavailable; try again shortly.', {
+      nodes: error.nodes,
+      path: error.path,
+      extensions: { code: 'SERVICE_UNAVAILABLE', requestId, http: { status: 503, headers: { 'Retry-After': '5' } } },
+    });
+  }
   if (!original) return error; // parse and validation errors: about the document, safe to show
   log.error({ err: original, requestId, path: error.path }, 'unexpected error');
   return new GraphQLError('Unexpected error.', {

@@ -1,0 +1,89 @@
+/**
+ * The server through database outages (Postgres only: the embedded database cannot go away):
+ * requests fail fast with 503 SERVICE_UNAVAILABLE, /ready says so, nothing is retried blindly,
+ * and the same process serves again once the database is back.
+ */
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, createUser, ON_POSTGRES, startTestApp, type TestApp, type TestDatabase } from './helpers/app.js';
+import { startFaultProxy, type FaultMode, type FaultProxy } from './helpers/fault-proxy.js';
+
+describe.skipIf(!ON_POSTGRES)('database faults (Postgres only)', () => {
+  let database: TestDatabase;
+  let proxy: FaultProxy;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const real = new URL(database.url!);
+    proxy = await startFaultProxy({ host: real.hostname, port: Number(real.port || 5432) });
+    const viaProxy = new URL(database.url!);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    t = await startTestApp({
+      database: { url: viaProxy.toString(), drop: async () => {} },
+      env: { DATABASE_CONNECT_TIMEOUT_MS: '1000', KEY_CACHE_TTL_MS: '300000', STATEMENT_TIMEOUT_MS: '500' },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await proxy?.close();
+    await database?.drop();
+  });
+
+  async function until(check: () => Promise<boolean>, limitMs: number): Promise<boolean> {
+    const started = Date.now();
+    while (Date.now() - started < limitMs) {
+      if (await check()) return true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return false;
+  }
+
+  it('bounds a slow query with statement_timeout: 503, and the server carries on', async () => {
+    const blocker = postgres(database.url!, { max: 1, onnotice: () => {} });
+    try {
+      await blocker.begin(async (sql) => {
+        await sql`lock table users in access exclusive mode`;
+        const started = Date.now();
+        const response = await t.gql('{ admin { users(first: 1) { totalCount } } }', { key: t.adminKey });
+        expect(Date.now() - started).toBeLessThan(5000);
+        expect(response.status).toBe(503);
+        expect(response.body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      });
+    } finally {
+      await blocker.end();
+    }
+    expect((await t.gql('{ admin { users(first: 1) { totalCount } } }', { key: t.adminKey })).status).toBe(200);
+  });
+
+  const outages: FaultMode[] = ['reset', 'refuse', 'blackhole'];
+  it.each(outages)('during a %s outage: fast 503s, /ready down, no blind retry; then it recovers by itself', async (mode) => {
+    const user = await createUser(t);
+    expect((await t.gql('{ viewer { user { username } } }', { key: user.key })).status).toBe(200);
+
+    await proxy.setMode(mode);
+    const started = Date.now();
+    const during = await t.gql('{ viewer { user { username } } }', { key: user.key });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(during.status).toBe(503);
+    expect(during.headers.get('retry-after')).toBe('5');
+    expect(during.body.errors?.[0]).toMatchObject({
+      message: 'The database is unavailable; try again shortly.',
+      extensions: { code: 'SERVICE_UNAVAILABLE' },
+    });
+    expect(JSON.stringify(during.body)).not.toMatch(/ECONN|postgres|127\.0\.0\.1|stack/i);
+    expect((await t.fetch('/ready')).status).toBe(503);
+
+    const write = await t.gql(`mutation { createUser(input: { username: "during_${mode}", email: "d_${mode}@example.com" }) { userErrors { code } } }`, {
+      key: t.adminKey,
+    });
+    expect(write.status).toBe(503);
+
+    await proxy.setMode('pass');
+    expect(await until(async () => (await t.fetch('/ready')).status === 200, 10_000)).toBe(true);
+    expect(await until(async () => (await t.gql('{ viewer { user { username } } }', { key: user.key })).status === 200, 10_000)).toBe(true);
+    const notWritten = await t.gql(`{ admin { user(username: "during_${mode}") { id } } }`, { key: t.adminKey });
+    expect(notWritten.body).toEqual({ data: { admin: { user: null } } });
+  });
+});
