@@ -20,6 +20,8 @@ export interface Config {
   logLevel: LogLevel;
   redisUrl: string | undefined;
   rateLimitPerMinute: number;
+  /** Failed authentications allowed per client address per minute. */
+  authFailuresPerMinute: number;
   /** How long SIGTERM waits for in-flight requests before closing their connections. */
   shutdownGraceMs: number;
   keyCacheTtlMs: number;
@@ -99,6 +101,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel as LogLevel,
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
     rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
+    authFailuresPerMinute: integer('AUTH_FAILURES_PER_MINUTE', 30, 1, 10_000_000),
     shutdownGraceMs: integer('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     keyCacheTtlMs: integer('KEY_CACHE_TTL_MS', 30_000, 0, 3_600_000),
     keyNegativeCacheTtlMs: integer('KEY_NEGATIVE_CACHE_TTL_MS', 5_000, 0, 3_600_000),

@@ -8,6 +8,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
 import { callerFromHeaders } from './auth/origin.js';
+import { RateLimits } from './auth/rate-limit.js';
 import { KeyUsageRecorder } from './auth/usage.js';
 import { AUTH_CHANGE_CHANNEL, KeyVerifier } from './auth/verify.js';
 import { bootstrapAdmin } from './bootstrap.js';
@@ -92,6 +93,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let bootstrapAdminKey: string | null = null;
   let stopListening: (() => Promise<void>) | undefined;
   let usage: KeyUsageRecorder | undefined;
+  let rateLimits: RateLimits | undefined;
   try {
     await database.migrate(async () => {
       bootstrapAdminKey = await bootstrapAdmin(database.db, config.adminEmail);
@@ -102,6 +104,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
     stopListening = await database.listen(AUTH_CHANGE_CHANNEL, (payload) => verifier.invalidate(payload));
     usage = new KeyUsageRecorder(database.db, log, config.keyUsageFlushMs);
+    rateLimits = new RateLimits({
+      redisUrl: config.redisUrl,
+      defaultPerMinute: config.rateLimitPerMinute,
+      authFailuresPerMinute: config.authFailuresPerMinute,
+    });
     const requests = new RequestRegistry();
 
     const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
@@ -146,6 +153,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           forgetOwner: (ownerId: string) => verifier.forgetOwner(ownerId),
           algorithmApiUrl: config.algorithmApiUrl,
           caller: callerFromHeaders(request.headers),
+          rateLimit: state.budget,
         };
       },
       plugins: [
@@ -166,7 +174,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             }
           },
         }),
-        useApiKeyAuthentication(requests, verifier, usage),
+        useApiKeyAuthentication(requests, verifier, usage, rateLimits),
         useNoNulCharacters(),
         ...useGraphQLLimits({ ...DEFAULT_LIMITS, maxCost: config.graphqlMaxCost }),
         useClientErrors(log),
@@ -175,6 +183,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
     let server: Server | undefined;
     const recorder = usage;
+    const limits = rateLimits;
     const unlisten = stopListening;
     return {
       config,
@@ -199,12 +208,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         if (server?.listening) await drain(server, config.shutdownGraceMs);
         await unlisten().catch(() => {});
         await recorder.close();
+        await limits.close();
         await database.close();
       },
     };
   } catch (error) {
     await stopListening?.().catch(() => {});
     await usage?.close().catch(() => {});
+    await rateLimits?.close().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }

@@ -32,6 +32,8 @@ export interface Principal {
   /** The user this key acts as; null for organization-owned keys, which act as the organization. */
   userId: string | null;
   permissions: KeyPermissions;
+  /** Requests per minute set for this key; null: the server default. */
+  rateLimitPerMinute: number | null;
 }
 
 /** Who made a change, for the audit trail: a request's key, or the operator at the console. */

@@ -149,6 +149,7 @@ export class KeyVerifier {
         ownerName: row.ownerName,
         userId: row.ownerKind === 'USER' ? key.ownerId : null,
         permissions: permissionsOf(key),
+        rateLimitPerMinute: key.rateLimitPerMinute,
       },
     };
   }

@@ -146,6 +146,8 @@ export const apiKeys = pgTable(
     allowNativeClients: boolean('allow_native_clients').notNull().default(true),
     allowBrowser: boolean('allow_browser').notNull().default(false),
     referrerHosts: text('referrer_hosts').array().notNull().default(sql`'{}'::text[]`),
+    /** Requests per minute; null: the server default (RATE_LIMIT_PER_MINUTE). Set by admins. */
+    rateLimitPerMinute: integer('rate_limit_per_minute'),
   },
   (t) => [
     uniqueIndex('api_keys_owner_name_key').on(t.ownerId, t.name),

@@ -1,4 +1,5 @@
 import type { Caller } from '../auth/origin.js';
+import type { Budget } from '../auth/rate-limit.js';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/connect.js';
 import type { Logger } from '../logger.js';
@@ -11,6 +12,8 @@ export interface GraphQLContext {
   log: Logger;
   /** Where clients call algorithms, for code snippets. */
   algorithmApiUrl: string;
+  /** The key's request budget after this request. */
+  rateLimit: Budget | undefined;
   /** The caller's origin, as the key's caller-origin rules see it. */
   caller: Caller;
   /** Call after a committed change to a key, so this instance stops trusting its cached verification. */

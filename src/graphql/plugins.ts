@@ -8,6 +8,7 @@ import { GraphQLError } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import type { Principal } from '../auth/principal.js';
 import { callerFromHeaders, ORIGIN_REFUSAL_MESSAGES, originRefusal } from '../auth/origin.js';
+import { budgetHeaders, type Budget, type RateLimits } from '../auth/rate-limit.js';
 import { AuthenticationError, type KeyVerifier } from '../auth/verify.js';
 import type { KeyUsageRecorder } from '../auth/usage.js';
 import { ServiceError } from '../core/errors.js';
@@ -19,6 +20,10 @@ import { fromServiceError } from './errors.js';
 interface RequestState {
   id: string;
   startedAt: number;
+  /** The client's network address (failed authentication is limited per address). */
+  address: string;
+  /** The key's request budget after this request. */
+  budget?: Budget;
   principal?: Principal;
   /** Whether a browser may read the response (sets Access-Control-Allow-Origin). */
   corsAllowed?: boolean;
@@ -30,10 +35,10 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export class RequestRegistry {
   private readonly states = new WeakMap<Request, RequestState>();
 
-  begin(request: Request): RequestState {
+  begin(request: Request, address = 'unknown'): RequestState {
     // Honour a caller's or proxy's id when it is harmless to echo and log; otherwise mint one.
     const given = request.headers.get('x-request-id');
-    const state = { id: given && REQUEST_ID_PATTERN.test(given) ? given : randomUUID(), startedAt: performance.now() };
+    const state = { id: given && REQUEST_ID_PATTERN.test(given) ? given : randomUUID(), startedAt: performance.now(), address };
     this.states.set(request, state);
     return state;
   }
@@ -45,12 +50,14 @@ export class RequestRegistry {
 
 export function useRequestLifecycle(requests: RequestRegistry, log: Logger): Plugin {
   return {
-    onRequest({ request }) {
-      requests.begin(request);
+    onRequest({ request, serverContext }) {
+      const address = (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req?.socket?.remoteAddress;
+      requests.begin(request, address);
     },
     onResponse({ request, response }) {
       const state = requests.get(request);
       response.headers.set('x-request-id', state.id);
+      if (state.budget) for (const [name, value] of Object.entries(budgetHeaders(state.budget))) response.headers.set(name, value);
       const url = new URL(request.url);
       log.info(
         {
@@ -71,15 +78,31 @@ export function useRequestLifecycle(requests: RequestRegistry, log: Logger): Plu
  * Key verification and the key's caller-origin rules, before anything is parsed or executed: a
  * refused origin gets 403 and no Access-Control-Allow-Origin, so the browser shows its page nothing.
  */
-export function useApiKeyAuthentication(requests: RequestRegistry, verifier: KeyVerifier, usage: KeyUsageRecorder): Plugin {
+export function useApiKeyAuthentication(
+  requests: RequestRegistry,
+  verifier: KeyVerifier,
+  usage: KeyUsageRecorder,
+  rateLimits: RateLimits,
+): Plugin {
+  const rateLimited = (budget: Budget, what: string) =>
+    new GraphQLError(`Too many ${what}: try again in ${budgetHeaders(budget)['RateLimit-Reset']} s.`, {
+      extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: budgetHeaders(budget) } },
+    });
   return {
     async onParams({ request }) {
       const state = requests.get(request);
+      // An address that keeps presenting bad keys is slowed down before any lookup is made.
+      const attempts = await rateLimits.authAttemptsLeft(state.address);
+      if (!attempts.allowed) {
+        state.corsAllowed = true;
+        throw rateLimited(attempts, 'failed authentications from this address');
+      }
       let principal: Principal;
       try {
         principal = await verifier.verify(request.headers.get('authorization'));
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
+        if (error.reason === 'INVALID') await rateLimits.recordAuthFailure(state.address);
         // Let browser code read the 401: its message is the same for every bad key.
         state.corsAllowed = true;
         throw new GraphQLError(error.message, {
@@ -97,6 +120,8 @@ export function useApiKeyAuthentication(requests: RequestRegistry, verifier: Key
       }
       state.principal = principal;
       state.corsAllowed = true;
+      state.budget = await rateLimits.consumeKey(principal.keyId, principal.rateLimitPerMinute);
+      if (!state.budget.allowed) throw rateLimited(state.budget, 'requests with this key');
       usage.touch(principal.keyId);
     },
   };

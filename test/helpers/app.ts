@@ -71,7 +71,15 @@ export interface TestApp {
 }
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ DATA_DIR: 'memory://', LOG_LEVEL: 'info', KEY_USAGE_FLUSH_MS: '60000', ...overrides });
+  // Budgets far above what any test sends, except where a test sets its own (rate-limits.test.ts).
+  return loadConfig({
+    DATA_DIR: 'memory://',
+    LOG_LEVEL: 'info',
+    KEY_USAGE_FLUSH_MS: '60000',
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    AUTH_FAILURES_PER_MINUTE: '1000000',
+    ...overrides,
+  });
 }
 
 export function graphqlRequest(query: string, options: RequestOptions = {}): RequestInit {

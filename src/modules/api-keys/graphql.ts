@@ -18,6 +18,7 @@ import {
   revokeAdminApiKey,
   revokeApiKey,
   rollApiKey,
+  setApiKeyRateLimit,
   updateApiKey,
   visibleApiKeys,
   type ApiKeyRecord,
@@ -100,6 +101,10 @@ export const ApiKeyType = builder.loadableNode('ApiKey', {
     manageAccount: t.exposeBoolean('manageAccount', { description: "May manage its owner's API keys." }),
     dataAccess: t.expose('dataAccess', { type: DataAccessEnum }),
     callerOrigin: t.field({ type: CallerOriginType, resolve: (key) => permissionsOf(key).callerOrigin }),
+    rateLimitPerMinute: t.exposeInt('rateLimitPerMinute', {
+      nullable: true,
+      description: "This key's request budget per minute, set by an admin; null: the server default.",
+    }),
   }),
 });
 
@@ -291,6 +296,32 @@ builder.relayMutationField(
     outputFields: (t) => ({
       apiKey: t.field({ type: ApiKeyType, nullable: true, resolve: (p) => p.apiKey }),
       secret: t.string({ nullable: true, description: SECRET_DESCRIPTION, resolve: (p) => p.secret ?? null }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    }),
+  },
+);
+
+builder.relayMutationField(
+  'setApiKeyRateLimit',
+  {
+    inputFields: (t) => ({
+      id: t.id({ required: true }),
+      requestsPerMinute: t.int({ description: 'Null (or absent) returns the key to the server default.' }),
+    }),
+  },
+  {
+    description: "Sets any key's own request budget per minute. Admin keys only.",
+    authScopes: { admin: true },
+    resolve: (_root, { input }, context) => {
+      const id = localIdOf(String(input.id), 'ApiKey');
+      return changingKey(context, id, () =>
+        setApiKeyRateLimit(context.db, actorOf(context.principal), { id, requestsPerMinute: input.requestsPerMinute ?? null }),
+      );
+    },
+  },
+  {
+    outputFields: (t) => ({
+      apiKey: t.field({ type: ApiKeyType, nullable: true, resolve: (p) => p.apiKey }),
       userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
     }),
   },

@@ -490,6 +490,35 @@ export async function createAdminApiKey(
   });
 }
 
+export const MAX_RATE_LIMIT_PER_MINUTE = 1_000_000;
+
+/** Admin plane: a key's own request budget per minute, or null for the server default. */
+export async function setApiKeyRateLimit(
+  db: Db,
+  actor: Actor,
+  input: { id: string; requestsPerMinute: number | null },
+): Promise<{ apiKey: ApiKeyRecord }> {
+  const notFound = userError('NOT_FOUND', 'id: no such API key', ['id']);
+  if (!isUuid(input.id)) throw notFound;
+  const limit = input.requestsPerMinute;
+  if (limit !== null && (!Number.isInteger(limit) || limit < 1 || limit > MAX_RATE_LIMIT_PER_MINUTE)) {
+    throw userError('INVALID', `requestsPerMinute: must be a whole number from 1 to ${MAX_RATE_LIMIT_PER_MINUTE}, or null for the default`, [
+      'requestsPerMinute',
+    ]);
+  }
+  return db.transaction(async (tx) => {
+    const [before] = await tx.select().from(apiKeys).where(eq(apiKeys.id, input.id)).for('update');
+    if (!before) throw notFound;
+    const [apiKey] = await tx.update(apiKeys).set({ rateLimitPerMinute: limit }).where(eq(apiKeys.id, input.id)).returning();
+    await recordAudit(tx, actor, 'API_KEY_RATE_LIMIT_SET', { type: 'API_KEY', id: input.id }, {
+      name: before.name,
+      ownerId: before.ownerId,
+      changes: changesBetween(before, { rateLimitPerMinute: limit }),
+    });
+    return { apiKey: apiKey! };
+  });
+}
+
 /** Revokes an admin key (admin plane): a leaked admin key must be stoppable without database access. */
 export async function revokeAdminApiKey(db: Db, actor: Actor, input: { id: string }): Promise<{ revokedApiKeyId: string }> {
   const notFound = userError('NOT_FOUND', 'id: no such admin key', ['id']);

@@ -1,8 +1,18 @@
 import type { Principal } from '../../auth/principal.js';
+import type { Budget } from '../../auth/rate-limit.js';
 import { builder } from '../../graphql/builder.js';
 import { ApiKeyType } from '../api-keys/graphql.js';
 import { ownerLoader } from '../owners/graphql.js';
 import { UserType } from '../users/graphql.js';
+
+const RateLimitType = builder.objectRef<Budget>('RateLimit').implement({
+  description: "The calling key's request budget in the current one-minute window.",
+  fields: (t) => ({
+    limit: t.exposeInt('limit'),
+    remaining: t.exposeInt('remaining', { description: 'Requests left, after this one.' }),
+    resetAt: t.expose('resetAt', { type: 'DateTime', description: 'When the window ends and the budget refills.' }),
+  }),
+});
 
 const ViewerType = builder.objectRef<Principal>('Viewer').implement({
   description: 'Who the calling key is and acts for.',
@@ -14,6 +24,12 @@ const ViewerType = builder.objectRef<Principal>('Viewer').implement({
       nullable: true,
       description: 'The user the key acts as; null for organization-owned keys, which act as the organization.',
       resolve: (p) => p.userId,
+    }),
+    rateLimit: t.field({
+      type: RateLimitType,
+      nullable: true,
+      description: "This key's remaining request budget (also sent as RateLimit-* headers).",
+      resolve: (_p, _args, { rateLimit }) => rateLimit ?? null,
     }),
   }),
 });

@@ -1,0 +1,100 @@
+/**
+ * Request budgets: per key (its own limit, or the server default) and, for failed authentication,
+ * per client address. Counters live in Redis when REDIS_URL is set, so every instance draws on one
+ * budget; in memory otherwise. If Redis is unreachable, each instance falls back to its own
+ * in-memory counters rather than failing requests.
+ */
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+
+export interface Budget {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** When the current window ends. */
+  resetAt: Date;
+}
+
+export interface RateLimitOptions {
+  redisUrl: string | undefined;
+  defaultPerMinute: number;
+  authFailuresPerMinute: number;
+}
+
+const WINDOW_SECONDS = 60;
+
+export class RateLimits {
+  private readonly redis: Redis | undefined;
+  private readonly limiters = new Map<string, RateLimiterAbstract>();
+
+  constructor(private readonly options: RateLimitOptions) {
+    this.redis = options.redisUrl
+      ? new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false })
+      : undefined;
+    // Connection errors are handled by the insurance limiter; keep them out of the process log.
+    this.redis?.on('error', () => {});
+  }
+
+  private limiter(kind: 'key' | 'auth', points: number): RateLimiterAbstract {
+    const name = `${kind}:${points}`;
+    let limiter = this.limiters.get(name);
+    if (!limiter) {
+      const base = { points, duration: WINDOW_SECONDS, keyPrefix: `algoplane:rl:${name}` };
+      limiter = this.redis
+        ? new RateLimiterRedis({ ...base, storeClient: this.redis, insuranceLimiter: new RateLimiterMemory(base) })
+        : new RateLimiterMemory(base);
+      this.limiters.set(name, limiter);
+    }
+    return limiter;
+  }
+
+  private static budget(limit: number, result: RateLimiterRes | null, allowed: boolean): Budget {
+    return {
+      allowed,
+      limit,
+      remaining: result ? Math.max(result.remainingPoints, 0) : limit,
+      resetAt: new Date(Date.now() + (result?.msBeforeNext ?? WINDOW_SECONDS * 1000)),
+    };
+  }
+
+  private async consume(limiter: RateLimiterAbstract, limit: number, id: string): Promise<Budget> {
+    try {
+      return RateLimits.budget(limit, await limiter.consume(id), true);
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) return RateLimits.budget(limit, rejection, false);
+      throw rejection;
+    }
+  }
+
+  /** Spends one request of the key's budget. */
+  consumeKey(keyId: string, perMinute: number | null): Promise<Budget> {
+    const limit = perMinute ?? this.options.defaultPerMinute;
+    return this.consume(this.limiter('key', limit), limit, keyId);
+  }
+
+  /** Whether this address may still try to authenticate (it has not failed too often). */
+  async authAttemptsLeft(address: string): Promise<Budget> {
+    const limit = this.options.authFailuresPerMinute;
+    const used = await this.limiter('auth', limit).get(address);
+    return RateLimits.budget(limit, used, !used || used.remainingPoints > 0);
+  }
+
+  async recordAuthFailure(address: string): Promise<void> {
+    await this.consume(this.limiter('auth', this.options.authFailuresPerMinute), this.options.authFailuresPerMinute, address);
+  }
+
+  async close(): Promise<void> {
+    this.redis?.disconnect();
+  }
+}
+
+/** The standard headers for a budget (IETF RateLimit fields, and Retry-After when spent). */
+export function budgetHeaders(budget: Budget): Record<string, string> {
+  const reset = Math.max(1, Math.ceil((budget.resetAt.getTime() - Date.now()) / 1000));
+  return {
+    'RateLimit-Limit': String(budget.limit),
+    'RateLimit-Remaining': String(budget.remaining),
+    'RateLimit-Reset': String(reset),
+    ...(budget.allowed ? {} : { 'Retry-After': String(reset) }),
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * Request budgets as clients meet them: per key (server default or the key's own), failed
+ * authentication per address, headers, and one budget across instances when Redis is configured.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, createUser, startTestApp, type TestApp } from './helpers/app.js';
+import { unknownKey } from './helpers/auth-matrix.js';
+
+const VIEWER = '{ viewer { rateLimit { limit remaining resetAt } } }';
+
+describe('per-key budgets', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '5' } });
+  });
+  afterAll(() => t?.close());
+
+  it('counts down in headers and in viewer.rateLimit, then answers 429 with Retry-After', async () => {
+    const user = await createUser(t);
+    for (let i = 1; i <= 5; i++) {
+      const response = await t.gql(VIEWER, { key: user.key });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('ratelimit-limit')).toBe('5');
+      expect(response.headers.get('ratelimit-remaining')).toBe(String(5 - i));
+      expect(response.body.data!.viewer.rateLimit).toMatchObject({ limit: 5, remaining: 5 - i });
+    }
+    const refused = await t.gql(VIEWER, { key: user.key });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(refused.body.data).toBeUndefined();
+
+    const other = await createUser(t);
+    expect((await t.gql(VIEWER, { key: other.key })).status).toBe(200);
+  });
+
+  it("lets an admin give a key its own budget, effective at once", async () => {
+    const user = await createUser(t);
+    const keyId = (await t.gql('{ viewer { key { id } } }', { key: user.key })).body.data!.viewer.key.id;
+    const SET = `mutation($id: ID!, $n: Int) { setApiKeyRateLimit(input: { id: $id, requestsPerMinute: $n }) {
+      apiKey { rateLimitPerMinute } userErrors { field message code } } }`;
+    const invalid = await t.gql(SET, { key: t.adminKey, variables: { id: keyId, n: 0 } });
+    expect(invalid.body.data!.setApiKeyRateLimit.userErrors[0]).toMatchObject({ field: ['requestsPerMinute'], code: 'INVALID' });
+    const set = await t.gql(SET, { key: t.adminKey, variables: { id: keyId, n: 2 } });
+    expect(set.body.data!.setApiKeyRateLimit).toEqual({ apiKey: { rateLimitPerMinute: 2 }, userErrors: [] });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await t.gql(VIEWER, { key: user.key })).status);
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+});
+
+describe('failed authentication per address', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { AUTH_FAILURES_PER_MINUTE: '3' } });
+  });
+  afterAll(() => t?.close());
+
+  it('answers 429 to an address after repeated bad keys, before looking keys up', async () => {
+    const user = await createUser(t);
+    for (let i = 0; i < 3; i++) expect((await t.gql(VIEWER, { key: unknownKey() })).status).toBe(401);
+    const before = t.queries.length;
+    const blocked = await t.gql(VIEWER, { key: unknownKey() });
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(t.queries.length).toBe(before);
+    // The whole address waits out the window, good keys included: guessing from it stops paying.
+    expect((await t.gql(VIEWER, { key: user.key })).status).toBe(429);
+  });
+});
+
+describe.skipIf(!process.env.REDIS_URL)('one budget across instances (REDIS_URL set)', () => {
+  it('counts requests to either instance against the same budget', async () => {
+    const database = await createTestDatabase();
+    const env = { RATE_LIMIT_PER_MINUTE: '4', REDIS_URL: process.env.REDIS_URL! };
+    const a = await startTestApp({ database, env });
+    const b = await startTestApp({ database, env });
+    try {
+      const user = await createUser(a);
+      const statuses = [];
+      for (const app of [a, b, a, b, a]) statuses.push((await app.gql(VIEWER, { key: user.key })).status);
+      expect(statuses).toEqual([200, 200, 200, 200, 429]);
+    } finally {
+      await a.close();
+      await b.close();
+      await database.drop();
+    }
+  });
+});
