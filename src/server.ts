@@ -25,6 +25,8 @@ import {
   useNoNulCharacters,
   useRequestLifecycle,
 } from './graphql/plugins.js';
+import { requestHash, useIdempotency } from './graphql/idempotency.js';
+import { deleteExpiredIdempotencyRecords } from './modules/idempotency/service.js';
 import { DEFAULT_LIMITS, useGraphQLLimits } from './graphql/limits.js';
 import { schema } from './graphql/schema.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -94,6 +96,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let stopListening: (() => Promise<void>) | undefined;
   let usage: KeyUsageRecorder | undefined;
   let rateLimits: RateLimits | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
   try {
     await database.migrate(async () => {
       bootstrapAdminKey = await bootstrapAdmin(database.db, config.adminEmail);
@@ -110,6 +113,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       authFailuresPerMinute: config.authFailuresPerMinute,
     });
     const requests = new RequestRegistry();
+    // Idempotency records live 24 hours; sweep the expired ones now and then.
+    sweeper = setInterval(() => void deleteExpiredIdempotencyRecords(database.db).catch(() => {}), 15 * 60 * 1000);
+    sweeper.unref();
 
     const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
       schema,
@@ -142,7 +148,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             ? toClientError(error, log, undefined)
             : toClientError(new GraphQLError('Unexpected error.', { originalError: error as Error }), log, undefined),
       },
-      context: ({ request }) => {
+      context: ({ request, params }) => {
         const state = requests.get(request);
         return {
           principal: state.principal!,
@@ -154,6 +160,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           algorithmApiUrl: config.algorithmApiUrl,
           caller: callerFromHeaders(request.headers),
           rateLimit: state.budget,
+          idempotencyKey: request.headers.get('idempotency-key') ?? undefined,
+          requestHash: requestHash(params),
         };
       },
       plugins: [
@@ -177,6 +185,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         useApiKeyAuthentication(requests, verifier, usage, rateLimits),
         useNoNulCharacters(),
         ...useGraphQLLimits({ ...DEFAULT_LIMITS, maxCost: config.graphqlMaxCost }),
+        useIdempotency(),
         useClientErrors(log),
       ],
     });
@@ -206,6 +215,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
       async close() {
         if (server?.listening) await drain(server, config.shutdownGraceMs);
+        clearInterval(sweeper);
         await unlisten().catch(() => {});
         await recorder.close();
         await limits.close();

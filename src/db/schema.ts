@@ -263,3 +263,21 @@ export const auditEvents = pgTable(
     index('audit_events_actor_user_idx').on(t.actorUserId),
   ],
 );
+
+/**
+ * Responses to mutations sent with an Idempotency-Key, per API key, kept 24 hours so a retry
+ * replays the first answer instead of acting twice. `response` never holds a secret.
+ */
+export const idempotencyRecords = pgTable(
+  'idempotency_records',
+  {
+    apiKeyId: uuid('api_key_id').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    /** Null while the first request is still running. */
+    response: jsonb('response'),
+    createdAt: createdAt(),
+    expiresAt: timestamps('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.apiKeyId, t.idempotencyKey] }), index('idempotency_records_expires_at_idx').on(t.expiresAt)],
+);

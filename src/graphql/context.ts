@@ -12,6 +12,9 @@ export interface GraphQLContext {
   log: Logger;
   /** Where clients call algorithms, for code snippets. */
   algorithmApiUrl: string;
+  /** The request's Idempotency-Key header, if any, and a hash of its body (query, variables, name). */
+  idempotencyKey: string | undefined;
+  requestHash: string;
   /** The key's request budget after this request. */
   rateLimit: Budget | undefined;
   /** The caller's origin, as the key's caller-origin rules see it. */

@@ -212,7 +212,7 @@ export function useNoNulCharacters(): Plugin {
 
 const PREFLIGHT_HEADERS = {
   'Access-Control-Allow-Methods': 'GET, POST',
-  'Access-Control-Allow-Headers': 'authorization, content-type, x-request-id',
+  'Access-Control-Allow-Headers': 'authorization, content-type, idempotency-key, x-request-id',
   'Access-Control-Max-Age': '600',
 };
 

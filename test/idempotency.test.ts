@@ -1,0 +1,80 @@
+/** Idempotency-Key on mutations, as a retrying client sees it. */
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rows } from '../src/db/connect.js';
+import { createUser, startTestApp, type TestApp } from './helpers/app.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t?.close());
+
+const CREATE = `mutation($name: String!) { createApiKey(input: { name: $name }) {
+  apiKey { id name } secret warnings { code message } userErrors { code message } } }`;
+
+const send = (key: string, idempotencyKey: string, name: string) =>
+  t.gql(CREATE, { key, variables: { name }, headers: { 'idempotency-key': idempotencyKey } });
+
+const keyCount = async (key: string) => (await t.gql('{ apiKeys { totalCount } }', { key })).body.data!.apiKeys.totalCount as number;
+
+describe('Idempotency-Key', () => {
+  it('replays the first response to a retry, without acting twice and without the secret', async () => {
+    const user = await createUser(t);
+    const first = await send(user.key, 'retry-1', 'ci');
+    expect(first.body.data!.createApiKey.secret).toMatch(/^sim/);
+    const again = await send(user.key, 'retry-1', 'ci');
+    expect(again.status).toBe(200);
+    const replay = again.body.data!.createApiKey;
+    expect(replay.apiKey).toEqual(first.body.data!.createApiKey.apiKey);
+    expect(replay.secret).toBeNull();
+    expect(replay.warnings).toContainEqual(expect.objectContaining({ code: 'NO_EFFECT', message: expect.stringContaining('secrets are shown only once') }));
+    expect((again.body as { extensions?: unknown }).extensions).toMatchObject({ idempotency: { replayed: true } });
+    expect(await keyCount(user.key)).toBe(2);
+
+    const stored = await rows<{ response: unknown }>(t.app.database.db, sql`select response from idempotency_records`);
+    expect(JSON.stringify(stored)).not.toContain(first.body.data!.createApiKey.secret);
+  });
+
+  it('refuses the same key with a different request', async () => {
+    const user = await createUser(t);
+    await send(user.key, 'reused', 'one');
+    const other = await send(user.key, 'reused', 'two');
+    expect(other.status).toBe(422);
+    expect(other.body.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await keyCount(user.key)).toBe(2);
+  });
+
+  it('never lets concurrent duplicates both execute', async () => {
+    const user = await createUser(t);
+    const answers = await Promise.all(Array.from({ length: 5 }, () => send(user.key, 'burst', 'burst')));
+    const executed = answers.filter((a) => a.status === 200 && a.body.data?.createApiKey?.secret);
+    expect(executed).toHaveLength(1);
+    for (const answer of answers) expect([200, 409]).toContain(answer.status);
+    expect(await keyCount(user.key)).toBe(2);
+  });
+
+  it('replays user errors too, but lets a failed request be retried', async () => {
+    const user = await createUser(t);
+    const invalid = await send(user.key, 'bad-name', '');
+    const replayed = await send(user.key, 'bad-name', '');
+    expect(replayed.body.data).toEqual(invalid.body.data);
+
+    const plain = (
+      await t.gql(`mutation { createApiKey(input: { name: "plain" }) { secret } }`, { key: user.key })
+    ).body.data!.createApiKey.secret;
+    const forbidden = await send(plain, 'not-allowed', 'x'); // no manageAccount: a top-level error
+    expect(forbidden.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const stored = await rows<{ n: number }>(t.app.database.db, sql`select count(*)::int as n from idempotency_records where idempotency_key = 'not-allowed'`);
+    expect(stored[0]!.n).toBe(0);
+  });
+
+  it('is scoped to the API key, and ignored on queries', async () => {
+    const a = await createUser(t);
+    const b = await createUser(t);
+    expect((await send(a.key, 'shared-key', 'x')).body.data!.createApiKey.secret).toMatch(/^sim/);
+    expect((await send(b.key, 'shared-key', 'x')).body.data!.createApiKey.secret).toMatch(/^sim/);
+    const query = await t.gql('{ viewer { key { name } } }', { key: a.key, headers: { 'idempotency-key': 'shared-key' } });
+    expect(query.body.data).toEqual({ viewer: { key: { name: 'default-key' } } });
+  });
+});
