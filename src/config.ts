@@ -17,6 +17,8 @@ export interface Config {
   databasePoolSize: number;
   databaseConnectTimeoutMs: number;
   statementTimeoutMs: number;
+  /** The longest a request may wait on the database before it answers 503. */
+  requestTimeoutMs: number;
   logLevel: LogLevel;
   redisUrl: string | undefined;
   rateLimitPerMinute: number;
@@ -98,6 +100,7 @@ export function loadConfig(env: Env = process.env): Config {
     databasePoolSize: integer('DATABASE_POOL_SIZE', 10, 1, 500),
     databaseConnectTimeoutMs: integer('DATABASE_CONNECT_TIMEOUT_MS', 3000, 1000, 600_000),
     statementTimeoutMs: integer('STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
+    requestTimeoutMs: integer('REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
     logLevel: logLevel as LogLevel,
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
     rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),

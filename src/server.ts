@@ -23,7 +23,9 @@ import {
   useBodyLimit,
   useKeyCors,
   useNoNulCharacters,
+  useRequestDeadline,
   useRequestLifecycle,
+  withDeadline,
 } from './graphql/plugins.js';
 import { requestHash, useIdempotency } from './graphql/idempotency.js';
 import { deleteExpiredIdempotencyRecords } from './modules/idempotency/service.js';
@@ -175,14 +177,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           endpoint: '/ready',
           check: async ({ fetchAPI }) => {
             try {
-              await database.ping();
+              await withDeadline(database.ping(), Math.min(config.requestTimeoutMs, 5000));
               return fetchAPI.Response.json({ status: 'ready' });
             } catch {
               return fetchAPI.Response.json({ status: 'database unavailable' }, { status: 503 });
             }
           },
         }),
-        useApiKeyAuthentication(requests, verifier, usage, rateLimits),
+        useApiKeyAuthentication(requests, verifier, usage, rateLimits, config.requestTimeoutMs),
+        useRequestDeadline(config.requestTimeoutMs),
         useNoNulCharacters(),
         ...useGraphQLLimits({ ...DEFAULT_LIMITS, maxCost: config.graphqlMaxCost }),
         useIdempotency(),

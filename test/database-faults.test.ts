@@ -22,7 +22,7 @@ describe.skipIf(!ON_POSTGRES)('database faults (Postgres only)', () => {
     viaProxy.port = String(proxy.port);
     t = await startTestApp({
       database: { url: viaProxy.toString(), drop: async () => {} },
-      env: { DATABASE_CONNECT_TIMEOUT_MS: '1000', KEY_CACHE_TTL_MS: '300000', STATEMENT_TIMEOUT_MS: '500' },
+      env: { DATABASE_CONNECT_TIMEOUT_MS: '1000', KEY_CACHE_TTL_MS: '300000', STATEMENT_TIMEOUT_MS: '500', REQUEST_TIMEOUT_MS: '1500' },
     });
   });
   afterAll(async () => {
@@ -57,7 +57,7 @@ describe.skipIf(!ON_POSTGRES)('database faults (Postgres only)', () => {
     expect((await t.gql('{ admin { users(first: 1) { totalCount } } }', { key: t.adminKey })).status).toBe(200);
   });
 
-  const outages: FaultMode[] = ['reset', 'refuse', 'blackhole'];
+  const outages: FaultMode[] = ['reset', 'refuse', 'blackhole', 'stall'];
   it.each(outages)('during a %s outage: fast 503s, /ready down, no blind retry; then it recovers by itself', async (mode) => {
     const user = await createUser(t);
     expect((await t.gql('{ viewer { user { username } } }', { key: user.key })).status).toBe(200);

@@ -83,6 +83,7 @@ export function useApiKeyAuthentication(
   verifier: KeyVerifier,
   usage: KeyUsageRecorder,
   rateLimits: RateLimits,
+  deadlineMs: number,
 ): Plugin {
   const rateLimited = (budget: Budget, what: string) =>
     new GraphQLError(`Too many ${what}: try again in ${budgetHeaders(budget)['RateLimit-Reset']} s.`, {
@@ -99,7 +100,7 @@ export function useApiKeyAuthentication(
       }
       let principal: Principal;
       try {
-        principal = await verifier.verify(request.headers.get('authorization'));
+        principal = await withDeadline(verifier.verify(request.headers.get('authorization')), deadlineMs);
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
         if (error.reason === 'INVALID') await rateLimits.recordAuthFailure(state.address);
@@ -244,6 +245,35 @@ export function useKeyCors(requests: RequestRegistry, graphqlPath: string): Plug
   };
 }
 
+/**
+ * Bounds how long a request may wait on the database. statement_timeout covers slow statements,
+ * but a connection that dies silently mid-query would otherwise hang until TCP gives up (minutes).
+ * A request past the deadline answers 503; its statement may still finish afterwards, which is
+ * what Idempotency-Key is for.
+ */
+export class DeadlineExceeded extends Error {
+  constructor() {
+    super('request deadline exceeded');
+    this.name = 'DeadlineExceeded';
+  }
+}
+
+export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineExceeded()), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+export function useRequestDeadline(ms: number): Plugin {
+  return {
+    onExecute({ executeFn, setExecuteFn }) {
+      setExecuteFn((args) => withDeadline(Promise.resolve(executeFn(args)), ms) as ReturnType<typeof executeFn>);
+    },
+  };
+}
+
 /** Keeps coded errors as they are and turns everything else into a logged, opaque error. */
 export function toClientError(error: GraphQLError, log: Logger, requestId: string | undefined): GraphQLError {
   const original = error.originalError;
@@ -253,7 +283,7 @@ export function toClientError(error: GraphQLError, log: Logger, requestId: strin
   }
   const coded = typeof error.extensions?.code === 'string';
   if (coded && (!original || original instanceof GraphQLError)) return error;
-  if (isDatabaseUnavailable(original ?? error)) {
+  if (isDatabaseUnavailable(original ?? error) || (original ?? error) instanceof DeadlineExceeded) {
     log.warn({ err: original ?? error, requestId }, 'database unavailable');
     return new GraphQLError('The database is unavailable; try again shortly.', {
       nodes: error.nodes,

@@ -4,10 +4,11 @@
  *   reset      destroy every connection, and every new one as it arrives
  *   refuse     stop listening (connections are refused)
  *   blackhole  accept connections and drop everything sent
+ *   stall      keep every connection open but stop forwarding (a peer gone silent mid-query)
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
-export type FaultMode = 'pass' | 'reset' | 'refuse' | 'blackhole';
+export type FaultMode = 'pass' | 'reset' | 'refuse' | 'blackhole' | 'stall';
 
 export interface FaultProxy {
   port: number;
@@ -26,7 +27,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   const handle = (client: Socket) => {
     track(client);
     if (mode === 'reset') return client.resetAndDestroy();
-    if (mode === 'blackhole') return client.resume();
+    if (mode === 'blackhole' || mode === 'stall') return client.resume();
     const upstream = connect(target.port, target.host);
     track(upstream);
     client.pipe(upstream);
@@ -53,6 +54,10 @@ export async function startFaultProxy(target: { host: string; port: number }): P
         });
       }
       if (next === 'reset' || next === 'blackhole') dropAll();
+      // Silence without closing: bytes already in flight are dropped, nothing more is forwarded.
+      if (next === 'stall') for (const socket of sockets) socket.unpipe();
+      // Stalled connections never recover; close them so the pool opens fresh ones.
+      if (mode === 'stall' && next === 'pass') dropAll();
       mode = next;
     },
     async close() {
