@@ -188,7 +188,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         useRequestDeadline(config.requestTimeoutMs),
         useNoNulCharacters(),
         ...useGraphQLLimits({ ...DEFAULT_LIMITS, maxCost: config.graphqlMaxCost }),
-        useIdempotency(),
+        useIdempotency(config.requestTimeoutMs),
         useClientErrors(log),
       ],
     });

@@ -30,6 +30,7 @@ function expectRefused(response: { status: number; body: { data?: unknown; error
   expect(response.status).toBeLessThan(500);
   expect(response.body.errors?.length).toBeGreaterThan(0);
   expect(response.body.errors?.[0]?.extensions?.code).toBeTruthy();
+  expect(response.body.errors?.[0]?.extensions?.code).not.toBe('INTERNAL_SERVER_ERROR');
   expect(JSON.stringify(response.body)).not.toMatch(/limit of \d+|found \d+|maxDepth|stack/i);
 }
 
@@ -60,7 +61,27 @@ describe('query shape attacks', () => {
     const response = await post(`{ algorithms(first: 100) { nodes { versions(first: 100) { nodes { semanticVersion releaseNotes sampleInput } } } } }`, user.key);
     expectRefused(response);
     expect(response.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
-    expect(t.queries.slice(before).filter((q) => /algorithm/.test(q))).toEqual([]);
+    expect(t.queries.slice(before).filter((q) => /from "?algorithm/.test(q))).toEqual([]);
+  });
+
+  it('page sizes hidden in variable defaults still count', async () => {
+    const response = await post(
+      `query($n: Int = 100) { algorithms(first: $n) { nodes { versions(first: $n) { nodes { semanticVersion releaseNotes sampleInput } } } } }`,
+      user.key,
+    );
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  it('variables nested without end get a 400, not a crash', async () => {
+    // Written by hand: JSON.stringify itself would run out of stack on this.
+    const body = `{"query":"query($v: [String]) { __typename }","variables":{"v":${'['.repeat(20_000)}"x"${']'.repeat(20_000)}}}`;
+    const response = await t.fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Simple ${user.key}` },
+      body,
+    });
+    expect(response.status).toBe(400);
+    expect((await response.json()).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('a 1 MB document gets 413 before it is parsed', async () => {

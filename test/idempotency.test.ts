@@ -78,3 +78,40 @@ describe('Idempotency-Key', () => {
     expect(query.body.data).toEqual({ viewer: { key: { name: 'default-key' } } });
   });
 });
+
+describe('Idempotency-Key, edges found in review', () => {
+  it('never stores a secret asked for under an alias', async () => {
+    const user = await createUser(t);
+    const ALIASED = `mutation { createApiKey(input: { name: "aliased" }) { apiKey { id } s: secret } }`;
+    const first = await t.gql(ALIASED, { key: user.key, headers: { 'idempotency-key': 'alias-1' } });
+    const secret = first.body.data!.createApiKey.s as string;
+    expect(secret).toMatch(/^sim/);
+    const replay = await t.gql(ALIASED, { key: user.key, headers: { 'idempotency-key': 'alias-1' } });
+    expect(replay.body.data!.createApiKey.s).toBeNull();
+    const stored = await rows<{ response: unknown }>(t.app.database.db, sql`select response from idempotency_records`);
+    expect(JSON.stringify(stored)).not.toContain(secret);
+  });
+
+  it('does not redo a mutation field that succeeded when another field of the request failed', async () => {
+    const user = await createUser(t);
+    const keyId = (await t.gql('{ viewer { key { id } } }', { key: user.key })).body.data!.viewer.key.id;
+    const helper = (
+      await t.gql(`mutation { createApiKey(input: { name: "roller", manageAccount: true, algorithmAccess: ["algo://*"], manageAlgorithms: true, dataAccess: READ_WRITE, callerOrigin: { allowBrowser: true } }) { apiKey { id } secret } }`, {
+        key: user.key,
+      })
+    ).body.data!.createApiKey;
+    const MIXED = `mutation($id: ID!) {
+      a: rollApiKey(input: { id: $id, gracePeriodSeconds: 3600 }) { apiKey { id } }
+      b: createUser(input: { username: "never", email: "never@example.com" }) { userErrors { code } } }`;
+    for (let i = 0; i < 3; i++) {
+      const response = await t.gql(MIXED, { key: helper.secret, variables: { id: keyId }, headers: { 'idempotency-key': 'mixed' } });
+      // createUser's FORBIDDEN nulls all of data (its payload is non-null), though the roll ran.
+      expect(response.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    }
+    const rolls = await t.gql(`query($id: String) { admin { auditEvents(action: "API_KEY_ROLLED", targetId: $id) { totalCount } } }`, {
+      key: t.adminKey,
+      variables: { id: Buffer.from(keyId, 'base64').toString().split(':')[1] },
+    });
+    expect(rolls.body.data!.admin.auditEvents.totalCount).toBe(1);
+  });
+});

@@ -69,6 +69,19 @@ describe('failed authentication per address', () => {
   });
 });
 
+describe('failed authentication, in parallel', () => {
+  it('cannot be outrun by sending guesses at once', async () => {
+    const t = await startTestApp({ env: { AUTH_FAILURES_PER_MINUTE: '3' } });
+    try {
+      const statuses = await Promise.all(Array.from({ length: 20 }, () => t.gql(VIEWER, { key: unknownKey() }).then((r) => r.status)));
+      expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(3);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(17);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe.skipIf(!process.env.REDIS_URL)('one budget across instances (REDIS_URL set)', () => {
   it('counts requests to either instance against the same budget', async () => {
     const database = await createTestDatabase();

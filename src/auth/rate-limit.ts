@@ -29,7 +29,9 @@ export class RateLimits {
 
   constructor(private readonly options: RateLimitOptions) {
     this.redis = options.redisUrl
-      ? new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false })
+      ? // A Redis that stops answering must not hold requests: past the timeout the in-memory
+        // insurance limiter counts instead.
+        new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 })
       : undefined;
     // Connection errors are handled by the insurance limiter; keep them out of the process log.
     this.redis?.on('error', () => {});
@@ -72,15 +74,14 @@ export class RateLimits {
     return this.consume(this.limiter('key', limit), limit, keyId);
   }
 
-  /** Whether this address may still try to authenticate (it has not failed too often). */
-  async authAttemptsLeft(address: string): Promise<Budget> {
+  /** Spends one authentication attempt of the address's budget; refunded when the key is good. */
+  takeAuthAttempt(address: string): Promise<Budget> {
     const limit = this.options.authFailuresPerMinute;
-    const used = await this.limiter('auth', limit).get(address);
-    return RateLimits.budget(limit, used, !used || used.remainingPoints > 0);
+    return this.consume(this.limiter('auth', limit), limit, address);
   }
 
-  async recordAuthFailure(address: string): Promise<void> {
-    await this.consume(this.limiter('auth', this.options.authFailuresPerMinute), this.options.authFailuresPerMinute, address);
+  async refundAuthAttempt(address: string): Promise<void> {
+    await this.limiter('auth', this.options.authFailuresPerMinute).reward(address, 1);
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@
  * secret: a replay answers `secret: null` and says so.
  */
 import { createHash } from 'node:crypto';
-import { getOperationAST, GraphQLError, type ExecutionResult } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, visit, type DocumentNode, type ExecutionResult, type SelectionNode } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import {
   claimIdempotencyKey,
@@ -14,6 +14,7 @@ import {
   releaseIdempotencyKey,
 } from '../modules/idempotency/service.js';
 import type { GraphQLContext } from './context.js';
+import { withDeadline } from './plugins.js';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
@@ -29,15 +30,47 @@ export function requestHash(params: GraphQLParams): string {
     .digest('hex');
 }
 
-/** A copy of `value` with every `secret` field set to null; reports whether any held one. */
-function withoutSecrets(value: unknown): { value: unknown; withheld: boolean } {
+/** The response keys of the operation's root fields (aliases included, through fragments). */
+function rootResponseKeys(document: DocumentNode, operationName: string | undefined): string[] {
+  const operation = getOperationAST(document, operationName);
+  const fragments = new Map(
+    document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
+  );
+  const keys: string[] = [];
+  const collect = (selections: readonly SelectionNode[], seen: Set<string>) => {
+    for (const selection of selections) {
+      if (selection.kind === Kind.FIELD) keys.push(selection.alias?.value ?? selection.name.value);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet.selections, seen);
+      else if (!seen.has(selection.name.value)) {
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) collect(fragment.selectionSet.selections, new Set([...seen, selection.name.value]));
+      }
+    }
+  };
+  if (operation) collect(operation.selectionSet.selections, new Set());
+  return keys;
+}
+
+/** The response keys under which the document asks for a `secret` field: its name or any alias. */
+function secretResponseKeys(document: DocumentNode): Set<string> {
+  const keys = new Set<string>(['secret']);
+  visit(document, {
+    Field(node) {
+      if (node.name.value === 'secret') keys.add(node.alias?.value ?? 'secret');
+    },
+  });
+  return keys;
+}
+
+/** A copy of `value` with every secret-bearing field set to null; reports whether any held one. */
+function withoutSecrets(value: unknown, secretKeys: Set<string>): { value: unknown; withheld: boolean } {
   let withheld = false;
   const walk = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(walk);
     if (node === null || typeof node !== 'object') return node;
     return Object.fromEntries(
       Object.entries(node).map(([field, inner]) => {
-        if (field === 'secret' && inner !== null) {
+        if (secretKeys.has(field) && inner !== null) {
           withheld = true;
           return [field, null];
         }
@@ -48,10 +81,16 @@ function withoutSecrets(value: unknown): { value: unknown; withheld: boolean } {
   return { value: walk(value), withheld };
 }
 
+interface StoredResponse {
+  data: Record<string, unknown> | null;
+  errors?: unknown[];
+  withheld: boolean;
+}
+
 /** The stored response as a replay: marked, and with a warning in every payload that had a secret. */
-function asReplay(stored: { data: Record<string, unknown>; withheld: boolean }): ExecutionResult {
+function asReplay(stored: StoredResponse): ExecutionResult {
   const data = Object.fromEntries(
-    Object.entries(stored.data).map(([field, payload]) => {
+    Object.entries(stored.data ?? {}).map(([field, payload]) => {
       if (stored.withheld && payload && typeof payload === 'object' && Array.isArray((payload as { warnings?: unknown }).warnings)) {
         const p = payload as { warnings: unknown[] };
         return [field, { ...p, warnings: [...p.warnings, REPLAY_WARNING] }];
@@ -60,7 +99,8 @@ function asReplay(stored: { data: Record<string, unknown>; withheld: boolean }):
     }),
   );
   return {
-    data,
+    data: stored.data === null ? null : data,
+    ...(stored.errors ? { errors: stored.errors.map((e) => new GraphQLError(String((e as { message?: string }).message), e as object)) } : {}),
     extensions: { idempotency: { replayed: true, ...(stored.withheld ? { warning: REPLAY_WARNING.message } : {}) } },
   };
 }
@@ -69,7 +109,7 @@ const refuse = (status: number, code: string, message: string): ExecutionResult 
   errors: [new GraphQLError(message, { extensions: { code, http: { status } } })],
 });
 
-export function useIdempotency(): Plugin<GraphQLContext> {
+export function useIdempotency(deadlineMs: number): Plugin<GraphQLContext> {
   return {
     async onExecute({ args, setResultAndStopExecution }) {
       const context = args.contextValue;
@@ -81,10 +121,10 @@ export function useIdempotency(): Plugin<GraphQLContext> {
         return;
       }
       const { db, principal } = context;
-      const claim = await claimIdempotencyKey(db, principal.keyId, key, context.requestHash);
+      const claim = await withDeadline(claimIdempotencyKey(db, principal.keyId, key, context.requestHash), deadlineMs);
       switch (claim.kind) {
         case 'replay':
-          setResultAndStopExecution(asReplay(claim.response as { data: Record<string, unknown>; withheld: boolean }));
+          setResultAndStopExecution(asReplay(claim.response as StoredResponse));
           return;
         case 'different-request':
           setResultAndStopExecution(refuse(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request.'));
@@ -96,12 +136,18 @@ export function useIdempotency(): Plugin<GraphQLContext> {
           return {
             async onExecuteDone({ result }) {
               if (Symbol.asyncIterator in result) return;
-              if (result.errors?.length || !result.data) {
-                await releaseIdempotencyKey(db, principal.keyId, key);
+              // Only when every root field failed did nothing happen: then the claim goes, so a retry
+              // may run. A root field without an error of its own ran (even when a sibling's error
+              // nulled all of `data`): keep the answer, errors included, so a retry cannot redo it.
+              const failed = new Set((result.errors ?? []).map((e) => e.path?.[0]).filter((key) => key !== undefined));
+              const ran = rootResponseKeys(args.document, args.operationName ?? undefined).some((key) => !failed.has(key));
+              if (!ran || (!result.data && !result.errors?.some((e) => e.path))) {
+                await withDeadline(releaseIdempotencyKey(db, principal.keyId, key), deadlineMs);
                 return;
               }
-              const { value, withheld } = withoutSecrets(result.data);
-              await completeIdempotencyKey(db, principal.keyId, key, { data: value, withheld });
+              const { value, withheld } = withoutSecrets(result.data ?? null, secretResponseKeys(args.document));
+              const errors = result.errors?.map((e) => ({ message: e.message, path: e.path, extensions: { code: e.extensions?.code } }));
+              await withDeadline(completeIdempotencyKey(db, principal.keyId, key, { data: value, errors, withheld }), deadlineMs);
             },
           };
       }

@@ -89,9 +89,20 @@ export function operationCost(
   const root = operation.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
   if (!root) return 0;
 
+  // A variable the client did not send takes its default from the operation, as execution will.
+  const defaults = new Map(
+    (operation.variableDefinitions ?? []).flatMap((definition) =>
+      definition.defaultValue?.kind === Kind.INT ? [[definition.variable.name.value, Number(definition.defaultValue.value)] as const] : [],
+    ),
+  );
   const pageSize = (value: ValueNode | undefined): number | undefined => {
     if (!value) return undefined;
-    const raw = value.kind === Kind.VARIABLE ? variables[value.name.value] : value.kind === Kind.INT ? Number(value.value) : undefined;
+    const raw =
+      value.kind === Kind.VARIABLE
+        ? (variables[value.name.value] ?? defaults.get(value.name.value))
+        : value.kind === Kind.INT
+          ? Number(value.value)
+          : undefined;
     return typeof raw === 'number' && Number.isFinite(raw) ? Math.max(raw, 0) : undefined;
   };
 

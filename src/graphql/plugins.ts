@@ -92,20 +92,20 @@ export function useApiKeyAuthentication(
   return {
     async onParams({ request }) {
       const state = requests.get(request);
-      // An address that keeps presenting bad keys is slowed down before any lookup is made.
-      const attempts = await rateLimits.authAttemptsLeft(state.address);
-      if (!attempts.allowed) {
-        state.corsAllowed = true;
-        throw rateLimited(attempts, 'failed authentications from this address');
-      }
+      // Browser code may read whatever comes of authentication (401, 429, 503): none of it says
+      // anything about a key. Only the key's own origin rules decide below.
+      state.corsAllowed = true;
+      // Every attempt spends from the address's budget first (so parallel guesses cannot all pass
+      // a check made before any is counted); a good key, or none at all, is refunded.
+      const attempt = await rateLimits.takeAuthAttempt(state.address);
+      if (!attempt.allowed) throw rateLimited(attempt, 'failed authentications from this address');
       let principal: Principal;
       try {
         principal = await withDeadline(verifier.verify(request.headers.get('authorization')), deadlineMs);
+        await rateLimits.refundAuthAttempt(state.address);
       } catch (error) {
+        if (error instanceof AuthenticationError && error.reason === 'MISSING') await rateLimits.refundAuthAttempt(state.address);
         if (!(error instanceof AuthenticationError)) throw error;
-        if (error.reason === 'INVALID') await rateLimits.recordAuthFailure(state.address);
-        // Let browser code read the 401: its message is the same for every bad key.
-        state.corsAllowed = true;
         throw new GraphQLError(error.message, {
           extensions: {
             code: 'UNAUTHENTICATED',
@@ -115,12 +115,13 @@ export function useApiKeyAuthentication(
       }
       const refusal = originRefusal(principal.permissions.callerOrigin, callerFromHeaders(request.headers));
       if (refusal) {
+        // A refused origin must learn nothing: no Access-Control-Allow-Origin, so its page cannot read this.
+        state.corsAllowed = false;
         throw new GraphQLError(ORIGIN_REFUSAL_MESSAGES[refusal], {
           extensions: { code: 'FORBIDDEN', http: { status: 403 } },
         });
       }
       state.principal = principal;
-      state.corsAllowed = true;
       state.budget = await rateLimits.consumeKey(principal.keyId, principal.rateLimitPerMinute);
       if (!state.budget.allowed) throw rateLimited(state.budget, 'requests with this key');
       usage.touch(principal.keyId);
@@ -135,14 +136,14 @@ export function useApiKeyAuthentication(
  */
 export function useBodyLimit(maxBytes: number): Plugin {
   const refuse = (status: number, code: string, message: string) => new GraphQLError(message, { extensions: { code, http: { status } } });
-  const tooLarge = () => refuse(413, 'PAYLOAD_TOO_LARGE', `Request body too large: at most ${Math.floor(maxBytes / 1024)} KB.`);
+  const tooLarge = () => refuse(413, 'PAYLOAD_TOO_LARGE', 'Request body too large.');
   return {
     onRequest({ request, endResponse, fetchAPI }) {
       if (request.method !== 'POST') return;
       // GraphQL over HTTP posts JSON. Forms and text/plain are what cross-site pages can send
       // without a preflight: refuse them outright.
       const type = request.headers.get('content-type') ?? '';
-      const error = !/^application\/(json|graphql-response\+json)\b/i.test(type)
+      const error = !/^application\/json\b/i.test(type)
         ? refuse(415, 'UNSUPPORTED_MEDIA_TYPE', 'POST bodies must be application/json.')
         : Number(request.headers.get('content-length') ?? 0) > maxBytes
           ? tooLarge()
@@ -186,12 +187,24 @@ export function useBodyLimit(maxBytes: number): Plugin {
   };
 }
 
-/** Whether a value holds a NUL character anywhere (Postgres text cannot store one). */
-function holdsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (Array.isArray(value)) return value.some(holdsNul);
-  if (value !== null && typeof value === 'object') return Object.values(value).some(holdsNul);
-  return false;
+const MAX_VARIABLE_DEPTH = 32;
+
+/**
+ * Whether variables hold a NUL character anywhere (Postgres text cannot store one), or nest deeper
+ * than any input type here does. Iterative: a hostile nesting cannot exhaust the stack.
+ */
+function inspectVariables(variables: unknown): 'ok' | 'nul' | 'too-deep' {
+  const pending: [unknown, number][] = [[variables, 0]];
+  while (pending.length > 0) {
+    const [value, depth] = pending.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return 'nul';
+    } else if (value !== null && typeof value === 'object') {
+      if (depth >= MAX_VARIABLE_DEPTH) return 'too-deep';
+      for (const inner of Object.values(value)) pending.push([inner, depth + 1]);
+    }
+  }
+  return 'ok';
 }
 
 /**
@@ -201,8 +214,13 @@ function holdsNul(value: unknown): boolean {
 export function useNoNulCharacters(): Plugin {
   return {
     onParams({ params }) {
-      const inDocument = typeof params.query === 'string' && (params.query.includes('\u0000') || /\\u0000/i.test(params.query));
-      if (inDocument || holdsNul(params.variables)) {
+      const variables = inspectVariables(params.variables);
+      if (variables === 'too-deep') {
+        throw new GraphQLError('Variables are nested too deeply.', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+      }
+      // In the document, NUL can also be written as an escape: \u0000 or \u{0}.
+      const inDocument = typeof params.query === 'string' && /\u0000|\\u0000|\\u\{0+\}/i.test(params.query);
+      if (inDocument || variables === 'nul') {
         throw new GraphQLError('Strings may not contain the NUL character (\\u0000).', {
           extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
         });

@@ -7,8 +7,12 @@ import type { Db } from '../../db/connect.js';
 import { idempotencyRecords } from '../../db/schema.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-/** A claim whose request never finished (the process died) may be taken over after this. */
-const ABANDONED_AFTER_MS = 60 * 1000;
+/**
+ * A claim whose request never finished (the process died) may be taken over after this: well past
+ * any request deadline and statement timeout, so a request that ran out of time but whose
+ * statement still committed can never be run a second time by a retry.
+ */
+const ABANDONED_AFTER_MS = 15 * 60 * 1000;
 
 export type Claim =
   | { kind: 'claimed' }
