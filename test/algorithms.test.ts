@@ -2,10 +2,8 @@
  * The Algorithm Management API as a user drives it over HTTP: the seed's create payload, publishing
  * and versions, visibility to others, organizations, access decisions, snippets and batching.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { organizationMembers, organizations, owners } from '../src/db/schema.js';
-import { createUser, localId, startTestApp, uniqueName, type TestApp } from './helpers/app.js';
+import { createOrganization, createUser, localId, startTestApp, uniqueName, type TestApp } from './helpers/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -387,15 +385,7 @@ describe('organizations', () => {
     const boss = await createUser(t);
     const member = await createUser(t);
     const outsider = await createUser(t);
-    const org = uniqueName('Org');
-    const orgId = randomUUID();
-    const db = t.app.database.db;
-    await db.insert(owners).values({ id: orgId, kind: 'ORGANIZATION', name: org });
-    await db.insert(organizations).values({ id: orgId, label: 'An org' });
-    await db.insert(organizationMembers).values([
-      { organizationId: orgId, userId: localId(boss.id), role: 'OWNER' },
-      { organizationId: orgId, userId: localId(member.id), role: 'MEMBER' },
-    ]);
+    const org = await createOrganization(t, [boss.username], [member.username]);
 
     const algorithm = await mustCreate(member.key, { ...seedPayload('team_algo'), owner: org });
     expect(algorithm.owner).toEqual({ name: org });
@@ -557,15 +547,7 @@ describe('organization members and owners, further', () => {
   it('lets a member update an organization algorithm and an owner delete it', async () => {
     const boss = await createUser(t);
     const member = await createUser(t);
-    const org = uniqueName('Crew');
-    const orgId = randomUUID();
-    const db = t.app.database.db;
-    await db.insert(owners).values({ id: orgId, kind: 'ORGANIZATION', name: org });
-    await db.insert(organizations).values({ id: orgId, label: 'Crew' });
-    await db.insert(organizationMembers).values([
-      { organizationId: orgId, userId: localId(boss.id), role: 'OWNER' },
-      { organizationId: orgId, userId: localId(member.id), role: 'MEMBER' },
-    ]);
+    const org = await createOrganization(t, [boss.username], [member.username]);
     const algorithm = await mustCreate(boss.key, { ...seedPayload('shared'), owner: org });
     const updated = await t.gql(UPDATE, { key: member.key, variables: { input: { id: algorithm.id, details: { tagline: 'by a member' } } } });
     expect(updated.body.data!.updateAlgorithm.userErrors).toEqual([]);

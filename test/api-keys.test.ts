@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createOrganization,
   createTestDatabase,
   createUser,
   localId,
@@ -578,18 +579,9 @@ describe('edges found in review', () => {
   });
 
   it('lets an organization OWNER manage the organization\'s keys, which act as the organization; a MEMBER may not', async () => {
-    const { randomUUID } = await import('node:crypto');
-    const { organizationMembers, organizations, owners } = await import('../src/db/schema.js');
     const boss = await createUser(t);
     const member = await createUser(t);
-    const org = `Org_${Date.now()}`;
-    const orgId = randomUUID();
-    await t.app.database.db.insert(owners).values({ id: orgId, kind: 'ORGANIZATION', name: org });
-    await t.app.database.db.insert(organizations).values({ id: orgId, label: 'Org' });
-    await t.app.database.db.insert(organizationMembers).values([
-      { organizationId: orgId, userId: localId(boss.id), role: 'OWNER' },
-      { organizationId: orgId, userId: localId(member.id), role: 'MEMBER' },
-    ]);
+    const org = await createOrganization(t, [boss.username], [member.username]);
 
     const orgKey = await mustCreateKey(boss.key, { name: 'org-ci', owner: org, algorithmAccess: [`algo://${org}/*`] });
     const viewer = await t.gql('{ viewer { owner { __typename name } user { username } } }', { key: orgKey.secret });

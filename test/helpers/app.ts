@@ -146,3 +146,21 @@ export async function createUser(t: TestApp, username = uniqueName()): Promise<{
 export function localId(globalId: string): string {
   return decodeGlobalID(globalId).id;
 }
+
+/** Creates an organization through the admin plane, with its owners and members; returns its name. */
+export async function createOrganization(t: TestApp, owners: string[], members: string[] = []): Promise<string> {
+  const name = uniqueName('Org');
+  const created = await t.gql(
+    `mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { userErrors { message } } }`,
+    { key: t.adminKey, variables: { input: { name, label: name, owners } } },
+  );
+  if (created.body.data?.createOrganization?.userErrors?.length !== 0) throw new Error(`createOrganization failed: ${JSON.stringify(created.body)}`);
+  for (const username of members) {
+    const added = await t.gql(
+      `mutation($o: String!, $u: String!) { addOrganizationMember(input: { organization: $o, username: $u, role: MEMBER }) { userErrors { message } } }`,
+      { key: t.adminKey, variables: { o: name, u: username } },
+    );
+    if (added.body.data?.addOrganizationMember?.userErrors?.length !== 0) throw new Error(`addOrganizationMember failed: ${JSON.stringify(added.body)}`);
+  }
+  return name;
+}
