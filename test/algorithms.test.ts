@@ -3,7 +3,7 @@
  * and versions, visibility to others, organizations, access decisions, snippets and batching.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrganization, createUser, localId, startTestApp, uniqueName, type TestApp } from './helpers/app.js';
+import { createOrganization, createUser, localId, startTestApp, type TestApp } from './helpers/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
