@@ -185,10 +185,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           },
         }),
         useApiKeyAuthentication(requests, verifier, usage, rateLimits, config.requestTimeoutMs),
-        useRequestDeadline(config.requestTimeoutMs),
         useNoNulCharacters(),
+        // Order matters in execution: the cost check refuses before anything is claimed; the
+        // idempotency record wraps the real work; the deadline wraps both, answering 503 on time
+        // while the work (and its record) finishes behind it.
         ...useGraphQLLimits({ ...DEFAULT_LIMITS, maxCost: config.graphqlMaxCost }),
         useIdempotency(config.requestTimeoutMs),
+        useRequestDeadline(config.requestTimeoutMs),
         useClientErrors(log),
       ],
     });

@@ -87,3 +87,42 @@ describe.skipIf(!ON_POSTGRES)('database faults (Postgres only)', () => {
     expect(notWritten.body).toEqual({ data: { admin: { user: null } } });
   });
 });
+
+describe.skipIf(!ON_POSTGRES)('a deadline and an Idempotency-Key (Postgres only)', () => {
+  it('records what a timed-out mutation did, so a retry replays it instead of doing it again', async () => {
+    const database = await createTestDatabase();
+    const t = await startTestApp({ database, env: { REQUEST_TIMEOUT_MS: '1000' } });
+    const blocker = postgres(database.url!, { max: 1, onnotice: () => {} });
+    try {
+      const CREATE = `mutation { createUser(input: { username: "slowpoke", email: "slow@example.com" }) { user { username } userErrors { code } } }`;
+      const send = () => t.gql(CREATE, { key: t.adminKey, headers: { 'idempotency-key': 'slow-1' } });
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      const holding = blocker.begin(async (sql) => {
+        await sql`lock table users in share row exclusive mode`;
+        locked();
+        await released;
+      });
+      await isLocked;
+      const first = await send();
+      expect(first.status).toBe(503);
+      release();
+      await holding;
+      let replay = await send();
+      for (let i = 0; i < 50 && replay.status !== 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        replay = await send();
+      }
+      expect(replay.body.data).toEqual({ createUser: { user: { username: 'slowpoke' }, userErrors: [] } });
+      expect((replay.body as { extensions?: unknown }).extensions).toMatchObject({ idempotency: { replayed: true } });
+      const found = await t.gql('{ admin { users(query: "slowpoke") { totalCount } } }', { key: t.adminKey });
+      expect(found.body.data).toEqual({ admin: { users: { totalCount: 1 } } });
+    } finally {
+      await blocker.end();
+      await t.close();
+      await database.drop();
+    }
+  });
+});

@@ -111,7 +111,7 @@ const refuse = (status: number, code: string, message: string): ExecutionResult 
 
 export function useIdempotency(deadlineMs: number): Plugin<GraphQLContext> {
   return {
-    async onExecute({ args, setResultAndStopExecution }) {
+    async onExecute({ args, executeFn, setExecuteFn, setResultAndStopExecution }) {
       const context = args.contextValue;
       const key = context.idempotencyKey;
       if (key === undefined) return;
@@ -133,24 +133,34 @@ export function useIdempotency(deadlineMs: number): Plugin<GraphQLContext> {
           setResultAndStopExecution(refuse(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running; retry shortly.'));
           return;
         case 'claimed':
-          return {
-            async onExecuteDone({ result }) {
-              if (Symbol.asyncIterator in result) return;
-              // Only when every root field failed did nothing happen: then the claim goes, so a retry
-              // may run. A root field without an error of its own ran (even when a sibling's error
-              // nulled all of `data`): keep the answer, errors included, so a retry cannot redo it.
-              const failed = new Set((result.errors ?? []).map((e) => e.path?.[0]).filter((key) => key !== undefined));
-              const ran = rootResponseKeys(args.document, args.operationName ?? undefined).some((key) => !failed.has(key));
-              if (!ran || (!result.data && !result.errors?.some((e) => e.path))) {
-                await withDeadline(releaseIdempotencyKey(db, principal.keyId, key), deadlineMs);
-                return;
-              }
-              const { value, withheld } = withoutSecrets(result.data ?? null, secretResponseKeys(args.document));
-              const errors = result.errors?.map((e) => ({ message: e.message, path: e.path, extensions: { code: e.extensions?.code } }));
-              await withDeadline(completeIdempotencyKey(db, principal.keyId, key, { data: value, errors, withheld }), deadlineMs);
-            },
-          };
+          break;
       }
+
+      /**
+       * Only when every root field failed did nothing happen: then the claim goes, so a retry may
+       * run. A root field without an error of its own ran (even when a sibling's error nulled all
+       * of `data`): keep the answer, errors included, so a retry cannot redo it.
+       */
+      const record = async (result: ExecutionResult) => {
+        const failed = new Set((result.errors ?? []).map((e) => e.path?.[0]).filter((field) => field !== undefined));
+        const ran = rootResponseKeys(args.document, args.operationName ?? undefined).some((field) => !failed.has(field));
+        if (!ran) {
+          await releaseIdempotencyKey(db, principal.keyId, key);
+          return;
+        }
+        const { value, withheld } = withoutSecrets(result.data ?? null, secretResponseKeys(args.document));
+        const errors = result.errors?.map((e) => ({ message: e.message, path: e.path, extensions: { code: e.extensions?.code } }));
+        await completeIdempotencyKey(db, principal.keyId, key, { data: value, errors, withheld });
+      };
+
+      // Record the outcome when the work itself finishes, not when the client is answered: this
+      // wraps the real execution, inside the request deadline (a plugin registered after this
+      // one), so a request that ran out of time still records what it did.
+      setExecuteFn(async (executeArgs) => {
+        const result = (await executeFn(executeArgs)) as ExecutionResult;
+        await record(result);
+        return result;
+      });
     },
   };
 }
