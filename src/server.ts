@@ -7,7 +7,6 @@ import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
-import { callerFromHeaders } from './auth/origin.js';
 import { RateLimits } from './auth/rate-limit.js';
 import { KeyUsageRecorder } from './auth/usage.js';
 import { AUTH_CHANGE_CHANNEL, KeyVerifier } from './auth/verify.js';
@@ -27,7 +26,7 @@ import {
   useRequestLifecycle,
   withDeadline,
 } from './graphql/plugins.js';
-import { requestHash, useIdempotency } from './graphql/idempotency.js';
+import { idempotencyOf, useIdempotency } from './graphql/idempotency.js';
 import { deleteExpiredIdempotencyRecords } from './modules/idempotency/service.js';
 import { DEFAULT_LIMITS, useGraphQLLimits } from './graphql/limits.js';
 import { schema } from './graphql/schema.js';
@@ -160,10 +159,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           forgetKey: (keyId: string) => verifier.forgetKey(keyId),
           forgetOwner: (ownerId: string) => verifier.forgetOwner(ownerId),
           algorithmApiUrl: config.algorithmApiUrl,
-          caller: callerFromHeaders(request.headers),
+          caller: state.caller!,
           rateLimit: state.budget,
-          idempotencyKey: request.headers.get('idempotency-key') ?? undefined,
-          requestHash: requestHash(params),
+          idempotency: idempotencyOf(request, params),
         };
       },
       plugins: [

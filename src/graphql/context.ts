@@ -12,9 +12,8 @@ export interface GraphQLContext {
   log: Logger;
   /** Where clients call algorithms, for code snippets. */
   algorithmApiUrl: string;
-  /** The request's Idempotency-Key header, if any, and a hash of its body (query, variables, name). */
-  idempotencyKey: string | undefined;
-  requestHash: string;
+  /** The request's Idempotency-Key header and a hash of its body (query, variables, name), when sent. */
+  idempotency: { key: string; requestHash: string } | undefined;
   /** The key's request budget after this request. */
   rateLimit: Budget | undefined;
   /** The caller's origin, as the key's caller-origin rules see it. */

@@ -24,10 +24,12 @@ const REPLAY_WARNING = {
   message: 'Replayed response to an earlier request with this Idempotency-Key: secrets are shown only once, so `secret` is null.',
 };
 
-export function requestHash(params: GraphQLParams): string {
-  return createHash('sha256')
-    .update(JSON.stringify({ query: params.query, variables: params.variables ?? null, operationName: params.operationName ?? null }))
-    .digest('hex');
+/** The request's Idempotency-Key and a hash of its body; hashed only when the header is sent. */
+export function idempotencyOf(request: Request, params: GraphQLParams): { key: string; requestHash: string } | undefined {
+  const key = request.headers.get('idempotency-key');
+  if (key === null) return undefined;
+  const body = JSON.stringify({ query: params.query, variables: params.variables ?? null, operationName: params.operationName ?? null });
+  return { key, requestHash: createHash('sha256').update(body).digest('hex') };
 }
 
 /** The response keys of the operation's root fields (aliases included, through fragments). */
@@ -113,15 +115,15 @@ export function useIdempotency(deadlineMs: number): Plugin<GraphQLContext> {
   return {
     async onExecute({ args, executeFn, setExecuteFn, setResultAndStopExecution }) {
       const context = args.contextValue;
-      const key = context.idempotencyKey;
-      if (key === undefined) return;
+      if (context.idempotency === undefined) return;
+      const { key, requestHash } = context.idempotency;
       if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
       if (!KEY_PATTERN.test(key)) {
         setResultAndStopExecution(refuse(400, 'BAD_USER_INPUT', 'Idempotency-Key must be 1 to 255 visible ASCII characters.'));
         return;
       }
       const { db, principal } = context;
-      const claim = await withDeadline(claimIdempotencyKey(db, principal.keyId, key, context.requestHash), deadlineMs);
+      const claim = await withDeadline(claimIdempotencyKey(db, principal.keyId, key, requestHash), deadlineMs);
       switch (claim.kind) {
         case 'replay':
           setResultAndStopExecution(asReplay(claim.response as StoredResponse));

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import type { Principal } from '../auth/principal.js';
-import { callerFromHeaders, ORIGIN_REFUSAL_MESSAGES, originRefusal } from '../auth/origin.js';
+import { callerFromHeaders, ORIGIN_REFUSAL_MESSAGES, originRefusal, type Caller } from '../auth/origin.js';
 import { budgetHeaders, type Budget, type RateLimits } from '../auth/rate-limit.js';
 import { AuthenticationError, type KeyVerifier } from '../auth/verify.js';
 import type { KeyUsageRecorder } from '../auth/usage.js';
@@ -24,6 +24,8 @@ interface RequestState {
   address: string;
   /** The key's request budget after this request. */
   budget?: Budget;
+  /** Where the request comes from, as caller-origin rules see it (read once, at authentication). */
+  caller?: Caller;
   principal?: Principal;
   /** Whether a browser may read the response (sets Access-Control-Allow-Origin). */
   corsAllowed?: boolean;
@@ -113,7 +115,8 @@ export function useApiKeyAuthentication(
           },
         });
       }
-      const refusal = originRefusal(principal.permissions.callerOrigin, callerFromHeaders(request.headers));
+      state.caller = callerFromHeaders(request.headers);
+      const refusal = originRefusal(principal.permissions.callerOrigin, state.caller);
       if (refusal) {
         // A refused origin must learn nothing: no Access-Control-Allow-Origin, so its page cannot read this.
         state.corsAllowed = false;
