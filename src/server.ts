@@ -107,7 +107,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       negativeTtlMs: config.keyNegativeCacheTtlMs,
     });
     stopListening = await database.listen(AUTH_CHANGE_CHANNEL, (payload) => verifier.invalidate(payload));
-    usage = new KeyUsageRecorder(database.db, log, config.keyUsageFlushMs);
+    usage = new KeyUsageRecorder(database.db, log, config.keyUsageFlushMs, (batch) => verifier.noteUsage(batch));
     rateLimits = new RateLimits({
       redisUrl: config.redisUrl,
       defaultPerMinute: config.rateLimitPerMinute,
@@ -122,6 +122,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       schema,
       graphqlEndpoint: '/graphql',
       batching: false,
+      // useBodyLimit enforces our limit, reading bodies without a Content-Length only up to it;
+      // yoga's own check would pipe every body through an extra stream for a 25 MB limit.
+      maxRequestBodySize: false,
       landingPage: false,
       healthCheckEndpoint: '/health',
       // Decided per key by useKeyCors: yoga's default reflects any origin *with* credentials.

@@ -8,7 +8,7 @@
  *
  * Base62 needs no URL-encoding (no `/`, `+`, `=`). Keys are stored only as SHA-256 hex.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 export type ApiKeyKind = 'STANDARD' | 'ADMIN';
@@ -59,7 +59,7 @@ export function parseApiKey(candidate: string): { kind: ApiKeyKind } | null {
 }
 
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 /** What lists show: enough to recognise a key, far too little to use it (`simAbCd…wXyZ`). */

@@ -2,6 +2,8 @@
  * Who a request acts as once its key is verified. Services take a Principal (or an Actor for
  * work started outside a request), never a GraphQL context.
  */
+import type { ApiKeyRecord } from '../modules/api-keys/service.js';
+import type { OwnerRecord } from '../modules/owners/service.js';
 import type { ApiKeyKind } from './api-key.js';
 
 export type OwnerKind = 'USER' | 'ORGANIZATION';
@@ -34,6 +36,12 @@ export interface Principal {
   permissions: KeyPermissions;
   /** Requests per minute set for this key; null: the server default. */
   rateLimitPerMinute: number | null;
+  /**
+   * The key and its owner as verified, so `viewer` needs no further query. Cached with the
+   * verification and dropped with it on any change to either (the auth-change trigger).
+   */
+  key?: ApiKeyRecord;
+  owner?: OwnerRecord;
 }
 
 /** Who made a change, for the audit trail: a request's key, or the operator at the console. */

@@ -15,6 +15,8 @@ export class KeyUsageRecorder {
     private readonly db: Db,
     private readonly log: Logger,
     intervalMs: number,
+    /** Told what was written, so copies of the keys held elsewhere (the verification cache) keep up. */
+    private readonly onRecorded: (batch: ReadonlyMap<string, Date>) => void = () => {},
   ) {
     this.timer = setInterval(() => void this.flush(), intervalMs);
     this.timer.unref();
@@ -49,6 +51,7 @@ export class KeyUsageRecorder {
         update api_keys as k set last_used_at = v.at
         from (values ${values}) as v(id, at)
         where k.id = v.id and (k.last_used_at is null or k.last_used_at < v.at)`);
+      this.onRecorded(batch);
     } catch (error) {
       // Losing a usage timestamp is harmless; failing requests over it would not be.
       this.log.warn({ err: error, keys: batch.size }, 'could not record key usage');

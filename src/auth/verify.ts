@@ -8,8 +8,9 @@
  */
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/connect.js';
-import { apiKeys, apiKeySecrets, owners, users } from '../db/schema.js';
+import { apiKeys, apiKeySecrets, owners } from '../db/schema.js';
 import { hashApiKey, keyFromAuthorizationHeader, parseApiKey, type ApiKeyKind } from './api-key.js';
+import { joinProfiles, ownerFromProfile, ownerProfileColumns } from '../modules/owners/service.js';
 import { permissionsOf, type Principal } from './principal.js';
 
 export const AUTH_CHANGE_CHANNEL = 'algoplane_auth';
@@ -100,6 +101,15 @@ export class KeyVerifier {
     for (const [hash, entry] of this.cache) if (entry.ownerId === ownerId) this.cache.delete(hash);
   }
 
+  /** Keeps cached key snapshots' lastUsedAt in step with the usage this process has just recorded. */
+  noteUsage(recorded: ReadonlyMap<string, Date>): void {
+    for (const entry of this.cache.values()) {
+      const key = entry.principal?.key;
+      const at = key && recorded.get(key.id);
+      if (at && (key.lastUsedAt === null || key.lastUsedAt < at)) entry.principal!.key = { ...key, lastUsedAt: at };
+    }
+  }
+
   private remember(hash: string, entry: CacheEntry): void {
     this.cache.delete(hash);
     if (this.cache.size >= this.maxEntries) {
@@ -111,20 +121,14 @@ export class KeyVerifier {
   }
 
   private async load(hash: string, expectedKind: ApiKeyKind, now: number): Promise<CacheEntry> {
-    const [row] = await this.db
-      .select({
-        key: apiKeys,
-        secretExpiresAt: apiKeySecrets.expiresAt,
-        ownerKind: owners.kind,
-        ownerName: owners.name,
-        ownerDeletedAt: owners.deletedAt,
-        ownerIsAdmin: users.isAdmin,
-      })
-      .from(apiKeySecrets)
-      .innerJoin(apiKeys, eq(apiKeys.id, apiKeySecrets.apiKeyId))
-      .innerJoin(owners, eq(owners.id, apiKeys.ownerId))
-      .leftJoin(users, eq(users.id, apiKeys.ownerId))
-      .where(eq(apiKeySecrets.hash, hash));
+    const [row] = await joinProfiles(
+      this.db
+        .select({ key: apiKeys, secretExpiresAt: apiKeySecrets.expiresAt, ownerKind: owners.kind, ownerDeletedAt: owners.deletedAt, ...ownerProfileColumns })
+        .from(apiKeySecrets)
+        .innerJoin(apiKeys, eq(apiKeys.id, apiKeySecrets.apiKeyId))
+        .innerJoin(owners, eq(owners.id, apiKeys.ownerId))
+        .$dynamic(),
+    ).where(eq(apiKeySecrets.hash, hash));
     const unknown = { principal: null, validUntil: now + this.options.negativeTtlMs };
     if (!row) return unknown;
     const { key } = row;
@@ -135,7 +139,7 @@ export class KeyVerifier {
       row.ownerDeletedAt === null &&
       expiresAt > now &&
       // Only admin users hold admin keys: demoting the user retires them.
-      (key.kind === 'STANDARD' || row.ownerIsAdmin === true);
+      (key.kind === 'STANDARD' || row.ownerUser?.isAdmin === true);
     if (!usable) return { ...unknown, keyId: key.id, ownerId: key.ownerId };
     return {
       keyId: key.id,
@@ -150,6 +154,8 @@ export class KeyVerifier {
         userId: row.ownerKind === 'USER' ? key.ownerId : null,
         permissions: permissionsOf(key),
         rateLimitPerMinute: key.rateLimitPerMinute,
+        key,
+        owner: ownerFromProfile(row),
       },
     };
   }

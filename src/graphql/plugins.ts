@@ -163,22 +163,10 @@ export function useBodyLimit(maxBytes: number): Plugin {
     onRequestParse({ request, setRequestParser }) {
       if (request.method !== 'POST') return;
       setRequestParser(async (incoming) => {
-        const chunks: Uint8Array[] = [];
-        let size = 0;
-        const reader = incoming.body?.getReader();
-        for (;;) {
-          const next = reader ? await reader.read() : { done: true as const, value: undefined };
-          if (next.done) break;
-          size += next.value.byteLength;
-          if (size > maxBytes) {
-            await reader!.cancel();
-            throw tooLarge();
-          }
-          chunks.push(next.value);
-        }
         let body: unknown;
+        const text = await bodyText(incoming, maxBytes, tooLarge);
         try {
-          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          body = JSON.parse(text);
         } catch {
           throw refuse(400, 'BAD_REQUEST', 'POST body is not valid JSON.');
         }
@@ -188,6 +176,30 @@ export function useBodyLimit(maxBytes: number): Plugin {
       });
     },
   };
+}
+
+/**
+ * A request body as text, at most `maxBytes` long. With a Content-Length (already checked against
+ * the limit, and enforced by Node's HTTP parser) the body is read in one go; without one (chunked),
+ * it is counted while it streams and reading stops at the limit.
+ */
+async function bodyText(request: Request, maxBytes: number, tooLarge: () => Error): Promise<string> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) <= maxBytes) return request.text();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body?.getReader();
+  for (;;) {
+    const next = reader ? await reader.read() : { done: true as const, value: undefined };
+    if (next.done) break;
+    size += next.value.byteLength;
+    if (size > maxBytes) {
+      await reader!.cancel();
+      throw tooLarge();
+    }
+    chunks.push(next.value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 const MAX_VARIABLE_DEPTH = 32;

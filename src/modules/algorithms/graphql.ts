@@ -8,7 +8,8 @@ import { withUserErrors } from '../../graphql/errors.js';
 import { localIdOf } from '../../graphql/ids.js';
 import { UserErrorType } from '../../graphql/user-error.js';
 import { findApiKeysByName } from '../api-keys/service.js';
-import { loadOwner, ownerLoader, OwnerRef } from '../owners/graphql.js';
+import { loadOwner, OwnerRef } from '../owners/graphql.js';
+import { ownerFromProfile, type OwnerProfile } from '../owners/service.js';
 import { UserType } from '../users/graphql.js';
 import {
   adminDeleteAlgorithm,
@@ -147,7 +148,13 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
   sort: (algorithm) => algorithm.id,
   fields: (t) => ({
     name: t.exposeString('name'),
-    owner: t.loadable({ ...ownerLoader, resolve: (algorithm) => algorithm.ownerId }),
+    owner: t.field({
+      type: OwnerRef,
+      // Lists and lookups read the owner with the algorithm; only mutation payloads load it.
+      resolve: (algorithm, _args, context) =>
+        (algorithm.ownerName !== undefined ? ownerFromProfile(algorithm as OwnerProfile) : undefined) ??
+        loadOwner(context, algorithm.ownerId).then((owner) => owner!),
+    }),
     details: t.field({ type: DetailsType, resolve: async (a, _args, context) => (await publicView(context, a)).details }),
     settings: t.field({
       type: SettingsType,

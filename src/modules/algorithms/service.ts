@@ -9,13 +9,14 @@
  *
  * Invisible algorithms do not exist for the caller: null, or NOT_FOUND in mutations.
  */
-import { and, count, desc, eq, inArray, isNull, not, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, getTableColumns, inArray, isNull, lte, not, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Actor, Principal } from '../../auth/principal.js';
 import { actorOf } from '../../auth/principal.js';
 import { aclAllows } from '../../auth/acl.js';
 import { originRefusal, type Caller } from '../../auth/origin.js';
-import { rows, type Db } from '../../db/connect.js';
+import type { Db } from '../../db/connect.js';
+import { anyOf } from '../../db/any.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
 import { algorithms, algorithmVersions, owners } from '../../db/schema.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
@@ -24,6 +25,7 @@ import { isUuid } from '../../core/ids.js';
 import { NAME_PATTERN, quoted } from '../../core/names.js';
 import { assemblePage, keysetPage, planPage, type Page, type PageArgs } from '../../core/pagination.js';
 import { recordAudit } from '../audit/service.js';
+import { joinProfiles, ownerProfileColumns, type OwnerProfile } from '../owners/service.js';
 import { organizationsOf, roleIn } from '../organizations/service.js';
 import {
   formatVersion,
@@ -38,7 +40,7 @@ import {
 
 export type AlgorithmRow = typeof algorithms.$inferSelect;
 /** An algorithm as the caller sees it: `fullAccess` when it may see private versions too. */
-export type AlgorithmRecord = AlgorithmRow & { fullAccess: boolean };
+export type AlgorithmRecord = AlgorithmRow & { fullAccess: boolean } & Partial<OwnerProfile>;
 export type VersionRecord = typeof algorithmVersions.$inferSelect & {
   createdAt: Date;
   semanticVersion: string;
@@ -153,16 +155,19 @@ function visibleTo(db: Db, principal: Principal): SQL {
   return or(fullAccessTo(db, principal), eq(algorithms.hasPublicVersion, true))!;
 }
 
+/** Visible algorithms with their owners' profiles, so a list's owners cost no further statement. */
 function selectVisible(db: Db, principal: Principal) {
-  return db
-    .select({
-      ...algorithmColumns,
-      fullAccess: sql<boolean>`(${fullAccessTo(db, principal)})`.mapWith(Boolean),
-    })
-    .from(algorithms)
-    .innerJoin(owners, eq(owners.id, algorithms.ownerId))
-    .where(and(visibleTo(db, principal), isNull(owners.deletedAt)))
-    .$dynamic();
+  return joinProfiles(
+    db
+      .select({
+        ...ownerProfileColumns,
+        ...algorithmColumns,
+        fullAccess: sql<boolean>`(${fullAccessTo(db, principal)})`.mapWith(Boolean),
+      })
+      .from(algorithms)
+      .innerJoin(owners, eq(owners.id, algorithms.ownerId))
+      .$dynamic(),
+  ).where(and(visibleTo(db, principal), isNull(owners.deletedAt)));
 }
 
 const algorithmColumns = {
@@ -190,7 +195,7 @@ const algorithmColumns = {
 export async function findAlgorithmsByIds(db: Db, principal: Principal, ids: readonly string[]): Promise<AlgorithmRecord[]> {
   const valid = ids.filter(isUuid);
   if (valid.length === 0) return [];
-  return selectVisible(db, principal).where(and(visibleTo(db, principal), isNull(owners.deletedAt), inArray(algorithms.id, valid)));
+  return selectVisible(db, principal).where(and(visibleTo(db, principal), isNull(owners.deletedAt), anyOf(algorithms.id, valid)));
 }
 
 export async function findAlgorithm(db: Db, principal: Principal, owner: string, name: string): Promise<AlgorithmRecord | null> {
@@ -260,8 +265,8 @@ function visibleVersions(algorithmsSeen: readonly AlgorithmRecord[]): SQL | unde
   const full = algorithmsSeen.filter((a) => a.fullAccess).map((a) => a.id);
   const publicOnly = algorithmsSeen.filter((a) => !a.fullAccess).map((a) => a.id);
   return or(
-    full.length > 0 ? inArray(algorithmVersions.algorithmId, full) : undefined,
-    publicOnly.length > 0 ? and(inArray(algorithmVersions.algorithmId, publicOnly), eq(algorithmVersions.callability, 'PUBLIC')) : undefined,
+    full.length > 0 ? anyOf(algorithmVersions.algorithmId, full) : undefined,
+    publicOnly.length > 0 ? and(anyOf(algorithmVersions.algorithmId, publicOnly), eq(algorithmVersions.callability, 'PUBLIC')) : undefined,
   );
 }
 
@@ -301,25 +306,24 @@ export async function versionPages(
   const full = fullAccessById(algorithmsSeen);
   const byAlgorithm = new Map<string, VersionRecord[]>();
   if (matching) {
-    const ranked = await rows<{ id: string }>(
-      db,
-      sql`select ranked.id from (
-            select ${v.id} as id, row_number() over (partition by ${v.algorithmId} order by ${sql.join(plan.orderBy, sql`, `)}) as rn
-            from ${v} where ${and(matching, plan.where)}
-          ) as ranked
-          where ranked.rn <= ${plan.limit}`,
-    );
-    if (ranked.length > 0) {
-      const records = await db
-        .select()
-        .from(v)
-        .where(inArray(v.id, ranked.map((row) => row.id)))
-        .orderBy(...plan.orderBy);
-      for (const record of records) {
-        const list = byAlgorithm.get(record.algorithmId) ?? [];
-        list.push(toVersion(record, full.get(record.algorithmId) ?? false));
-        byAlgorithm.set(record.algorithmId, list);
-      }
+    const ranked = db
+      .select({
+        ...getTableColumns(v),
+        rank: sql<number>`row_number() over (partition by ${v.algorithmId} order by ${sql.join(plan.orderBy, sql`, `)})`.as('rank'),
+      })
+      .from(v)
+      .where(and(matching, plan.where))
+      .as('ranked');
+    const records = await db
+      .select()
+      .from(ranked)
+      .where(lte(ranked.rank, plan.limit))
+      // Each algorithm's rows in page order; how algorithms interleave does not matter.
+      .orderBy(ranked.rank);
+    for (const { rank: _, ...record } of records) {
+      const list = byAlgorithm.get(record.algorithmId) ?? [];
+      list.push(toVersion(record, full.get(record.algorithmId) ?? false));
+      byAlgorithm.set(record.algorithmId, list);
     }
   }
   let totals: Promise<Map<string, number>> | undefined;

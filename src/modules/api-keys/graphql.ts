@@ -86,7 +86,7 @@ export const ApiKeyType = builder.loadableNode('ApiKey', {
     lastUsedAt: t.expose('lastUsedAt', {
       type: 'DateTime',
       nullable: true,
-      description: 'Recorded in batches: may lag real use by a few seconds.',
+      description: 'Recorded in batches: may lag real use by a few seconds (by up to KEY_CACHE_TTL_MS for uses through another instance).',
     }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
     disabled: t.exposeBoolean('disabled'),

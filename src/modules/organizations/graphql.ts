@@ -176,7 +176,12 @@ builder.relayMutationField(
   {
     description: 'Changes only the fields given (null clears contactName, email, url). Admin keys only.',
     authScopes: ADMIN,
-    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => updateOrganization(db, actorOf(principal), input)),
+    resolve: async (_root, { input }, context) => {
+      const result = await withUserErrors(() => updateOrganization(context.db, actorOf(context.principal), input));
+      // Cached verifications carry the profile (viewer.owner): this instance must not wait for NOTIFY.
+      if (result.organization) context.forgetOwner(result.organization.id);
+      return result;
+    },
   },
   organizationPayload,
 );

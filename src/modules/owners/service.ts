@@ -1,11 +1,61 @@
 /** Owners are users or organizations: one namespace, one loader for whichever an id names. */
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
-import { findOrganizationsByIds, type OrganizationRecord } from '../organizations/service.js';
-import { findUsersByIds, type UserRecord } from '../users/service.js';
+import { anyOf } from '../../db/any.js';
+import { organizations, owners, users } from '../../db/schema.js';
+import type { OrganizationRecord } from '../organizations/service.js';
+import type { UserRecord } from '../users/service.js';
 
 export type OwnerRecord = UserRecord | OrganizationRecord;
 
+/**
+ * What an OwnerRecord is made of, for any query that joins `owners` and, with `joinProfiles`,
+ * users and organizations: key verification and algorithm lists read their owners in the same
+ * statement this way.
+ */
+export const ownerProfileColumns = {
+  ownerId: owners.id,
+  ownerName: owners.name,
+  ownerUser: {
+    email: users.email,
+    fullName: users.fullName,
+    companyName: users.companyName,
+    companyRole: users.companyRole,
+    isAdmin: users.isAdmin,
+    createdAt: users.createdAt,
+  },
+  ownerOrganization: {
+    label: organizations.label,
+    contactName: organizations.contactName,
+    email: organizations.email,
+    url: organizations.url,
+    type: organizations.type,
+    createdAt: organizations.createdAt,
+  },
+};
+
+export type OwnerProfile = {
+  ownerId: string;
+  ownerName: string;
+  ownerUser: Omit<UserRecord, 'kind' | 'id' | 'username'> | null;
+  ownerOrganization: Omit<OrganizationRecord, 'kind' | 'id' | 'name'> | null;
+};
+
+/** Left-joins the profile tables onto a query that has `owners` in it. */
+export function joinProfiles<Q extends { leftJoin: (...args: any[]) => any }>(query: Q): Q {
+  return query.leftJoin(users, eq(users.id, owners.id)).leftJoin(organizations, eq(organizations.id, owners.id));
+}
+
+export function ownerFromProfile(row: OwnerProfile): OwnerRecord | undefined {
+  const { ownerId: id, ownerName: name, ownerUser: user, ownerOrganization: organization } = row;
+  if (user) return { kind: 'USER', id, username: name, ...user };
+  if (organization) return { kind: 'ORGANIZATION', id, name, ...organization };
+  return undefined;
+}
+
 export async function findOwnersByIds(db: Db, ids: readonly string[]): Promise<OwnerRecord[]> {
-  const [foundUsers, foundOrganizations] = await Promise.all([findUsersByIds(db, ids), findOrganizationsByIds(db, ids)]);
-  return [...foundUsers, ...foundOrganizations];
+  const found = await joinProfiles(db.select(ownerProfileColumns).from(owners).$dynamic()).where(
+    and(anyOf(owners.id, ids), isNull(owners.deletedAt)),
+  );
+  return found.flatMap((row) => ownerFromProfile(row) ?? []);
 }

@@ -2,7 +2,7 @@ import type { Principal } from '../../auth/principal.js';
 import type { Budget } from '../../auth/rate-limit.js';
 import { builder } from '../../graphql/builder.js';
 import { ApiKeyType } from '../api-keys/graphql.js';
-import { ownerLoader } from '../owners/graphql.js';
+import { loadOwner, OwnerRef } from '../owners/graphql.js';
 import { UserType } from '../users/graphql.js';
 
 const RateLimitType = builder.objectRef<Budget>('RateLimit').implement({
@@ -17,8 +17,12 @@ const RateLimitType = builder.objectRef<Budget>('RateLimit').implement({
 const ViewerType = builder.objectRef<Principal>('Viewer').implement({
   description: 'Who the calling key is and acts for.',
   fields: (t) => ({
-    key: t.field({ type: ApiKeyType, description: 'The key this request was made with.', resolve: (p) => p.keyId }),
-    owner: t.loadable({ ...ownerLoader, description: 'Whose key it is: a user or an organization.', resolve: (p) => p.ownerId }),
+    key: t.field({ type: ApiKeyType, description: 'The key this request was made with.', resolve: (p) => p.key ?? p.keyId }),
+    owner: t.field({
+      type: OwnerRef,
+      description: 'Whose key it is: a user or an organization.',
+      resolve: (p, _args, context) => p.owner ?? loadOwner(context, p.ownerId).then((owner) => owner!),
+    }),
     user: t.field({
       type: UserType,
       nullable: true,

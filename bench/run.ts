@@ -1,0 +1,295 @@
+/**
+ * `npm run bench`: seeds a small and a large database, starts algoplane on each next to two
+ * baselines (stock graphql-yoga, a hand-written server), drives them with autocannon and prints one
+ * table of ratios. Each ratio compares two targets measured in the same run, interleaved A B, B A, …
+ * over several rounds, and reports the median: on a shared, noisy machine only ratios mean anything.
+ *
+ *   npm run bench -- [--scale 1] [--rounds 5] [--duration 3] [--connections 10]
+ *
+ * `--scale` sizes the large dataset (1 = 10 000 users, 1 000 organizations, 200 000 keys, 50 000
+ * algorithms, 200 000 versions); the small one is always a hundredth of scale 1. Postgres comes from
+ * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); the benchmark creates and
+ * drops its own databases there. Exits 1 when a target is missed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { countStatements } from './statements.js';
+import { HELLO, NESTED_LIST, NESTED_PAGE_SIZE, VIEWER, graphqlBody } from './queries.js';
+import { datasetAt, recreateDatabase, seed, type Seeded } from './seed.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    scale: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '10' },
+  },
+});
+const scale = Number(flags.scale);
+const rounds = Number(flags.rounds);
+const duration = Number(flags.duration);
+const connections = Number(flags.connections);
+const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const SMALL_SCALE = 0.01;
+const RSS_LIMIT_MB = 250;
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+interface Target {
+  name: string;
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+  /** The exact response every request must get; set after the first request. */
+  expected?: string;
+}
+
+interface Running {
+  name: string;
+  port: number;
+  child: ChildProcess;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+    probe.on('error', reject);
+  });
+}
+
+async function startServer(name: string, script: string, args: string[], env: Record<string, string>): Promise<Running> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    // algoplane logs a line per request, as in production; it goes nowhere here.
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      log(`${name} exited early (${code ?? signal})`);
+      process.exit(2);
+    }
+  });
+  return { name, port, child };
+}
+
+let stopping = false;
+
+async function answer(target: Target): Promise<{ status: number; text: string }> {
+  const response = await fetch(target.url, { method: 'POST', headers: target.headers, body: target.body });
+  return { status: response.status, text: await response.text() };
+}
+
+async function untilAnswering(target: Target): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    try {
+      const { status, text } = await answer(target);
+      if (status === 200 && !text.includes('"errors"')) {
+        target.expected = text;
+        return;
+      }
+      throw new Error(`${target.name} answered ${status}: ${text.slice(0, 300)}`);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error; // not listening yet
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`${target.name} never answered`);
+}
+
+function peakRssMb(child: ChildProcess): number {
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
+  return kb / 1024;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+interface Sample {
+  rps: number;
+  p99: number;
+}
+
+async function load(target: Target, seconds: number): Promise<Sample> {
+  const result = await autocannon({
+    url: target.url,
+    method: 'POST',
+    headers: target.headers,
+    body: target.body,
+    connections,
+    duration: seconds,
+    // Every response must be the complete, correct answer: a cheap error must not pass for speed.
+    expectBody: target.expected,
+  });
+  const failed = result.errors + result.timeouts + result.non2xx + (result.mismatches ?? 0);
+  if (failed > 0) throw new Error(`${target.name}: ${failed} failed or wrong responses under load`);
+  return { rps: result.requests.total / (result.duration || seconds), p99: result.latency.p99 };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+interface Comparison {
+  label: string;
+  a: Target;
+  b: Target;
+  target: number;
+}
+
+async function compare(comparison: Comparison) {
+  const ratios: number[] = [];
+  const as: Sample[] = [];
+  const bs: Sample[] = [];
+  for (let round = 0; round < rounds; round++) {
+    // A B, then B A: drift in the machine's load weighs on both sides alike.
+    const order = round % 2 === 0 ? ([comparison.a, comparison.b] as const) : ([comparison.b, comparison.a] as const);
+    const first = await load(order[0], duration);
+    const second = await load(order[1], duration);
+    const [a, b] = round % 2 === 0 ? [first, second] : [second, first];
+    as.push(a);
+    bs.push(b);
+    ratios.push(a.rps / b.rps);
+  }
+  const ratio = median(ratios);
+  log(`  ${comparison.label}: ${ratios.map((r) => r.toFixed(2)).join(' ')} → ${ratio.toFixed(2)}`);
+  return {
+    ...comparison,
+    ratio,
+    aRps: median(as.map((s) => s.rps)),
+    bRps: median(bs.map((s) => s.rps)),
+    aP99: median(as.map((s) => s.p99)),
+    bP99: median(bs.map((s) => s.p99)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const small = datasetAt('small', SMALL_SCALE);
+  const large = datasetAt('large', scale);
+  log(`seeding small (scale ${SMALL_SCALE}) and large (scale ${scale}) datasets…`);
+  const seeded: Record<'small' | 'large', Seeded & { url: string }> = {} as never;
+  for (const dataset of [small, large]) {
+    const started = Date.now();
+    const url = await recreateDatabase(serverUrl, `algoplane_bench_${dataset.label}`);
+    seeded[dataset.label as 'small' | 'large'] = { url, ...(await seed(url, dataset)) };
+    log(`  ${dataset.label}: ${JSON.stringify(seeded[dataset.label as 'small' | 'large'].rows)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+
+  log('counting SQL statements per request…');
+  const statements = {
+    small: await countStatements(seeded.small.url, seeded.small.key),
+    large: await countStatements(seeded.large.url, seeded.large.key),
+  };
+
+  log('starting servers…');
+  const servers = [
+    await startServer('stock yoga', 'bench/stock-yoga.ts', [], {}),
+    await startServer('hand-written', 'bench/handwritten.ts', [], { DATABASE_URL: seeded.large.url }),
+    await startServer('algoplane (small)', 'src/main.ts', ['start'], { DATABASE_URL: seeded.small.url }),
+    await startServer('algoplane (large)', 'src/main.ts', ['start'], { DATABASE_URL: seeded.large.url }),
+  ];
+  const [stock, handwritten, algoplaneSmall, algoplaneLarge] = servers as [Running, Running, Running, Running];
+  const target = (server: Running, key: string, query: string, variables?: Record<string, unknown>): Target => ({
+    name: `${server.name} ${query === VIEWER ? 'viewer' : query === HELLO ? 'hello' : 'nested list'}`,
+    url: `http://127.0.0.1:${server.port}/graphql`,
+    body: graphqlBody(query, variables),
+    headers: { 'content-type': 'application/json', authorization: `Simple ${key}` },
+  });
+  const nested = { first: NESTED_PAGE_SIZE };
+  const targets = {
+    hello: target(stock, seeded.large.key, HELLO),
+    handwritten: target(handwritten, seeded.large.key, NESTED_LIST, nested),
+    smallViewer: target(algoplaneSmall, seeded.small.key, VIEWER),
+    smallNested: target(algoplaneSmall, seeded.small.key, NESTED_LIST, nested),
+    largeViewer: target(algoplaneLarge, seeded.large.key, VIEWER),
+    largeNested: target(algoplaneLarge, seeded.large.key, NESTED_LIST, nested),
+  };
+  try {
+    for (const each of Object.values(targets)) await untilAnswering(each);
+    // Kept honest: the baseline must do the same work, so it must say exactly the same thing.
+    if (targets.handwritten.expected !== targets.largeNested.expected) {
+      throw new Error('the hand-written baseline and algoplane answer the nested list differently');
+    }
+    log('warming up…');
+    for (const each of Object.values(targets)) await load(each, 2);
+
+    log(`measuring: ${rounds} rounds × ${duration} s per target, ${connections} connections…`);
+    const results = [];
+    for (const comparison of [
+      { label: 'stack overhead: viewer vs stock yoga { hello }', a: targets.largeViewer, b: targets.hello, target: 0.85 },
+      { label: 'nested list vs hand-written', a: targets.largeNested, b: targets.handwritten, target: 0.5 },
+      { label: 'scale: viewer, large vs small', a: targets.largeViewer, b: targets.smallViewer, target: 0.8 },
+      { label: 'scale: nested list, large vs small', a: targets.largeNested, b: targets.smallNested, target: 0.8 },
+    ]) {
+      results.push(await compare(comparison));
+    }
+    const rss = Object.fromEntries(servers.map((server) => [server.name, peakRssMb(server.child)]));
+    const missed = report(results, statements, rss, seeded);
+    process.exitCode = missed ? 1 : 0;
+  } finally {
+    stopping = true;
+    for (const server of servers) server.child.kill('SIGTERM');
+  }
+}
+
+function report(
+  results: Awaited<ReturnType<typeof compare>>[],
+  statements: Record<'small' | 'large', Awaited<ReturnType<typeof countStatements>>>,
+  rss: Record<string, number>,
+  seeded: Record<'small' | 'large', Seeded>,
+): boolean {
+  const rows: string[][] = [['measure', 'A', 'B', 'ratio A/B (median)', 'target', '']];
+  let missed = false;
+  const verdict = (ok: boolean) => {
+    if (!ok) missed = true;
+    return ok ? 'met' : 'MISSED';
+  };
+  const side = (name: string, rps: number, p99: number) => `${name}: ${Math.round(rps)} req/s, p99 ${p99} ms`;
+  for (const r of results) {
+    rows.push([r.label, side(r.a.name, r.aRps, r.aP99), side(r.b.name, r.bRps, r.bP99), r.ratio.toFixed(2), `≥ ${r.target}`, verdict(r.ratio >= r.target)]);
+  }
+  for (const size of ['small', 'large'] as const) {
+    const s = statements[size];
+    const perPage = Object.entries(s.nested).map(([first, n]) => `first ${first}: ${n}`).join(', ');
+    const flat = new Set(Object.values(s.nested)).size === 1;
+    rows.push([`SQL statements per request (${size})`, `viewer: ${s.viewer}`, `nested list ${perPage}`, '', 'independent of first', verdict(flat)]);
+  }
+  for (const [name, mb] of Object.entries(rss)) {
+    const ours = name.startsWith('algoplane');
+    rows.push([`peak RSS under load: ${name}`, `${mb.toFixed(0)} MB`, '', '', ours ? `< ${RSS_LIMIT_MB} MB` : '', ours ? verdict(mb < RSS_LIMIT_MB) : '']);
+  }
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const line = (row: string[]) => `| ${row.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
+  const out = [
+    `algoplane benchmark: scale ${scale}, ${rounds} rounds × ${duration} s per target, ${connections} connections, node ${process.version}`,
+    `large: ${JSON.stringify(seeded.large.rows)}`,
+    `small: ${JSON.stringify(seeded.small.rows)}`,
+    '',
+    line(rows[0]!),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...rows.slice(1).map(line),
+    '',
+    missed ? 'Some targets were MISSED.' : 'All targets met.',
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+  return missed;
+}
+
+main().catch((error: unknown) => {
+  log(`benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(2);
+});
