@@ -119,15 +119,26 @@ export function assemblePage<T extends Keyset>(plan: PagePlan, found: T[], count
   const more = found.length > plan.size;
   const nodes = found.slice(0, plan.size);
   if (plan.backwards) nodes.reverse();
-  const edges = nodes.map((node) => ({ node, cursor: encodeCursor(node) }));
+  // Cursors are encoded only when a client asks for them: a nested list of 50 × 5 would otherwise
+  // encode 250 that nobody reads.
+  const edges = nodes.map((node) => ({
+    node,
+    get cursor() {
+      return encodeCursor(node);
+    },
+  }));
   let counted: Promise<number> | undefined;
   return {
     edges,
     pageInfo: {
       hasNextPage: plan.backwards ? plan.before !== undefined : more,
       hasPreviousPage: plan.backwards ? more : plan.after !== undefined,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      get startCursor() {
+        return edges[0]?.cursor ?? null;
+      },
+      get endCursor() {
+        return edges.at(-1)?.cursor ?? null;
+      },
     },
     totalCount: () => (counted ??= count()),
   };

@@ -306,9 +306,11 @@ export async function versionPages(
   const full = fullAccessById(algorithmsSeen);
   const byAlgorithm = new Map<string, VersionRecord[]>();
   if (matching) {
+    // Numbered in a window; the outer select reads plain table rows (cheap to map, unlike a
+    // subquery's aliased columns) for the ids that rank within the page.
     const ranked = db
       .select({
-        ...getTableColumns(v),
+        id: v.id,
         rank: sql<number>`row_number() over (partition by ${v.algorithmId} order by ${sql.join(plan.orderBy, sql`, `)})`.as('rank'),
       })
       .from(v)
@@ -316,11 +318,10 @@ export async function versionPages(
       .as('ranked');
     const records = await db
       .select()
-      .from(ranked)
-      .where(lte(ranked.rank, plan.limit))
-      // Each algorithm's rows in page order; how algorithms interleave does not matter.
-      .orderBy(ranked.rank);
-    for (const { rank: _, ...record } of records) {
+      .from(v)
+      .where(inArray(v.id, db.select({ id: ranked.id }).from(ranked).where(lte(ranked.rank, plan.limit))))
+      .orderBy(...plan.orderBy);
+    for (const record of records) {
       const list = byAlgorithm.get(record.algorithmId) ?? [];
       list.push(toVersion(record, full.get(record.algorithmId) ?? false));
       byAlgorithm.set(record.algorithmId, list);
