@@ -25,3 +25,12 @@ export const HELLO = `{ hello }`;
 export function graphqlBody(query: string, variables?: Record<string, unknown>): string {
   return JSON.stringify(variables ? { query, variables } : { query });
 }
+
+export function graphqlHeaders(key: string): Record<string, string> {
+  return { 'content-type': 'application/json', authorization: `Simple ${key}` };
+}
+
+/** A GraphQL POST as a client sends it, for `yoga.fetch` (seeding, statement counts). */
+export function graphqlPost(key: string, query: string, variables?: Record<string, unknown>): Request {
+  return new Request('http://localhost/graphql', { method: 'POST', headers: graphqlHeaders(key), body: graphqlBody(query, variables) });
+}

@@ -17,7 +17,7 @@ import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { countStatements } from './statements.js';
-import { HELLO, NESTED_LIST, NESTED_PAGE_SIZE, VIEWER, graphqlBody } from './queries.js';
+import { HELLO, NESTED_LIST, NESTED_PAGE_SIZE, VIEWER, graphqlBody, graphqlHeaders } from './queries.js';
 import { datasetAt, recreateDatabase, seed, type Seeded } from './seed.js';
 
 const { values: flags } = parseArgs({
@@ -49,6 +49,9 @@ interface Target {
   /** The exact response every request must get; set after the first request. */
   expected?: string;
 }
+
+/** Set once the benchmark shuts its servers down: an exit before then is a failure. */
+let stopping = false;
 
 interface Running {
   name: string;
@@ -82,7 +85,6 @@ async function startServer(name: string, script: string, args: string[], env: Re
   return { name, port, child };
 }
 
-let stopping = false;
 
 async function answer(target: Target): Promise<{ status: number; text: string }> {
   const response = await fetch(target.url, { method: 'POST', headers: target.headers, body: target.body });
@@ -207,7 +209,7 @@ async function main() {
     name: `${server.name} ${query === VIEWER ? 'viewer' : query === HELLO ? 'hello' : 'nested list'}`,
     url: `http://127.0.0.1:${server.port}/graphql`,
     body: graphqlBody(query, variables),
-    headers: { 'content-type': 'application/json', authorization: `Simple ${key}` },
+    headers: graphqlHeaders(key),
   });
   const nested = { first: NESTED_PAGE_SIZE };
   const targets = {

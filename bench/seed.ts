@@ -9,6 +9,7 @@ import postgres from 'postgres';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createApp } from '../src/server.js';
+import { graphqlPost } from './queries.js';
 
 export interface Dataset {
   label: string;
@@ -170,13 +171,7 @@ export async function seed(url: string, dataset: Dataset): Promise<Seeded> {
   let key: string;
   try {
     const gql: Gql = async (query, variables, apiKey) => {
-      const response = await app.yoga.fetch(
-        new Request('http://localhost/graphql', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Simple ${apiKey}` },
-          body: JSON.stringify({ query, variables }),
-        }),
-      );
+      const response = await app.yoga.fetch(graphqlPost(apiKey, query, variables));
       return (await response.json()) as Record<string, any>;
     };
     key = await seedThroughServices(gql, app.bootstrapAdminKey!);

@@ -5,7 +5,7 @@
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createApp } from '../src/server.js';
-import { NESTED_LIST, VIEWER, graphqlBody } from './queries.js';
+import { NESTED_LIST, VIEWER, graphqlPost } from './queries.js';
 
 export const PAGE_SIZES = [5, 50, 100] as const;
 
@@ -17,13 +17,7 @@ export async function countStatements(url: string, key: string): Promise<{ viewe
   });
   const run = async (query: string, variables?: Record<string, unknown>) => {
     statements = 0;
-    const response = await app.yoga.fetch(
-      new Request('http://localhost/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Simple ${key}` },
-        body: graphqlBody(query, variables),
-      }),
-    );
+    const response = await app.yoga.fetch(graphqlPost(key, query, variables));
     const text = await response.text();
     if (response.status !== 200 || text.includes('"errors"')) throw new Error(`statement count: ${response.status} ${text.slice(0, 300)}`);
     return statements;

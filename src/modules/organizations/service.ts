@@ -41,9 +41,8 @@ export interface MembershipRecord {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-const organizationColumns = {
-  id: organizations.id,
-  name: owners.name,
+/** An organization's own columns; the id and name live in `owners`. */
+export const organizationProfileColumns = {
   label: organizations.label,
   contactName: organizations.contactName,
   email: organizations.email,
@@ -51,6 +50,8 @@ const organizationColumns = {
   type: organizations.type,
   createdAt: organizations.createdAt,
 };
+
+const organizationColumns = { id: organizations.id, name: owners.name, ...organizationProfileColumns };
 
 function selectOrganizations(db: Db) {
   return db.select(organizationColumns).from(organizations).innerJoin(owners, eq(owners.id, organizations.id)).$dynamic();

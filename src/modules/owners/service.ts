@@ -3,8 +3,9 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { anyOf } from '../../db/any.js';
 import { organizations, owners, users } from '../../db/schema.js';
-import type { OrganizationRecord } from '../organizations/service.js';
-import type { UserRecord } from '../users/service.js';
+import { isUuid } from '../../core/ids.js';
+import { organizationProfileColumns, type OrganizationRecord } from '../organizations/service.js';
+import { userProfileColumns, type UserRecord } from '../users/service.js';
 
 export type OwnerRecord = UserRecord | OrganizationRecord;
 
@@ -16,22 +17,8 @@ export type OwnerRecord = UserRecord | OrganizationRecord;
 export const ownerProfileColumns = {
   ownerId: owners.id,
   ownerName: owners.name,
-  ownerUser: {
-    email: users.email,
-    fullName: users.fullName,
-    companyName: users.companyName,
-    companyRole: users.companyRole,
-    isAdmin: users.isAdmin,
-    createdAt: users.createdAt,
-  },
-  ownerOrganization: {
-    label: organizations.label,
-    contactName: organizations.contactName,
-    email: organizations.email,
-    url: organizations.url,
-    type: organizations.type,
-    createdAt: organizations.createdAt,
-  },
+  ownerUser: userProfileColumns,
+  ownerOrganization: organizationProfileColumns,
 };
 
 export type OwnerProfile = {
@@ -54,8 +41,11 @@ export function ownerFromProfile(row: OwnerProfile): OwnerRecord | undefined {
 }
 
 export async function findOwnersByIds(db: Db, ids: readonly string[]): Promise<OwnerRecord[]> {
+  // Like the user and organization lookups: a malformed id names nothing (the uuid[] cast would fail).
+  const valid = ids.filter(isUuid);
+  if (valid.length === 0) return [];
   const found = await joinProfiles(db.select(ownerProfileColumns).from(owners).$dynamic()).where(
-    and(anyOf(owners.id, ids), isNull(owners.deletedAt)),
+    and(anyOf(owners.id, valid), isNull(owners.deletedAt)),
   );
   return found.flatMap((row) => ownerFromProfile(row) ?? []);
 }

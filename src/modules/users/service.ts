@@ -41,9 +41,8 @@ export const createUserSchema = z.object({
 });
 export type CreateUserInput = z.input<typeof createUserSchema>;
 
-const userColumns = {
-  id: users.id,
-  username: owners.name,
+/** A user's own columns; the id and username live in `owners`. */
+export const userProfileColumns = {
   email: users.email,
   fullName: users.fullName,
   companyName: users.companyName,
@@ -51,6 +50,8 @@ const userColumns = {
   isAdmin: users.isAdmin,
   createdAt: users.createdAt,
 };
+
+const userColumns = { id: users.id, username: owners.name, ...userProfileColumns };
 
 function selectUsers(db: Db) {
   return db
