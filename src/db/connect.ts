@@ -103,7 +103,7 @@ async function connectPostgres(options: ConnectOptions, logger: QueryLogger): Pr
     connect_timeout: Math.ceil((options.connectTimeoutMs ?? 3000) / 1000),
     connection: { application_name: 'algoplane', statement_timeout: options.statementTimeoutMs ?? 15_000 },
   });
-  const db = drizzlePostgres(client, { schema, logger }) as unknown as Db;
+  const db = drizzlePostgres(preparing(client), { schema, logger }) as unknown as Db;
   return {
     db,
     driver: 'postgres',
@@ -132,4 +132,28 @@ async function connectPostgres(options: ConnectOptions, logger: QueryLogger): Pr
       await client.end({ timeout: 5 });
     },
   };
+}
+
+/**
+ * The client drizzle should see: every parameterised statement it sends is prepared, once per
+ * connection, and reused from then on. drizzle asks postgres.js for unnamed statements, which cost
+ * two round trips each (describe the parameters, then bind and execute) and a fresh plan; a prepared
+ * one costs one round trip and reuses its plan. Transactions get the same treatment.
+ */
+function preparing(client: postgres.Sql): postgres.Sql {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property === 'unsafe') {
+        return (query: string, params?: unknown[], options?: object) => target.unsafe(query, params as never, { ...options, prepare: true });
+      }
+      if (property === 'begin' || property === 'savepoint') {
+        return (...args: unknown[]) => {
+          const work = args.pop() as (inner: postgres.Sql) => unknown;
+          const open = Reflect.get(target, property) as (...all: unknown[]) => unknown;
+          return open.apply(target, [...args, (inner: postgres.Sql) => work(preparing(inner))]);
+        };
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  });
 }
