@@ -457,9 +457,56 @@ describe('audit and batching', () => {
       versions: { totalCount: 4, nodes: [{ semanticVersion: '1.0.0' }, { semanticVersion: '1.1.0' }, { semanticVersion: '1.1.1' }] },
     });
     expect(hundred.statements).toBe(ten.statements);
-    // The page (its owners joined in), the latest versions, the version pages and their totals:
-    // 4, whatever the page size.
-    expect(ten.statements).toBe(4);
+    // The page, which reads its owners, latest versions and version pages along, and the version
+    // totals: 2, whatever the page size.
+    expect(ten.statements).toBe(2);
+  });
+
+  it('reads nested versions with the list exactly as a lookup reads them, through fragments, variables and aliases', async () => {
+    const owner = await createUser(t);
+    const outsider = await createUser(t);
+    const algorithm = await mustCreate(owner.key, seedPayload('read_along'));
+    await publish(owner.key, { id: algorithm.id, versionType: 'MINOR', releaseNotes: 'private preview' });
+    await publish(owner.key, { id: algorithm.id, versionType: 'MAJOR', callability: 'PUBLIC', sampleInput: '"one"' });
+    await publish(owner.key, { id: algorithm.id, versionType: 'REVISION', releaseNotes: 'fixes', sampleInput: '"two"' });
+    await publish(owner.key, { id: algorithm.id, versionType: 'MAJOR', callability: 'PRIVATE' });
+    const FIELDS = `name details { label } sampleInput
+      latestVersion @skip(if: $skip) { semanticVersion callability releaseNotes details { label } }
+      versions(last: $last, callability: $callability) {
+        totalCount pageInfo { hasNextPage hasPreviousPage } nodes { semanticVersion callability sampleInput publishedBy { username } } }
+      everything: versions { nodes { semanticVersion } }`;
+    const LIST = `query($owner: String, $last: Int, $callability: Callability, $skip: Boolean!) {
+      algorithms(owner: $owner) { edges { node { ...Fields } } } }
+      fragment Fields on Algorithm { ${FIELDS} }`;
+    const LOOKUP = `query($ref: String!, $last: Int, $callability: Callability, $skip: Boolean!) { algorithm(ref: $ref) { ${FIELDS} } }`;
+    for (const key of [owner.key, outsider.key]) {
+      for (const variables of [{ last: 2, skip: false }, { last: 3, callability: 'PUBLIC', skip: true }, { skip: false }]) {
+        const listed = await t.gql(LIST, { key, variables: { owner: owner.username, ...variables } });
+        const looked = await t.gql(LOOKUP, { key, variables: { ref: `${owner.username}/read_along`, ...variables } });
+        expect(listed.body.errors).toBeUndefined();
+        expect(listed.body.data!.algorithms.edges).toEqual([{ node: looked.body.data!.algorithm }]);
+      }
+    }
+    const outside = await t.gql(LIST, { key: outsider.key, variables: { owner: owner.username, last: 1, skip: false } });
+    expect(outside.body.data!.algorithms.edges[0].node).toMatchObject({
+      sampleInput: '"two"',
+      latestVersion: { semanticVersion: '1.0.1', callability: 'PUBLIC', releaseNotes: 'fixes' },
+      versions: { totalCount: 2, pageInfo: { hasPreviousPage: true }, nodes: [{ semanticVersion: '1.0.1', publishedBy: null }] },
+    });
+    const inside = await t.gql(LIST, { key: owner.key, variables: { owner: owner.username, last: 1, skip: false } });
+    expect(inside.body.data!.algorithms.edges[0].node).toMatchObject({
+      latestVersion: { semanticVersion: '2.0.0', callability: 'PRIVATE' },
+      versions: { totalCount: 4, nodes: [{ semanticVersion: '2.0.0', publishedBy: { username: owner.username } }] },
+    });
+    // Through the fragment and its variables, the versions and the latest version still come with the page.
+    const SUMMARIES = `query($owner: String, $last: Int) { algorithms(owner: $owner) { nodes { ...Summaries } } }
+      fragment Summaries on Algorithm { latestVersion { semanticVersion } ... on Algorithm { versions(last: $last) { nodes { semanticVersion } } } }`;
+    const before = t.queries.length;
+    const summaries = await t.gql(SUMMARIES, { key: owner.key, variables: { owner: owner.username, last: 2 } });
+    expect(summaries.body.data!.algorithms.nodes).toEqual([
+      { latestVersion: { semanticVersion: '2.0.0' }, versions: { nodes: [{ semanticVersion: '1.0.1' }, { semanticVersion: '2.0.0' }] } },
+    ]);
+    expect(t.queries.length - before).toBe(1);
   });
 });
 

@@ -1,11 +1,14 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { actorOf, DEFAULT_KEY_NAME } from '../../auth/principal.js';
 import { callerFromOrigin } from '../../auth/origin.js';
+import type { GraphQLResolveInfo } from 'graphql';
+import type { Page } from '../../core/pagination.js';
 import { batched } from '../../graphql/batch.js';
 import { builder } from '../../graphql/builder.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { localIdOf } from '../../graphql/ids.js';
+import { selectedOnNodes } from '../../graphql/lookahead.js';
 import { UserErrorType } from '../../graphql/user-error.js';
 import { findApiKeysByName } from '../api-keys/service.js';
 import { loadOwner, OwnerRef } from '../owners/graphql.js';
@@ -22,9 +25,13 @@ import {
   listAlgorithms,
   publishAlgorithm,
   updateAlgorithm,
+  versionContents,
+  versionFilterKey,
   versionPages,
   versionsBySemver,
+  type AlgorithmInclude,
   type AlgorithmRecord,
+  type VersionContents,
   type VersionFilter,
   type VersionRecord,
 } from './service.js';
@@ -91,11 +98,11 @@ export const AlgorithmVersionType = builder.objectRef<VersionRecord>('AlgorithmV
     semanticVersion: t.exposeString('semanticVersion'),
     versionType: t.expose('versionType', { type: VersionTypeEnum }),
     callability: t.expose('callability', { type: CallabilityEnum }),
-    releaseNotes: t.exposeString('releaseNotes', { nullable: true }),
-    sampleInput: t.exposeString('sampleInput', { nullable: true }),
-    sampleOutput: t.exposeString('sampleOutput', { nullable: true }),
-    details: t.field({ type: DetailsType, resolve: (v) => v.details as Details }),
-    settings: t.field({ type: SettingsType, resolve: (v) => v.settings as Settings }),
+    releaseNotes: t.string({ nullable: true, resolve: async (v, _args, context) => (await contentsOf(context, v)).releaseNotes }),
+    sampleInput: t.string({ nullable: true, resolve: async (v, _args, context) => (await contentsOf(context, v)).sampleInput }),
+    sampleOutput: t.string({ nullable: true, resolve: async (v, _args, context) => (await contentsOf(context, v)).sampleOutput }),
+    details: t.field({ type: DetailsType, resolve: async (v, _args, context) => (await contentsOf(context, v)).details as Details }),
+    settings: t.field({ type: SettingsType, resolve: async (v, _args, context) => (await contentsOf(context, v)).settings as Settings }),
     publishedAt: t.expose('publishedAt', { type: 'DateTime' }),
     publishedBy: t.field({
       type: UserType,
@@ -108,11 +115,33 @@ export const AlgorithmVersionType = builder.objectRef<VersionRecord>('AlgorithmV
 
 const VersionConnection = builder.connectionObject({ type: AlgorithmVersionType, name: 'AlgorithmVersionConnection' });
 
+/** A version's contents: read with it, or else batched with every other version of the request. */
+const contentsOf = async (context: GraphQLContext, version: VersionRecord): Promise<VersionContents> =>
+  version.contents ??
+  (await batched<string, VersionContents | null>(context, 'versionContents', (ids) => versionContents(context.db, ids)).load(version.id))!;
+
+/** Read with the list the algorithm came from, or else batched with every other algorithm of the request. */
 const latestVersionOf = (context: GraphQLContext, algorithm: AlgorithmRecord) =>
-  batched<AlgorithmRecord, VersionRecord | null>(context, 'latestVersion', async (seen) => {
-    const byAlgorithm = new Map((await latestVersions(context.db, seen)).map((v) => [v.algorithmId, v]));
-    return seen.map((a) => byAlgorithm.get(a.id) ?? null);
-  }).load(algorithm);
+  algorithm.latestVersion !== undefined
+    ? algorithm.latestVersion
+    : batched<AlgorithmRecord, VersionRecord | null>(context, 'latestVersion', async (seen) => {
+        const byAlgorithm = new Map((await latestVersions(context.db, seen)).map((v) => [v.algorithmId, v]));
+        return seen.map((a) => byAlgorithm.get(a.id) ?? null);
+      }).load(algorithm);
+
+/** Which of an algorithm's nested fields a list should read with it, from what the client selected. */
+function listIncludes(info: GraphQLResolveInfo): AlgorithmInclude {
+  const selected = selectedOnNodes(info);
+  const versions = selected.get('versions');
+  return {
+    latestVersion: LATEST_VERSION_READERS.some((field) => selected.has(field)),
+    // Only one selection can be read along; a second (aliased, other arguments) loads on its own.
+    versions: versions?.length === 1 ? (versions[0] as VersionFilter) : undefined,
+  };
+}
+
+/** Fields that read the latest version: itself, and what outsiders see through it (see publicView). */
+const LATEST_VERSION_READERS = ['latestVersion', 'details', 'settings', 'sampleInput', 'callability', 'updatedAt', 'snippet'];
 
 /** The mask of the caller's own default-key, for snippets; null when it has none. */
 const callerDefaultKeyMask = (context: GraphQLContext) =>
@@ -132,10 +161,11 @@ async function publicView(context: GraphQLContext, algorithm: AlgorithmRecord) {
   }
   // Outsiders see only algorithms with a PUBLIC version, and versions are never deleted alone.
   const version = (await latestVersionOf(context, algorithm))!;
+  const contents = await contentsOf(context, version);
   return {
-    details: version.details as Details,
-    settings: version.settings as Settings,
-    sampleInput: version.sampleInput,
+    details: contents.details as Details,
+    settings: contents.settings as Settings,
+    sampleInput: contents.sampleInput,
     callability: 'PUBLIC' as const,
     updatedAt: version.publishedAt,
   };
@@ -194,15 +224,14 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
           published: t.arg.boolean({ description: 'Every version is published; false selects none.' }),
           callability: t.arg({ type: CallabilityEnum }),
         },
-        resolve: (algorithm, args, context) =>
-          batched<AlgorithmRecord, Awaited<ReturnType<typeof versionPages>> extends Map<string, infer P> ? P : never>(
-            context,
-            `versions:${JSON.stringify(args)}`,
-            async (seen) => {
-              const pages = await versionPages(context.db, seen, args as VersionFilter);
-              return seen.map((a) => pages.get(a.id)!);
-            },
-          ).load(algorithm),
+        resolve: (algorithm, args, context) => {
+          const key = versionFilterKey(args as VersionFilter);
+          if (algorithm.versionPage?.key === key) return algorithm.versionPage.page;
+          return batched<AlgorithmRecord, Page<VersionRecord>>(context, `versions:${key}`, async (seen) => {
+            const pages = await versionPages(context.db, seen, args as VersionFilter);
+            return seen.map((a) => pages.get(a.id)!);
+          }).load(algorithm);
+        },
       },
       VersionConnection,
     ),
@@ -219,7 +248,7 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
           apiUrl: context.algorithmApiUrl,
           path: `${ownerName}/${algorithm.name}${version ? `/${version.semanticVersion}` : ''}`,
           keyMask: mask,
-          sampleInput: version?.sampleInput ?? (algorithm.fullAccess ? algorithm.sampleInput : null),
+          sampleInput: (version && (await contentsOf(context, version)).sampleInput) ?? (algorithm.fullAccess ? algorithm.sampleInput : null),
         });
       },
     }),
@@ -234,8 +263,8 @@ builder.interfaceFields(OwnerRef, (t) => ({
       type: AlgorithmType,
       description: "The owner's algorithms that you may see, oldest first.",
       args: { callability: t.arg({ type: CallabilityEnum }) },
-      resolve: (owner, args, { db, principal }) =>
-        listAlgorithms(db, principal, { ...args, owner: owner.kind === 'USER' ? owner.username : owner.name }),
+      resolve: (owner, args, { db, principal }, info) =>
+        listAlgorithms(db, principal, { ...args, owner: owner.kind === 'USER' ? owner.username : owner.name }, listIncludes(info)),
     },
     AlgorithmConnection,
   ),
@@ -273,7 +302,7 @@ builder.queryFields((t) => ({
         owner: t.arg.string({ description: 'Username or organization name.' }),
         callability: t.arg({ type: CallabilityEnum, description: "The latest version's callability." }),
       },
-      resolve: (_root, args, { db, principal }) => listAlgorithms(db, principal, args),
+      resolve: (_root, args, { db, principal }, info) => listAlgorithms(db, principal, args, listIncludes(info)),
     },
     AlgorithmConnection,
   ),

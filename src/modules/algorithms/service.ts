@@ -9,7 +9,7 @@
  *
  * Invisible algorithms do not exist for the caller: null, or NOT_FOUND in mutations.
  */
-import { and, count, desc, eq, getTableColumns, inArray, isNull, lte, not, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNull, lte, not, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Actor, Principal } from '../../auth/principal.js';
 import { actorOf } from '../../auth/principal.js';
@@ -23,7 +23,7 @@ import { ServiceError, userError, type UserErrorData } from '../../core/errors.j
 import { changesBetween, optionalText, parse } from '../../core/validation.js';
 import { isUuid } from '../../core/ids.js';
 import { NAME_PATTERN, quoted } from '../../core/names.js';
-import { assemblePage, keysetPage, planPage, type Page, type PageArgs } from '../../core/pagination.js';
+import { assemblePage, keysetPage, planPage, type Page, type PageArgs, type PagePlan } from '../../core/pagination.js';
 import { recordAudit } from '../audit/service.js';
 import { joinProfiles, ownerProfileColumns, type OwnerProfile } from '../owners/service.js';
 import { organizationsOf, roleIn } from '../organizations/service.js';
@@ -39,14 +39,31 @@ import {
 } from './versions.js';
 
 export type AlgorithmRow = typeof algorithms.$inferSelect;
-/** An algorithm as the caller sees it: `fullAccess` when it may see private versions too. */
-export type AlgorithmRecord = AlgorithmRow & { fullAccess: boolean } & Partial<OwnerProfile>;
-export type VersionRecord = typeof algorithmVersions.$inferSelect & {
+type VersionRow = typeof algorithmVersions.$inferSelect;
+
+/** What lists show of a version; its contents are read only when a client asks for them. */
+export type VersionSummary = Pick<
+  VersionRow,
+  'id' | 'algorithmId' | 'major' | 'minor' | 'patch' | 'versionType' | 'callability' | 'publishedAt' | 'publishedByUserId'
+>;
+export type VersionContents = Pick<VersionRow, 'releaseNotes' | 'sampleInput' | 'sampleOutput' | 'details' | 'settings'>;
+
+export type VersionRecord = VersionSummary & {
   createdAt: Date;
   semanticVersion: string;
   /** Whether the caller sees the algorithm from inside (owner, member): who published is shown only then. */
   fullAccess: boolean;
+  /** Present when the statement that found the version read them too (see `versionContents`). */
+  contents?: VersionContents;
 };
+
+/** An algorithm as the caller sees it: `fullAccess` when it may see private versions too. */
+export type AlgorithmRecord = AlgorithmRow & { fullAccess: boolean } & Partial<OwnerProfile> & {
+    /** Read with the list when its client asked for it (undefined otherwise; null when there is none). */
+    latestVersion?: VersionRecord | null;
+    /** Read with the list for the one `versions` selection its client made, keyed by `versionFilterKey`. */
+    versionPage?: { key: string; page: Page<VersionRecord> };
+  };
 export type Callability = 'PUBLIC' | 'PRIVATE';
 
 // ---------------------------------------------------------------------------------------------
@@ -156,13 +173,14 @@ function visibleTo(db: Db, principal: Principal): SQL {
 }
 
 /** Visible algorithms with their owners' profiles, so a list's owners cost no further statement. */
-function selectVisible(db: Db, principal: Principal) {
+function selectVisible(db: Db, principal: Principal, extras: Record<string, SQL> = {}) {
   return joinProfiles(
     db
       .select({
         ...ownerProfileColumns,
         ...algorithmColumns,
         fullAccess: sql<boolean>`(${fullAccessTo(db, principal)})`.mapWith(Boolean),
+        ...extras,
       })
       .from(algorithms)
       .innerJoin(owners, eq(owners.id, algorithms.ownerId))
@@ -220,6 +238,7 @@ export async function listAlgorithms(
   db: Db,
   principal: Principal,
   args: PageArgs & { owner?: string | null; callability?: Callability | null },
+  include: AlgorithmInclude = {},
 ): Promise<Page<AlgorithmRecord>> {
   // Callability as the caller sees it: outsiders see only PUBLIC versions, so to them every
   // visible algorithm is PUBLIC, whatever its newest (private) version says.
@@ -236,26 +255,84 @@ export async function listAlgorithms(
     args.owner ? eq(sql`lower(${owners.name})`, args.owner.toLowerCase()) : undefined,
     callability,
   );
+  const extras = listExtras(db, principal, include);
   return keysetPage(
     args,
     algorithms,
-    (page) =>
-      selectVisible(db, principal)
-        .where(and(filter, page.where))
-        .orderBy(...page.orderBy)
-        .limit(page.limit),
+    async (page) =>
+      extras.attach(
+        await selectVisible(db, principal, extras.fields)
+          .where(and(filter, page.where))
+          .orderBy(...page.orderBy)
+          .limit(page.limit),
+      ),
     async () =>
       (await db.select({ n: count() }).from(algorithms).innerJoin(owners, eq(owners.id, algorithms.ownerId)).where(filter))[0]?.n ?? 0,
   );
 }
 
 // ---------------------------------------------------------------------------------------------
-// Versions (batched: one statement for any number of algorithms)
+// Versions: batched (one statement for any number of algorithms), or read with a list of them
 
-const semverOf = (v: { major: number; minor: number; patch: number }) => formatVersion(v);
+const versionSummaryColumns = {
+  id: algorithmVersions.id,
+  algorithmId: algorithmVersions.algorithmId,
+  major: algorithmVersions.major,
+  minor: algorithmVersions.minor,
+  patch: algorithmVersions.patch,
+  versionType: algorithmVersions.versionType,
+  callability: algorithmVersions.callability,
+  publishedAt: algorithmVersions.publishedAt,
+  publishedByUserId: algorithmVersions.publishedByUserId,
+};
 
-function toVersion(row: typeof algorithmVersions.$inferSelect, fullAccess: boolean): VersionRecord {
-  return { ...row, createdAt: row.publishedAt, semanticVersion: semverOf(row), fullAccess };
+const versionContentColumns = {
+  id: algorithmVersions.id,
+  releaseNotes: algorithmVersions.releaseNotes,
+  sampleInput: algorithmVersions.sampleInput,
+  sampleOutput: algorithmVersions.sampleOutput,
+  details: algorithmVersions.details,
+  settings: algorithmVersions.settings,
+};
+
+function toVersion(row: VersionSummary, fullAccess: boolean, contents?: VersionContents): VersionRecord {
+  return {
+    id: row.id,
+    algorithmId: row.algorithmId,
+    major: row.major,
+    minor: row.minor,
+    patch: row.patch,
+    versionType: row.versionType,
+    callability: row.callability,
+    publishedAt: row.publishedAt,
+    publishedByUserId: row.publishedByUserId,
+    createdAt: row.publishedAt,
+    semanticVersion: formatVersion(row),
+    fullAccess,
+    contents,
+  };
+}
+
+/** A whole version row, contents included (publishing, resolving a reference). */
+const fullVersion = (row: VersionRow, fullAccess: boolean) =>
+  toVersion(row, fullAccess, {
+    releaseNotes: row.releaseNotes,
+    sampleInput: row.sampleInput,
+    sampleOutput: row.sampleOutput,
+    details: row.details,
+    settings: row.settings,
+  });
+
+/** A version summary as one json object keyed like `VersionSummary`, for versions read with a list. */
+const versionSummaryJson = sql`json_build_object(${sql.join(
+  Object.entries(versionSummaryColumns).map(([key, column]) => sql`${sql.raw(`'${key}'`)}, ${column}`),
+  sql`, `,
+)})`;
+
+type VersionSummaryJson = Omit<VersionSummary, 'publishedAt'> & { publishedAt: string | Date };
+
+function fromJson(value: VersionSummaryJson, fullAccess: boolean): VersionRecord {
+  return toVersion({ ...value, publishedAt: new Date(value.publishedAt) }, fullAccess);
 }
 
 const fullAccessById = (algorithmsSeen: readonly AlgorithmRecord[]) => new Map(algorithmsSeen.map((a) => [a.id, a.fullAccess]));
@@ -270,17 +347,31 @@ function visibleVersions(algorithmsSeen: readonly AlgorithmRecord[]): SQL | unde
   );
 }
 
+/** Inside a statement over `algorithms`: the versions of the algorithm at hand that the caller may see. */
+function visibleVersionsOfEach(db: Db, principal: Principal): SQL {
+  return and(eq(algorithmVersions.algorithmId, algorithms.id), or(fullAccessTo(db, principal), eq(algorithmVersions.callability, 'PUBLIC')))!;
+}
+
+const newestFirst = [desc(algorithmVersions.major), desc(algorithmVersions.minor), desc(algorithmVersions.patch)];
+
 /** The latest visible version of each algorithm, in one statement. */
 export async function latestVersions(db: Db, algorithmsSeen: readonly AlgorithmRecord[]): Promise<VersionRecord[]> {
   const visible = visibleVersions(algorithmsSeen);
   if (!visible) return [];
   const found = await db
-    .selectDistinctOn([algorithmVersions.algorithmId])
+    .selectDistinctOn([algorithmVersions.algorithmId], versionSummaryColumns)
     .from(algorithmVersions)
     .where(visible)
-    .orderBy(algorithmVersions.algorithmId, desc(algorithmVersions.major), desc(algorithmVersions.minor), desc(algorithmVersions.patch));
+    .orderBy(algorithmVersions.algorithmId, ...newestFirst);
   const full = fullAccessById(algorithmsSeen);
   return found.map((row) => toVersion(row, full.get(row.algorithmId) ?? false));
+}
+
+/** The contents of these versions, in one statement, in the order of `ids` (null for an unknown id). */
+export async function versionContents(db: Db, ids: readonly string[]): Promise<(VersionContents | null)[]> {
+  const found = await db.select(versionContentColumns).from(algorithmVersions).where(anyOf(algorithmVersions.id, ids.filter(isUuid)));
+  const byId = new Map(found.map((row) => [row.id, row]));
+  return ids.map((id) => byId.get(id) ?? null);
 }
 
 export interface VersionFilter extends PageArgs {
@@ -288,10 +379,50 @@ export interface VersionFilter extends PageArgs {
   published?: boolean | null;
 }
 
+/** Equal for two filters that select the same page, however their arguments were spelled. */
+export function versionFilterKey(args: VersionFilter): string {
+  return JSON.stringify([args.first, args.after, args.last, args.before, args.callability, args.published].map((arg) => arg ?? null));
+}
+
+const versionKeyset = { createdAt: algorithmVersions.publishedAt, id: algorithmVersions.id };
+
+/** The filter's own condition on versions; undefined when it selects none (every version is published). */
+const versionFilterSql = (args: VersionFilter): SQL | undefined | false =>
+  args.published === false ? false : args.callability ? eq(algorithmVersions.callability, args.callability) : undefined;
+
+/** Pages for these algorithms from rows already read; totals come from one grouped count, run only when asked for. */
+function versionPagesFrom(
+  db: Db,
+  algorithmsSeen: readonly AlgorithmRecord[],
+  args: VersionFilter,
+  plan: PagePlan,
+  byAlgorithm: Map<string, VersionRecord[]>,
+): Map<string, Page<VersionRecord>> {
+  const v = algorithmVersions;
+  const visible = visibleVersions(algorithmsSeen);
+  const filter = versionFilterSql(args);
+  let totals: Promise<Map<string, number>> | undefined;
+  const countAll = () =>
+    (totals ??=
+      visible && filter !== false
+        ? db
+            .select({ algorithmId: v.algorithmId, n: count() })
+            .from(v)
+            .where(and(visible, filter))
+            .groupBy(v.algorithmId)
+            .then((found) => new Map(found.map((row) => [row.algorithmId, row.n])))
+        : Promise.resolve(new Map()));
+  return new Map(
+    algorithmsSeen.map((algorithm) => [
+      algorithm.id,
+      assemblePage(plan, byAlgorithm.get(algorithm.id) ?? [], async () => (await countAll()).get(algorithm.id) ?? 0),
+    ]),
+  );
+}
+
 /**
  * A page of visible versions (oldest first) for each algorithm, in one statement: a window function
- * numbers each algorithm's versions, so the page size bounds the rows per algorithm. Totals come
- * from one grouped count, shared by every page and run only when a client asks for one.
+ * numbers each algorithm's versions, so the page size bounds the rows per algorithm.
  */
 export async function versionPages(
   db: Db,
@@ -299,13 +430,12 @@ export async function versionPages(
   args: VersionFilter,
 ): Promise<Map<string, Page<VersionRecord>>> {
   const v = algorithmVersions;
-  const plan = planPage(args, { createdAt: v.publishedAt, id: v.id });
+  const plan = planPage(args, versionKeyset);
   const visible = visibleVersions(algorithmsSeen);
-  // Every version is published (builds are not tracked here), so published: false selects none.
-  const matching = visible && args.published !== false ? and(visible, args.callability ? eq(v.callability, args.callability) : undefined) : undefined;
+  const filter = versionFilterSql(args);
   const full = fullAccessById(algorithmsSeen);
   const byAlgorithm = new Map<string, VersionRecord[]>();
-  if (matching) {
+  if (visible && filter !== false) {
     // Numbered in a window; the outer select reads plain table rows (cheap to map, unlike a
     // subquery's aliased columns) for the ids that rank within the page.
     const ranked = db
@@ -314,10 +444,10 @@ export async function versionPages(
         rank: sql<number>`row_number() over (partition by ${v.algorithmId} order by ${sql.join(plan.orderBy, sql`, `)})`.as('rank'),
       })
       .from(v)
-      .where(and(matching, plan.where))
+      .where(and(visible, filter, plan.where))
       .as('ranked');
     const records = await db
-      .select()
+      .select(versionSummaryColumns)
       .from(v)
       .where(inArray(v.id, db.select({ id: ranked.id }).from(ranked).where(lte(ranked.rank, plan.limit))))
       .orderBy(...plan.orderBy);
@@ -327,22 +457,7 @@ export async function versionPages(
       byAlgorithm.set(record.algorithmId, list);
     }
   }
-  let totals: Promise<Map<string, number>> | undefined;
-  const countAll = () =>
-    (totals ??= matching
-      ? db
-          .select({ algorithmId: v.algorithmId, n: count() })
-          .from(v)
-          .where(matching)
-          .groupBy(v.algorithmId)
-          .then((found) => new Map(found.map((row) => [row.algorithmId, row.n])))
-      : Promise.resolve(new Map()));
-  return new Map(
-    algorithmsSeen.map((algorithm) => [
-      algorithm.id,
-      assemblePage(plan, byAlgorithm.get(algorithm.id) ?? [], async () => (await countAll()).get(algorithm.id) ?? 0),
-    ]),
-  );
+  return versionPagesFrom(db, algorithmsSeen, args, plan, byAlgorithm);
 }
 
 /** For each algorithm, its visible version with exactly this semver (null when none), in one statement. */
@@ -353,7 +468,7 @@ export async function versionsBySemver(db: Db, algorithmsSeen: readonly Algorith
   const { major, minor, patch } = ref.version;
   const v = algorithmVersions;
   const found = await db
-    .select()
+    .select(versionSummaryColumns)
     .from(v)
     .where(and(visible, eq(v.major, major), eq(v.minor, minor), eq(v.patch, patch)));
   return algorithmsSeen.map((algorithm) => {
@@ -378,9 +493,53 @@ async function resolveVersions(db: Db, algorithm: AlgorithmRecord, ref: VersionR
     .select()
     .from(v)
     .where(and(...conditions))
-    .orderBy(desc(v.major), desc(v.minor), desc(v.patch))
+    .orderBy(...newestFirst)
     .limit(limit);
-  return found.map((row) => toVersion(row, algorithm.fullAccess)).filter((version) => matchesVersionRef(ref, version));
+  return found.map((row) => fullVersion(row, algorithm.fullAccess)).filter((version) => matchesVersionRef(ref, version));
+}
+
+/** What a list of algorithms reads along with each one, so that those nested fields cost no statement. */
+export interface AlgorithmInclude {
+  latestVersion?: boolean;
+  versions?: VersionFilter;
+}
+
+/**
+ * The extra columns a list reads for `include`, each a correlated subquery returning json (Postgres
+ * evaluates them only for the rows of the page), and how to attach what they read to the records.
+ */
+function listExtras(db: Db, principal: Principal, include: AlgorithmInclude) {
+  const v = algorithmVersions;
+  const visible = visibleVersionsOfEach(db, principal);
+  const versionArgs = include.versions && versionFilterSql(include.versions) !== false ? include.versions : undefined;
+  const plan = versionArgs && planPage(versionArgs, versionKeyset);
+  const fields: Record<string, SQL> = {};
+  if (include.latestVersion) {
+    fields.latestVersionJson = sql`(${db.select({ json: versionSummaryJson }).from(v).where(visible).orderBy(...newestFirst).limit(1)})`;
+  }
+  if (versionArgs && plan) {
+    fields.versionPageJson = sql`to_json(array(${db
+      .select({ json: versionSummaryJson })
+      .from(v)
+      .where(and(visible, versionFilterSql(versionArgs) || undefined, plan.where))
+      .orderBy(...plan.orderBy)
+      .limit(plan.limit)}))`;
+  }
+  type Row = AlgorithmRecord & { latestVersionJson?: VersionSummaryJson | null; versionPageJson?: VersionSummaryJson[] | null };
+  const attach = (rows: Row[]): AlgorithmRecord[] => {
+    const records = rows.map(({ latestVersionJson, versionPageJson: _, ...algorithm }): AlgorithmRecord => ({
+      ...algorithm,
+      ...(latestVersionJson !== undefined && { latestVersion: latestVersionJson && fromJson(latestVersionJson, algorithm.fullAccess) }),
+    }));
+    if (versionArgs && plan) {
+      const byAlgorithm = new Map(rows.map((row) => [row.id, (row.versionPageJson ?? []).map((json) => fromJson(json, row.fullAccess))]));
+      const pages = versionPagesFrom(db, records, versionArgs, plan, byAlgorithm);
+      const key = versionFilterKey(versionArgs);
+      for (const record of records) record.versionPage = { key, page: pages.get(record.id)! };
+    }
+    return records;
+  };
+  return { fields, attach };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -506,7 +665,7 @@ export async function publishAlgorithm(
       .select()
       .from(algorithmVersions)
       .where(eq(algorithmVersions.algorithmId, algorithm.id))
-      .orderBy(desc(algorithmVersions.major), desc(algorithmVersions.minor), desc(algorithmVersions.patch))
+      .orderBy(...newestFirst)
       .limit(1);
     const callability = data.callability ?? last?.callability ?? 'PRIVATE';
     if (last && callability !== last.callability && data.versionType !== 'MAJOR') {
@@ -555,7 +714,7 @@ export async function publishAlgorithm(
       versionType: data.versionType,
       callability,
     });
-    return { algorithm: { ...updated!, fullAccess: true }, version: toVersion(version!, true) };
+    return { algorithm: { ...updated!, fullAccess: true }, version: fullVersion(version!, true) };
   });
 }
 
