@@ -11,11 +11,12 @@
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); the benchmark creates and
  * drops its own databases there. Exits 1 when a target is missed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { build } from 'esbuild';
 import { countStatements } from './statements.js';
 import { HELLO, NESTED_LIST, NESTED_PAGE_SIZE, VIEWER, graphqlBody, graphqlHeaders } from './queries.js';
 import { datasetAt, recreateDatabase, seed, type Seeded } from './seed.js';
@@ -69,9 +70,25 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Every server runs as compiled JavaScript, the way `npm start` runs algoplane (`npm run build`,
+ * then `node dist/main.js`): the baselines are compiled the same way, next to it in dist/bench.
+ */
+async function compileServers(): Promise<void> {
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+  await build({
+    entryPoints: ['bench/stock-yoga.ts', 'bench/handwritten.ts'],
+    outdir: 'dist/bench',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+}
+
 async function startServer(name: string, script: string, args: string[], env: Record<string, string>): Promise<Running> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const child = spawn(process.execPath, [script, ...args], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     // algoplane logs a line per request, as in production; it goes nowhere here.
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -197,12 +214,13 @@ async function main() {
     large: await countStatements(seeded.large.url, seeded.large.key),
   };
 
-  log('starting servers…');
+  log('compiling and starting servers…');
+  await compileServers();
   const servers = [
-    await startServer('stock yoga', 'bench/stock-yoga.ts', [], {}),
-    await startServer('hand-written', 'bench/handwritten.ts', [], { DATABASE_URL: seeded.large.url }),
-    await startServer('algoplane (small)', 'src/main.ts', ['start'], { DATABASE_URL: seeded.small.url }),
-    await startServer('algoplane (large)', 'src/main.ts', ['start'], { DATABASE_URL: seeded.large.url }),
+    await startServer('stock yoga', 'dist/bench/stock-yoga.js', [], {}),
+    await startServer('hand-written', 'dist/bench/handwritten.js', [], { DATABASE_URL: seeded.large.url }),
+    await startServer('algoplane (small)', 'dist/main.js', ['start'], { DATABASE_URL: seeded.small.url }),
+    await startServer('algoplane (large)', 'dist/main.js', ['start'], { DATABASE_URL: seeded.large.url }),
   ];
   const [stock, handwritten, algoplaneSmall, algoplaneLarge] = servers as [Running, Running, Running, Running];
   const target = (server: Running, key: string, query: string, variables?: Record<string, unknown>): Target => ({

@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// `algoplane <command>` once installed (npm link / npx): runs the TypeScript entry through tsx.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/main.ts');
+// `algoplane <command>` once installed (npm link / npx): the compiled entry (`npm run build`, which
+// `npm install` runs through the prepare script).
+await import('../dist/main.js');
