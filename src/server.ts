@@ -53,7 +53,7 @@ export interface App {
 export interface AppOptions {
   log?: Logger;
   /** Sees every SQL statement the app sends. */
-  onQuery?: (query: string) => void;
+  onQuery?: (query: string, params: unknown[]) => void;
 }
 
 const GRAPHIQL_EXAMPLE = `# Welcome to algoplane.

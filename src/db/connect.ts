@@ -39,7 +39,7 @@ export interface ConnectOptions {
   /** Cancel any statement running longer than this (Postgres only). */
   statementTimeoutMs?: number;
   /** Sees every SQL statement sent (tests and benchmarks count them). */
-  onQuery?: (query: string) => void;
+  onQuery?: (query: string, params: unknown[]) => void;
 }
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -53,7 +53,7 @@ export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
 }
 
 export async function connect(options: ConnectOptions): Promise<Database> {
-  const logger = options.onQuery ? { logQuery: (query: string) => options.onQuery!(query) } : undefined;
+  const logger = options.onQuery ? { logQuery: (query: string, params: unknown[]) => options.onQuery!(query, params) } : undefined;
   return options.databaseUrl
     ? connectPostgres(options, logger)
     : connectPglite(options.dataDir, logger);

@@ -15,7 +15,8 @@ import type { Actor, Principal } from '../../auth/principal.js';
 import { actorOf } from '../../auth/principal.js';
 import { aclAllows } from '../../auth/acl.js';
 import { originRefusal, type Caller } from '../../auth/origin.js';
-import type { Db } from '../../db/connect.js';
+import { rows, type Db } from '../../db/connect.js';
+import { precompiled, selection } from '../../db/compiled.js';
 import { anyOf } from '../../db/any.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
 import { algorithms, algorithmVersions, owners } from '../../db/schema.js';
@@ -25,7 +26,7 @@ import { isUuid } from '../../core/ids.js';
 import { NAME_PATTERN, quoted } from '../../core/names.js';
 import { assemblePage, keysetPage, planPage, type Page, type PageArgs, type PagePlan } from '../../core/pagination.js';
 import { recordAudit } from '../audit/service.js';
-import { joinProfiles, ownerProfileColumns, type OwnerProfile } from '../owners/service.js';
+import { ownerProfileColumns, profileJoins, type OwnerProfile } from '../owners/service.js';
 import { organizationsOf, roleIn } from '../organizations/service.js';
 import {
   formatVersion,
@@ -172,20 +173,35 @@ function visibleTo(db: Db, principal: Principal): SQL {
   return or(fullAccessTo(db, principal), eq(algorithms.hasPublicVersion, true))!;
 }
 
-/** Visible algorithms with their owners' profiles, so a list's owners cost no further statement. */
-function selectVisible(db: Db, principal: Principal, extras: Record<string, SQL> = {}) {
-  return joinProfiles(
-    db
-      .select({
-        ...ownerProfileColumns,
-        ...algorithmColumns,
-        fullAccess: sql<boolean>`(${fullAccessTo(db, principal)})`.mapWith(Boolean),
-        ...extras,
-      })
-      .from(algorithms)
-      .innerJoin(owners, eq(owners.id, algorithms.ownerId))
-      .$dynamic(),
-  ).where(and(visibleTo(db, principal), isNull(owners.deletedAt)));
+/** What the statements below add to the visible algorithms they read, after the columns. */
+interface VisibleQuery {
+  where?: SQL | undefined;
+  orderBy?: SQL[];
+  limit?: number;
+  /** Further columns by name, copied onto each record as read (json subqueries, say). */
+  extras?: Record<string, SQL>;
+}
+
+/**
+ * Visible algorithms with their owners' profiles, so a list's owners cost no further statement.
+ * Written with `sql` over precompiled column lists: it runs on every list and lookup.
+ */
+async function selectVisible(db: Db, principal: Principal, query: VisibleQuery = {}): Promise<AlgorithmRecord[]> {
+  const extras = Object.entries(query.extras ?? {});
+  const found = await rows<Record<string, unknown>>(
+    db,
+    sql`select ${visibleColumns.list}, (${fullAccessTo(db, principal)}) as "fullAccess"${sql.join(
+      extras.map(([name, expression]) => sql`, ${expression} as ${sql.identifier(name)}`),
+    )} ${VISIBLE_FROM} where ${and(visibleTo(db, principal), isNull(owners.deletedAt), query.where)}${
+      query.orderBy ? sql` order by ${sql.join(query.orderBy, sql`, `)}` : sql``
+    }${query.limit === undefined ? sql`` : sql` limit ${query.limit}`}`,
+  );
+  return found.map((row) => {
+    const record = visibleColumns.decode(row) as AlgorithmRecord & Record<string, unknown>;
+    record.fullAccess = row.fullAccess === true;
+    for (const [name] of extras) record[name] = row[name];
+    return record;
+  });
 }
 
 const algorithmColumns = {
@@ -210,21 +226,19 @@ const algorithmColumns = {
   updatedAt: algorithms.updatedAt,
 };
 
+const visibleColumns = selection({ ...ownerProfileColumns, ...algorithmColumns });
+const VISIBLE_FROM = precompiled(sql`from ${algorithms} inner join ${owners} on ${owners.id} = ${algorithms.ownerId} ${profileJoins}`);
+
 export async function findAlgorithmsByIds(db: Db, principal: Principal, ids: readonly string[]): Promise<AlgorithmRecord[]> {
   const valid = ids.filter(isUuid);
   if (valid.length === 0) return [];
-  return selectVisible(db, principal).where(and(visibleTo(db, principal), isNull(owners.deletedAt), anyOf(algorithms.id, valid)));
+  return selectVisible(db, principal, { where: anyOf(algorithms.id, valid) });
 }
 
 export async function findAlgorithm(db: Db, principal: Principal, owner: string, name: string): Promise<AlgorithmRecord | null> {
-  const [found] = await selectVisible(db, principal).where(
-    and(
-      visibleTo(db, principal),
-      isNull(owners.deletedAt),
-      eq(sql`lower(${owners.name})`, owner.toLowerCase()),
-      eq(sql`lower(${algorithms.name})`, name.toLowerCase()),
-    ),
-  );
+  const [found] = await selectVisible(db, principal, {
+    where: and(eq(sql`lower(${owners.name})`, owner.toLowerCase()), eq(sql`lower(${algorithms.name})`, name.toLowerCase())),
+  });
   return found ?? null;
 }
 
@@ -249,25 +263,23 @@ export async function listAlgorithms(
       : args.callability === 'PUBLIC'
         ? or(and(full, eq(algorithms.callability, 'PUBLIC')), not(full))
         : undefined;
-  const filter = and(
-    visibleTo(db, principal),
-    isNull(owners.deletedAt),
-    args.owner ? eq(sql`lower(${owners.name})`, args.owner.toLowerCase()) : undefined,
-    callability,
-  );
+  const conditions = and(args.owner ? eq(sql`lower(${owners.name})`, args.owner.toLowerCase()) : undefined, callability);
   const extras = listExtras(db, principal, include);
   return keysetPage(
     args,
     algorithms,
     async (page) =>
       extras.attach(
-        await selectVisible(db, principal, extras.fields)
-          .where(and(filter, page.where))
-          .orderBy(...page.orderBy)
-          .limit(page.limit),
+        await selectVisible(db, principal, { where: and(conditions, page.where), orderBy: page.orderBy, limit: page.limit, extras: extras.fields }),
       ),
     async () =>
-      (await db.select({ n: count() }).from(algorithms).innerJoin(owners, eq(owners.id, algorithms.ownerId)).where(filter))[0]?.n ?? 0,
+      (
+        await db
+          .select({ n: count() })
+          .from(algorithms)
+          .innerJoin(owners, eq(owners.id, algorithms.ownerId))
+          .where(and(visibleTo(db, principal), isNull(owners.deletedAt), conditions))
+      )[0]?.n ?? 0,
   );
 }
 
@@ -324,15 +336,22 @@ const fullVersion = (row: VersionRow, fullAccess: boolean) =>
   });
 
 /** A version summary as one json object keyed like `VersionSummary`, for versions read with a list. */
-const versionSummaryJson = sql`json_build_object(${sql.join(
-  Object.entries(versionSummaryColumns).map(([key, column]) => sql`${sql.raw(`'${key}'`)}, ${column}`),
-  sql`, `,
-)})`;
+const versionSummaryJson = precompiled(
+  sql`json_build_object(${sql.join(
+    Object.entries(versionSummaryColumns).map(([key, column]) => sql`${sql.raw(`'${key}'`)}, ${column}`),
+    sql`, `,
+  )})`,
+);
 
 type VersionSummaryJson = Omit<VersionSummary, 'publishedAt'> & { publishedAt: string | Date };
 
+/** Completes a parsed json summary into a record in place: lists read hundreds of them per request. */
 function fromJson(value: VersionSummaryJson, fullAccess: boolean): VersionRecord {
-  return toVersion({ ...value, publishedAt: new Date(value.publishedAt) }, fullAccess);
+  const version = value as VersionRecord;
+  version.publishedAt = version.createdAt = new Date(value.publishedAt);
+  version.semanticVersion = formatVersion(value);
+  version.fullAccess = fullAccess;
+  return version;
 }
 
 const fullAccessById = (algorithmsSeen: readonly AlgorithmRecord[]) => new Map(algorithmsSeen.map((a) => [a.id, a.fullAccess]));
@@ -390,6 +409,16 @@ const versionKeyset = { createdAt: algorithmVersions.publishedAt, id: algorithmV
 const versionFilterSql = (args: VersionFilter): SQL | undefined | false =>
   args.published === false ? false : args.callability ? eq(algorithmVersions.callability, args.callability) : undefined;
 
+/** How many visible versions match the filter, per algorithm, in one grouped statement. */
+async function countVersions(db: Db, algorithmsSeen: readonly AlgorithmRecord[], args: VersionFilter): Promise<Map<string, number>> {
+  const v = algorithmVersions;
+  const visible = visibleVersions(algorithmsSeen);
+  const filter = versionFilterSql(args);
+  if (!visible || filter === false) return new Map();
+  const found = await db.select({ algorithmId: v.algorithmId, n: count() }).from(v).where(and(visible, filter)).groupBy(v.algorithmId);
+  return new Map(found.map((row) => [row.algorithmId, row.n]));
+}
+
 /** Pages for these algorithms from rows already read; totals come from one grouped count, run only when asked for. */
 function versionPagesFrom(
   db: Db,
@@ -398,20 +427,8 @@ function versionPagesFrom(
   plan: PagePlan,
   byAlgorithm: Map<string, VersionRecord[]>,
 ): Map<string, Page<VersionRecord>> {
-  const v = algorithmVersions;
-  const visible = visibleVersions(algorithmsSeen);
-  const filter = versionFilterSql(args);
   let totals: Promise<Map<string, number>> | undefined;
-  const countAll = () =>
-    (totals ??=
-      visible && filter !== false
-        ? db
-            .select({ algorithmId: v.algorithmId, n: count() })
-            .from(v)
-            .where(and(visible, filter))
-            .groupBy(v.algorithmId)
-            .then((found) => new Map(found.map((row) => [row.algorithmId, row.n])))
-        : Promise.resolve(new Map()));
+  const countAll = () => (totals ??= countVersions(db, algorithmsSeen, args));
   return new Map(
     algorithmsSeen.map((algorithm) => [
       algorithm.id,
@@ -515,29 +532,26 @@ function listExtras(db: Db, principal: Principal, include: AlgorithmInclude) {
   const plan = versionArgs && planPage(versionArgs, versionKeyset);
   const fields: Record<string, SQL> = {};
   if (include.latestVersion) {
-    fields.latestVersionJson = sql`(${db.select({ json: versionSummaryJson }).from(v).where(visible).orderBy(...newestFirst).limit(1)})`;
+    fields.latestVersionJson = sql`(select ${versionSummaryJson} from ${v} where ${visible} order by ${sql.join(newestFirst, sql`, `)} limit 1)`;
   }
   if (versionArgs && plan) {
-    fields.versionPageJson = sql`to_json(array(${db
-      .select({ json: versionSummaryJson })
-      .from(v)
-      .where(and(visible, versionFilterSql(versionArgs) || undefined, plan.where))
-      .orderBy(...plan.orderBy)
-      .limit(plan.limit)}))`;
+    fields.versionPageJson = sql`to_json(array(select ${versionSummaryJson} from ${v}
+      where ${and(visible, versionFilterSql(versionArgs) || undefined, plan.where)}
+      order by ${sql.join(plan.orderBy, sql`, `)} limit ${plan.limit}))`;
   }
   type Row = AlgorithmRecord & { latestVersionJson?: VersionSummaryJson | null; versionPageJson?: VersionSummaryJson[] | null };
+  // The rows become the records in place: a list reads dozens of them per request.
   const attach = (rows: Row[]): AlgorithmRecord[] => {
-    const records = rows.map(({ latestVersionJson, versionPageJson: _, ...algorithm }): AlgorithmRecord => ({
-      ...algorithm,
-      ...(latestVersionJson !== undefined && { latestVersion: latestVersionJson && fromJson(latestVersionJson, algorithm.fullAccess) }),
-    }));
+    if (include.latestVersion) {
+      for (const row of rows) row.latestVersion = row.latestVersionJson ? fromJson(row.latestVersionJson, row.fullAccess) : null;
+    }
     if (versionArgs && plan) {
       const byAlgorithm = new Map(rows.map((row) => [row.id, (row.versionPageJson ?? []).map((json) => fromJson(json, row.fullAccess))]));
-      const pages = versionPagesFrom(db, records, versionArgs, plan, byAlgorithm);
+      const pages = versionPagesFrom(db, rows, versionArgs, plan, byAlgorithm);
       const key = versionFilterKey(versionArgs);
-      for (const record of records) record.versionPage = { key, page: pages.get(record.id)! };
+      for (const row of rows) row.versionPage = { key, page: pages.get(row.id)! };
     }
-    return records;
+    return rows;
   };
   return { fields, attach };
 }

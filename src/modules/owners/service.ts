@@ -1,7 +1,8 @@
 /** Owners are users or organizations: one namespace, one loader for whichever an id names. */
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { anyOf } from '../../db/any.js';
+import { precompiled } from '../../db/compiled.js';
 import { organizations, owners, users } from '../../db/schema.js';
 import { isUuid } from '../../core/ids.js';
 import { organizationProfileColumns, type OrganizationRecord } from '../organizations/service.js';
@@ -28,10 +29,17 @@ export type OwnerProfile = {
   ownerOrganization: Omit<OrganizationRecord, 'kind' | 'id' | 'name'> | null;
 };
 
+const profileOf = { user: eq(users.id, owners.id), organization: eq(organizations.id, owners.id) };
+
 /** Left-joins the profile tables onto a query that has `owners` in it. */
 export function joinProfiles<Q extends { leftJoin: (...args: any[]) => any }>(query: Q): Q {
-  return query.leftJoin(users, eq(users.id, owners.id)).leftJoin(organizations, eq(organizations.id, owners.id));
+  return query.leftJoin(users, profileOf.user).leftJoin(organizations, profileOf.organization);
 }
+
+/** The same joins as SQL text, for statements written with `sql` (see db/compiled.ts). */
+export const profileJoins = precompiled(
+  sql`left join ${users} on ${profileOf.user} left join ${organizations} on ${profileOf.organization}`,
+);
 
 export function ownerFromProfile(row: OwnerProfile): OwnerRecord | undefined {
   const { ownerId: id, ownerName: name, ownerUser: user, ownerOrganization: organization } = row;
