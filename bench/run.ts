@@ -86,9 +86,17 @@ async function compileServers(): Promise<void> {
   });
 }
 
-async function startServer(name: string, script: string, args: string[], env: Record<string, string>): Promise<Running> {
+/** The node flags `npm start` gives the server, so algoplane runs here exactly as it does there. */
+function startFlags(): string[] {
+  const start = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const flags = /exec node ((?:--\S+ )*)dist\/main\.js/.exec(start);
+  if (!flags) throw new Error(`cannot read the node flags of npm start: ${start}`);
+  return flags[1]!.trim().split(' ').filter(Boolean);
+}
+
+async function startServer(name: string, script: string, args: string[], env: Record<string, string>, flags: string[] = []): Promise<Running> {
   const port = await freePort();
-  const child = spawn(process.execPath, [script, ...args], {
+  const child = spawn(process.execPath, [...flags, script, ...args], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     // algoplane logs a line per request, as in production; it goes nowhere here.
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -219,8 +227,8 @@ async function main() {
   const servers = [
     await startServer('stock yoga', 'dist/bench/stock-yoga.js', [], {}),
     await startServer('hand-written', 'dist/bench/handwritten.js', [], { DATABASE_URL: seeded.large.url }),
-    await startServer('algoplane (small)', 'dist/main.js', ['start'], { DATABASE_URL: seeded.small.url }),
-    await startServer('algoplane (large)', 'dist/main.js', ['start'], { DATABASE_URL: seeded.large.url }),
+    await startServer('algoplane (small)', 'dist/main.js', ['start'], { DATABASE_URL: seeded.small.url }, startFlags()),
+    await startServer('algoplane (large)', 'dist/main.js', ['start'], { DATABASE_URL: seeded.large.url }, startFlags()),
   ];
   const [stock, handwritten, algoplaneSmall, algoplaneLarge] = servers as [Running, Running, Running, Running];
   const target = (server: Running, key: string, query: string, variables?: Record<string, unknown>): Target => ({
