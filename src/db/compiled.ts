@@ -31,39 +31,33 @@ export interface Selection<T extends Columns> {
 }
 
 export function selection<T extends Columns>(columns: T): Selection<T> {
-  const flat: [alias: string, column: Column][] = [];
-  const shape: [name: string, alias: string | [name: string, alias: string][]][] = [];
+  type Field = [name: string, alias: string, column: Column];
+  const fields: Field[] = [];
+  const groups: [name: string, members: Field[]][] = [];
   for (const [name, entry] of Object.entries(columns)) {
-    if (entry instanceof Column) {
-      flat.push([name, entry]);
-      shape.push([name, name]);
-    } else {
-      const members = Object.entries(entry).map(([member, column]): [string, string] => {
-        flat.push([`${name}.${member}`, column]);
-        return [member, `${name}.${member}`];
-      });
-      shape.push([name, members]);
-    }
+    if (entry instanceof Column) fields.push([name, name, entry]);
+    else groups.push([name, Object.entries(entry).map(([member, column]): Field => [member, `${name}.${member}`, column])]);
   }
-  const decoders = new Map(flat.map(([alias, column]) => [alias, (value: unknown) => column.mapFromDriverValue(value)]));
-  const value = (row: Record<string, unknown>, alias: string) => {
+  const value = (row: Record<string, unknown>, [, alias, column]: Field) => {
     const raw = row[alias];
-    return raw === null || raw === undefined ? null : decoders.get(alias)!(raw);
+    return raw === null || raw === undefined ? null : column.mapFromDriverValue(raw);
   };
   return {
-    list: precompiled(sql.join(flat.map(([alias, column]) => sql`${column} as ${sql.identifier(alias)}`), sql`, `)),
+    list: precompiled(
+      sql.join(
+        [...fields, ...groups.flatMap(([, members]) => members)].map(([, alias, column]) => sql`${column} as ${sql.identifier(alias)}`),
+        sql`, `,
+      ),
+    ),
     decode(row) {
       const result: Record<string, unknown> = {};
-      for (const [name, alias] of shape) {
-        if (typeof alias === 'string') {
-          result[name] = value(row, alias);
-          continue;
-        }
+      for (const field of fields) result[field[0]] = value(row, field);
+      for (const [name, members] of groups) {
         const group: Record<string, unknown> = {};
         let present = false;
-        for (const [member, memberAlias] of alias) {
-          group[member] = value(row, memberAlias);
-          present ||= group[member] !== null;
+        for (const member of members) {
+          group[member[0]] = value(row, member);
+          present ||= group[member[0]] !== null;
         }
         result[name] = present ? group : null;
       }

@@ -528,7 +528,9 @@ export interface AlgorithmInclude {
 function listExtras(db: Db, principal: Principal, include: AlgorithmInclude) {
   const v = algorithmVersions;
   const visible = visibleVersionsOfEach(db, principal);
-  const versionArgs = include.versions && versionFilterSql(include.versions) !== false ? include.versions : undefined;
+  // A filter that selects no version (published: false) is left to the batched loader.
+  const versionFilter = include.versions && versionFilterSql(include.versions);
+  const versionArgs = versionFilter === false ? undefined : include.versions;
   const plan = versionArgs && planPage(versionArgs, versionKeyset);
   const fields: Record<string, SQL> = {};
   if (include.latestVersion) {
@@ -536,7 +538,7 @@ function listExtras(db: Db, principal: Principal, include: AlgorithmInclude) {
   }
   if (versionArgs && plan) {
     fields.versionPageJson = sql`to_json(array(select ${versionSummaryJson} from ${v}
-      where ${and(visible, versionFilterSql(versionArgs) || undefined, plan.where)}
+      where ${and(visible, versionFilter || undefined, plan.where)}
       order by ${sql.join(plan.orderBy, sql`, `)} limit ${plan.limit}))`;
   }
   type Row = AlgorithmRecord & { latestVersionJson?: VersionSummaryJson | null; versionPageJson?: VersionSummaryJson[] | null };
