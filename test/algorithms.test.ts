@@ -2,8 +2,12 @@
  * The Algorithm Management API as a user drives it over HTTP: the seed's create payload, publishing
  * and versions, visibility to others, organizations, access decisions, snippets and batching.
  */
+import { readFileSync } from 'node:fs';
+import { buildSchema, getNamedType, isInterfaceType, isLeafType, isNonNullType, isObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrganization, createUser, localId, startTestApp, type TestApp } from './helpers/app.js';
+
+const SCHEMA = buildSchema(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
 let t: TestApp;
 beforeAll(async () => {
@@ -508,7 +512,65 @@ describe('audit and batching', () => {
     ]);
     expect(t.queries.length - before).toBe(1);
   });
+
+  it('answers every field of a listed algorithm as a lookup does, whichever fields a list asks for', async () => {
+    // A list reads along only what its client selected (owner, state, versions); anything else
+    // must still resolve, and the same: each field alone, and all of them at once.
+    const owner = await createUser(t);
+    const member = await createUser(t);
+    const outsider = await createUser(t);
+    const organization = await createOrganization(t, [owner.username], [member.username]);
+    for (const [ownerName, name] of [[owner.username, 'mine'], [organization, 'ours']] as const) {
+      const algorithm = await mustCreate(owner.key, { ...seedPayload(name), owner: ownerName });
+      await publish(owner.key, { id: algorithm.id, versionType: 'MAJOR', callability: 'PUBLIC', sampleInput: '"published"', releaseNotes: 'first' });
+      await t.gql(UPDATE, { key: owner.key, variables: { input: { id: algorithm.id, details: { label: 'Draft' }, versionInfo: { sampleInput: '"draft"' } } } });
+      await publish(owner.key, { id: algorithm.id, versionType: 'MAJOR', callability: 'PRIVATE' });
+    }
+    const fields = everyField('Algorithm', 3);
+    for (const key of [owner.key, member.key, outsider.key]) {
+      for (const ownerName of [owner.username, organization]) {
+        for (const selection of [...fields, fields.join(' ')]) {
+          const listed = await t.gql(`query($owner: String) { algorithms(owner: $owner) { nodes { ${selection} } } }`, {
+            key,
+            variables: { owner: ownerName },
+          });
+          expect(listed.body.errors, selection).toBeUndefined();
+          const [node] = listed.body.data!.algorithms.nodes;
+          const looked = await t.gql(`query($ref: String!) { algorithm(ref: $ref) { ${selection} } }`, {
+            key,
+            variables: { ref: `${ownerName}/${ownerName === organization ? 'ours' : 'mine'}` },
+          });
+          expect(node, selection).toEqual(looked.body.data!.algorithm);
+        }
+      }
+    }
+  });
 });
+
+/** Arguments for the fields that require some, wherever they appear. */
+const REQUIRED_ARGUMENTS: Record<string, string> = { snippet: '(language: CURL)', version: '(semver: "1.0.0")' };
+
+/**
+ * A selection of each field of `typeName`, `depth` levels deep, from schema.graphql. Connections are
+ * followed only on `typeName` itself: nested ones would multiply past the query cost limit.
+ */
+function everyField(typeName: string, depth: number, connections = true): string[] {
+  const type = SCHEMA.getType(typeName);
+  if (!(isObjectType(type) || isInterfaceType(type))) return [];
+  return Object.values(type.getFields()).flatMap((field) => {
+    const required = field.args.some((arg) => isNonNullType(arg.type));
+    const named = getNamedType(field.type);
+    if ((required && !REQUIRED_ARGUMENTS[field.name]) || (!connections && named.name.endsWith('Connection'))) return [];
+    const call = `${field.name}${required ? REQUIRED_ARGUMENTS[field.name] : ''}`;
+    if (isLeafType(named)) return [call];
+    const inner = depth > 1 ? everyField(named.name, depth - 1, named.name.endsWith('Connection')) : [];
+    const possible =
+      depth > 1 && isInterfaceType(named)
+        ? SCHEMA.getPossibleTypes(named).map((each) => `... on ${each.name} { ${everyField(each.name, depth - 1, false).join(' ')} }`)
+        : [];
+    return [`${call} { __typename ${[...inner, ...possible].join(' ')} }`];
+  });
+}
 
 describe('what outsiders may know', () => {
   it('shows them the algorithm as its newest PUBLIC version published it: no drafts, no private versions', async () => {

@@ -77,8 +77,23 @@ export interface KeysetColumns {
   idKind?: IdKind;
 }
 
-const compare = (columns: KeysetColumns, op: '>' | '<', key: Keyset) =>
-  sql`(${columns.createdAt}, ${columns.id}) ${sql.raw(op)} (${key.createdAt.toISOString()}::timestamptz, ${String(key.id)}::${sql.raw(columns.idKind ?? 'uuid')})`;
+/** A keyset position as a statement binds it: values, or placeholders for them (see `pagePlaceholders`). */
+type Position = [at: unknown, id: unknown];
+
+const positionOf = (key: Keyset): Position => [key.createdAt.toISOString(), String(key.id)];
+
+/** Bounds and order of a page over these columns; `after`/`before` only where the page has them. */
+function boundsAndOrder(columns: KeysetColumns, after: Position | undefined, before: Position | undefined, backwards: boolean) {
+  const idKind = sql.raw(columns.idKind ?? 'uuid');
+  const compare = (op: '>' | '<', [at, id]: Position) =>
+    sql`(${columns.createdAt}, ${columns.id}) ${sql.raw(op)} (${at}::timestamptz, ${id}::${idKind})`;
+  const where = [after && compare('>', after), before && compare('<', before)].filter((condition): condition is SQL => Boolean(condition));
+  const direction = backwards ? sql`desc` : sql`asc`;
+  return {
+    where: where.length === 0 ? undefined : sql.join(where, sql` and `),
+    orderBy: [sql`${columns.createdAt} ${direction}`, sql`${columns.id} ${direction}`],
+  };
+}
 
 /** A page request, decoded and checked: what to fetch and how to assemble the page afterwards. */
 export interface PagePlan extends PageQuery {
@@ -99,49 +114,106 @@ export function planPage(args: PageArgs, columns: KeysetColumns): PagePlan {
   const before = args.before ? decodeCursor(args.before, 'before', idKind) : undefined;
   const backwards = last !== undefined;
   const size = (backwards ? last : first) ?? DEFAULT_PAGE_SIZE;
-  const direction = backwards ? sql`desc` : sql`asc`;
-  const where = [after && compare(columns, '>', after), before && compare(columns, '<', before)].filter(
-    (condition): condition is SQL => Boolean(condition),
-  );
   return {
     size,
     backwards,
     after,
     before,
-    where: where.length === 0 ? undefined : sql.join(where, sql` and `),
-    orderBy: [sql`${columns.createdAt} ${direction}`, sql`${columns.id} ${direction}`],
+    ...boundsAndOrder(columns, after && positionOf(after), before && positionOf(before), backwards),
     limit: size + 1,
   };
 }
 
-/** Assembles a page from rows fetched with `plan` (in its order, at most `plan.limit` of them). */
-export function assemblePage<T extends Keyset>(plan: PagePlan, found: T[], count: () => Promise<number>): Page<T> {
-  const more = found.length > plan.size;
-  const nodes = found.slice(0, plan.size);
-  if (plan.backwards) nodes.reverse();
-  // Cursors are encoded only when a client asks for them: a nested list of 50 × 5 would otherwise
-  // encode 250 that nobody reads.
-  const edges = nodes.map((node) => ({
-    node,
-    get cursor() {
-      return encodeCursor(node);
-    },
-  }));
-  let counted: Promise<number> | undefined;
+/** What the text of a page's statement depends on: which bounds it has, and its direction. */
+export interface PageShape {
+  after: boolean;
+  before: boolean;
+  backwards: boolean;
+}
+
+export const pageShapeOf = (plan: PagePlan): PageShape => ({ after: plan.after !== undefined, before: plan.before !== undefined, backwards: plan.backwards });
+
+/**
+ * A page's bounds, order and limit over placeholders named `<prefix>afterAt`, `<prefix>limit`, …,
+ * for statements rendered once per shape (db/compiled.ts); `pageValues` gives the values.
+ */
+export function pagePlaceholders(columns: KeysetColumns, shape: PageShape, prefix: string) {
+  const position = (bound: string): Position => [sql.placeholder(`${prefix}${bound}At`), sql.placeholder(`${prefix}${bound}Id`)];
   return {
-    edges,
-    pageInfo: {
-      hasNextPage: plan.backwards ? plan.before !== undefined : more,
-      hasPreviousPage: plan.backwards ? more : plan.after !== undefined,
-      get startCursor() {
-        return edges[0]?.cursor ?? null;
-      },
-      get endCursor() {
-        return edges.at(-1)?.cursor ?? null;
-      },
-    },
-    totalCount: () => (counted ??= count()),
+    ...boundsAndOrder(columns, shape.after ? position('after') : undefined, shape.before ? position('before') : undefined, shape.backwards),
+    limit: sql.placeholder(`${prefix}limit`),
   };
+}
+
+export function pageValues(plan: PagePlan, prefix: string): Record<string, unknown> {
+  const values: Record<string, unknown> = { [`${prefix}limit`]: plan.limit };
+  for (const [bound, key] of [['after', plan.after], ['before', plan.before]] as const) {
+    if (!key) continue;
+    [values[`${prefix}${bound}At`], values[`${prefix}${bound}Id`]] = positionOf(key);
+  }
+  return values;
+}
+
+/**
+ * A page's parts are classes with their getters on the prototype: a nested list of 50 × 5 assembles
+ * 51 pages and 300 edges per request, and object literals with getters would each allocate their
+ * own functions.
+ */
+class Edge<T extends Keyset> {
+  constructor(readonly node: T) {}
+
+  /** Encoded only when a client asks for it: a nested list would otherwise encode 300 that nobody reads. */
+  get cursor(): string {
+    return encodeCursor(this.node);
+  }
+}
+
+class PageInfo<T extends Keyset> {
+  constructor(
+    private readonly edges: Edge<T>[],
+    readonly hasNextPage: boolean,
+    readonly hasPreviousPage: boolean,
+  ) {}
+
+  get startCursor(): string | null {
+    return this.edges[0]?.cursor ?? null;
+  }
+
+  get endCursor(): string | null {
+    return this.edges.at(-1)?.cursor ?? null;
+  }
+}
+
+class AssembledPage<T extends Keyset> implements Page<T> {
+  readonly edges: Edge<T>[];
+  readonly pageInfo: PageInfo<T>;
+  private counted: Promise<number> | undefined;
+
+  constructor(
+    plan: PagePlan,
+    found: T[],
+    private readonly count: () => Promise<number>,
+  ) {
+    const more = found.length > plan.size;
+    const nodes = found.length > plan.size ? found.slice(0, plan.size) : found;
+    if (plan.backwards) nodes.reverse();
+    this.edges = nodes.map((node) => new Edge(node));
+    this.pageInfo = new PageInfo(
+      this.edges,
+      plan.backwards ? plan.before !== undefined : more,
+      plan.backwards ? more : plan.after !== undefined,
+    );
+  }
+
+  /** Counted once, and only when a client asks for it. */
+  totalCount(): Promise<number> {
+    return (this.counted ??= this.count());
+  }
+}
+
+/** Assembles a page from rows fetched with `plan` (in its order, at most `plan.limit` of them; `found` becomes the page's). */
+export function assemblePage<T extends Keyset>(plan: PagePlan, found: T[], count: () => Promise<number>): Page<T> {
+  return new AssembledPage(plan, found, count);
 }
 
 /**

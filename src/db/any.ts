@@ -1,10 +1,10 @@
-import { sql, type Column, type SQL } from 'drizzle-orm';
+import { Placeholder, sql, type Column, type SQL } from 'drizzle-orm';
 
 /**
  * `column = any($1::uuid[])`: one parameter however many ids, so the statement's text (and the
  * server's prepared plan for it) stays the same whether a page holds 5 rows or 100. An `IN` list
- * would make a new statement for every length.
+ * would make a new statement for every length. The ids may be a placeholder (see db/compiled.ts).
  */
-export function anyOf(column: Column, ids: readonly string[]): SQL {
-  return sql`${column} = any(${sql.param([...ids])}::uuid[])`;
+export function anyOf(column: Column, ids: readonly string[] | Placeholder): SQL {
+  return sql`${column} = any(${ids instanceof Placeholder ? ids : sql.param([...ids])}::uuid[])`;
 }

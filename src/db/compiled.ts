@@ -1,67 +1,86 @@
 /**
- * For the few statements that run on every list request: their fixed parts rendered to SQL text once,
- * at load, and their rows decoded by decoders worked out once. drizzle's query builder renders every
- * column reference again on every call, and its row mapping re-checks every field's type on every
- * row; for a page of 50 algorithms with their owners that was most of the statement's CPU cost.
+ * For the few statements that run on every list request: rendered to SQL text once per shape rather
+ * than on every call, and their rows decoded in place. drizzle's query builder renders every column
+ * reference again on every call, and its row mapping builds a new object per row and re-checks every
+ * field's type; for a page of 50 algorithms with their owners and versions that was most of the
+ * request's CPU time and garbage.
  */
-import { Column, sql, type SQL } from 'drizzle-orm';
+import { Column, sql, type Query, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
+import type { Db } from './connect.js';
 
 const dialect = new PgDialect();
 
-/** A fixed piece of SQL, rendered to text now. It may not hold parameters: those change per call. */
-export function precompiled(fragment: SQL): SQL {
-  const { sql: text, params } = dialect.sqlToQuery(fragment);
-  if (params.length > 0) throw new Error('precompiled SQL may not hold parameters');
-  return sql.raw(text);
+/** The structural choices a statement's text depends on: flat, so equal shapes serialise equally. */
+export type Shape = Record<string, string | number | boolean | null>;
+
+/**
+ * A statement rendered once per shape and then run with its values bound by name (drizzle's
+ * `sql.placeholder`). The builder is handed only the shape, never the values, so no value can end
+ * up in the text cached for everyone who asks for that shape. A placeholder without a value fails
+ * the call rather than binding null.
+ */
+export function shapedStatement<S extends Shape>(build: (shape: S) => SQL) {
+  const rendered = new Map<string, Query>();
+  return async function run<T = Record<string, unknown>>(db: Db, shape: S, values: Record<string, unknown>): Promise<T[]> {
+    const key = JSON.stringify(shape, Object.keys(shape).sort());
+    let query = rendered.get(key);
+    if (!query) rendered.set(key, (query = dialect.sqlToQuery(build(shape))));
+    // The session's prepared query binds the values and reports the statement to the query log,
+    // on PGlite and postgres.js alike, and inside a transaction when `db` is one.
+    const result = (await db._.session.prepareQuery(query, undefined, undefined, false).execute(values)) as unknown;
+    return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+  };
 }
 
 /** Columns by name, and groups of them one level deep (a left-joined table's, say). */
 export type Columns = { [name: string]: Column | { [name: string]: Column } };
 
-type Decoded<T extends Columns> = {
-  [K in keyof T]: T[K] extends Column ? T[K]['_']['data'] | (T[K]['_']['notNull'] extends true ? never : null) : { [G in keyof T[K]]: T[K][G] extends Column ? T[K][G]['_']['data'] : never } | null;
+export type Decoded<T extends Columns> = {
+  [K in keyof T]: T[K] extends Column
+    ? T[K]['_']['data'] | (T[K]['_']['notNull'] extends true ? never : null)
+    : { [G in keyof T[K]]: T[K][G] extends Column ? T[K][G]['_']['data'] : never } | null;
 };
 
 export interface Selection<T extends Columns> {
-  /** `column as "name", …`, rendered once. */
+  /** `column as "name", …`; a group is one json object, null when all its columns are. */
   readonly list: SQL;
-  /** One raw row (as `rows()` returns it) as drizzle's select would have mapped it; a group whose columns are all null is null. */
+  /** Turns a raw row (or json group) into what drizzle's select would have given, in place. */
   decode(row: Record<string, unknown>): Decoded<T>;
 }
 
+/** Whether a column's driver values need converting (timestamps arrive as text); most arrive as they are. */
+const converts = (column: Column) => column.mapFromDriverValue !== Column.prototype.mapFromDriverValue;
+
 export function selection<T extends Columns>(columns: T): Selection<T> {
-  type Field = [name: string, alias: string, column: Column];
-  const fields: Field[] = [];
-  const groups: [name: string, members: Field[]][] = [];
+  const list: SQL[] = [];
+  const converted: [name: string, column: Column][] = [];
+  const groups: [name: string, members: [name: string, column: Column][]][] = [];
   for (const [name, entry] of Object.entries(columns)) {
-    if (entry instanceof Column) fields.push([name, name, entry]);
-    else groups.push([name, Object.entries(entry).map(([member, column]): Field => [member, `${name}.${member}`, column])]);
+    if (entry instanceof Column) {
+      list.push(sql`${entry} as ${sql.identifier(name)}`);
+      if (converts(entry)) converted.push([name, entry]);
+      continue;
+    }
+    const members = Object.entries(entry);
+    const values = sql.join(members.map(([, column]) => column), sql`, `);
+    const pairs = sql.join(members.map(([member, column]) => sql`${sql.raw(`'${member}'`)}, ${column}`), sql`, `);
+    list.push(sql`case when num_nonnulls(${values}) = 0 then null else json_build_object(${pairs}) end as ${sql.identifier(name)}`);
+    groups.push([name, members.filter(([, column]) => converts(column))]);
   }
-  const value = (row: Record<string, unknown>, [, alias, column]: Field) => {
-    const raw = row[alias];
-    return raw === null || raw === undefined ? null : column.mapFromDriverValue(raw);
+  const convert = (target: Record<string, unknown>, [name, column]: [string, Column]) => {
+    const raw = target[name];
+    if (raw !== null && raw !== undefined) target[name] = column.mapFromDriverValue(raw);
   };
   return {
-    list: precompiled(
-      sql.join(
-        [...fields, ...groups.flatMap(([, members]) => members)].map(([, alias, column]) => sql`${column} as ${sql.identifier(alias)}`),
-        sql`, `,
-      ),
-    ),
+    list: sql.join(list, sql`, `),
     decode(row) {
-      const result: Record<string, unknown> = {};
-      for (const field of fields) result[field[0]] = value(row, field);
+      for (const field of converted) convert(row, field);
       for (const [name, members] of groups) {
-        const group: Record<string, unknown> = {};
-        let present = false;
-        for (const member of members) {
-          group[member[0]] = value(row, member);
-          present ||= group[member[0]] !== null;
-        }
-        result[name] = present ? group : null;
+        const group = row[name] as Record<string, unknown> | null;
+        if (group) for (const member of members) convert(group, member);
       }
-      return result as Decoded<T>;
+      return row as Decoded<T>;
     },
   };
 }

@@ -20,7 +20,9 @@ import {
   decideAccess,
   deleteAlgorithm,
   findAlgorithmByRef,
+  algorithmStates,
   findAlgorithmsByIds,
+  hasState,
   latestVersions,
   listAlgorithms,
   publishAlgorithm,
@@ -31,6 +33,8 @@ import {
   versionsBySemver,
   type AlgorithmInclude,
   type AlgorithmRecord,
+  type AlgorithmState,
+  type ListedAlgorithm,
   type VersionContents,
   type VersionFilter,
   type VersionRecord,
@@ -121,27 +125,38 @@ const contentsOf = async (context: GraphQLContext, version: VersionRecord): Prom
   (await batched<string, VersionContents | null>(context, 'versionContents', (ids) => versionContents(context.db, ids)).load(version.id))!;
 
 /** Read with the list the algorithm came from, or else batched with every other algorithm of the request. */
-const latestVersionOf = (context: GraphQLContext, algorithm: AlgorithmRecord) =>
+const latestVersionOf = (context: GraphQLContext, algorithm: ListedAlgorithm) =>
   algorithm.latestVersion !== undefined
     ? algorithm.latestVersion
-    : batched<AlgorithmRecord, VersionRecord | null>(context, 'latestVersion', async (seen) => {
+    : batched<ListedAlgorithm, VersionRecord | null>(context, 'latestVersion', async (seen) => {
         const byAlgorithm = new Map((await latestVersions(context.db, seen)).map((v) => [v.algorithmId, v]));
         return seen.map((a) => byAlgorithm.get(a.id) ?? null);
       }).load(algorithm);
 
-/** Which of an algorithm's nested fields a list should read with it, from what the client selected. */
+/** The algorithm's state: read with it, or else batched with every other algorithm of the request that needs it. */
+const stateOf = (context: GraphQLContext, algorithm: ListedAlgorithm): AlgorithmState | Promise<AlgorithmState> =>
+  hasState(algorithm)
+    ? algorithm
+    : batched<string, AlgorithmState | null>(context, 'algorithmState', (ids) => algorithmStates(context.db, ids))
+        .load(algorithm.id)
+        .then((state) => state!);
+
+/** Fields that read the algorithm's state (its owner and members), or its latest version's (others: see publicView). */
+const STATE_READERS = ['details', 'settings', 'sampleInput', 'callability', 'updatedAt', 'snippet'];
+const LATEST_VERSION_READERS = ['latestVersion', ...STATE_READERS];
+
+/** What a list should read with each algorithm, from the fields its client selected. */
 function listIncludes(info: GraphQLResolveInfo): AlgorithmInclude {
   const selected = selectedOnNodes(info);
   const versions = selected.get('versions');
   return {
+    owner: selected.has('owner'),
+    state: STATE_READERS.some((field) => selected.has(field)),
     latestVersion: LATEST_VERSION_READERS.some((field) => selected.has(field)),
     // Only one selection can be read along; a second (aliased, other arguments) loads on its own.
     versions: versions?.length === 1 ? (versions[0] as VersionFilter) : undefined,
   };
 }
-
-/** Fields that read the latest version: itself, and what outsiders see through it (see publicView). */
-const LATEST_VERSION_READERS = ['latestVersion', 'details', 'settings', 'sampleInput', 'callability', 'updatedAt', 'snippet'];
 
 /** The mask of the caller's own default-key, for snippets; null when it has none. */
 const callerDefaultKeyMask = (context: GraphQLContext) =>
@@ -155,9 +170,10 @@ const callerDefaultKeyMask = (context: GraphQLContext) =>
  * everyone else sees it as its newest PUBLIC version published it (its draft and its private
  * versions are none of their business), so to them it is PUBLIC.
  */
-async function publicView(context: GraphQLContext, algorithm: AlgorithmRecord) {
+async function publicView(context: GraphQLContext, algorithm: ListedAlgorithm) {
   if (algorithm.fullAccess) {
-    return { details: algorithm, settings: algorithm, sampleInput: algorithm.sampleInput, callability: algorithm.callability, updatedAt: algorithm.updatedAt };
+    const state = await stateOf(context, algorithm);
+    return { details: state, settings: state, sampleInput: state.sampleInput, callability: state.callability, updatedAt: state.updatedAt };
   }
   // Outsiders see only algorithms with a PUBLIC version, and versions are never deleted alone.
   const version = (await latestVersionOf(context, algorithm))!;
@@ -173,7 +189,7 @@ async function publicView(context: GraphQLContext, algorithm: AlgorithmRecord) {
 
 export const AlgorithmType = builder.loadableNode('Algorithm', {
   description: 'An algorithm, addressed algo://<owner>/<name>. Others see it once it has a PUBLIC version.',
-  id: { resolve: (algorithm: AlgorithmRecord) => algorithm.id },
+  id: { resolve: (algorithm: ListedAlgorithm) => algorithm.id },
   load: (ids: string[], context) => findAlgorithmsByIds(context.db, context.principal, ids),
   sort: (algorithm) => algorithm.id,
   fields: (t) => ({
@@ -212,7 +228,7 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
       nullable: true,
       args: { semver: t.arg.string({ required: true, description: 'Exactly, e.g. 1.2.3.' }) },
       resolve: (algorithm, { semver }, context) =>
-        batched<AlgorithmRecord, VersionRecord | null>(context, `version:${semver}`, (seen) =>
+        batched<ListedAlgorithm, VersionRecord | null>(context, `version:${semver}`, (seen) =>
           versionsBySemver(context.db, seen, semver),
         ).load(algorithm),
     }),
@@ -227,7 +243,7 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
         resolve: (algorithm, args, context) => {
           const key = versionFilterKey(args as VersionFilter);
           if (algorithm.versionPage?.key === key) return algorithm.versionPage.page;
-          return batched<AlgorithmRecord, Page<VersionRecord>>(context, `versions:${key}`, async (seen) => {
+          return batched<ListedAlgorithm, Page<VersionRecord>>(context, `versions:${key}`, async (seen) => {
             const pages = await versionPages(context.db, seen, args as VersionFilter);
             return seen.map((a) => pages.get(a.id)!);
           }).load(algorithm);
@@ -248,7 +264,7 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
           apiUrl: context.algorithmApiUrl,
           path: `${ownerName}/${algorithm.name}${version ? `/${version.semanticVersion}` : ''}`,
           keyMask: mask,
-          sampleInput: (version && (await contentsOf(context, version)).sampleInput) ?? (algorithm.fullAccess ? algorithm.sampleInput : null),
+          sampleInput: (version && (await contentsOf(context, version)).sampleInput) ?? (algorithm.fullAccess ? (await stateOf(context, algorithm)).sampleInput : null),
         });
       },
     }),

@@ -16,7 +16,7 @@ import { actorOf } from '../../auth/principal.js';
 import { aclAllows } from '../../auth/acl.js';
 import { originRefusal, type Caller } from '../../auth/origin.js';
 import { rows, type Db } from '../../db/connect.js';
-import { precompiled, selection } from '../../db/compiled.js';
+import { selection, shapedStatement, type Shape } from '../../db/compiled.js';
 import { anyOf } from '../../db/any.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
 import { algorithms, algorithmVersions, owners } from '../../db/schema.js';
@@ -24,7 +24,7 @@ import { ServiceError, userError, type UserErrorData } from '../../core/errors.j
 import { changesBetween, optionalText, parse } from '../../core/validation.js';
 import { isUuid } from '../../core/ids.js';
 import { NAME_PATTERN, quoted } from '../../core/names.js';
-import { assemblePage, keysetPage, planPage, type Page, type PageArgs, type PagePlan } from '../../core/pagination.js';
+import { assemblePage, pagePlaceholders, pageValues, planPage, type Page, type PageArgs, type PagePlan } from '../../core/pagination.js';
 import { recordAudit } from '../audit/service.js';
 import { ownerProfileColumns, profileJoins, type OwnerProfile } from '../owners/service.js';
 import { organizationsOf, roleIn } from '../organizations/service.js';
@@ -58,13 +58,32 @@ export type VersionRecord = VersionSummary & {
   contents?: VersionContents;
 };
 
-/** An algorithm as the caller sees it: `fullAccess` when it may see private versions too. */
-export type AlgorithmRecord = AlgorithmRow & { fullAccess: boolean } & Partial<OwnerProfile> & {
-    /** Read with the list when its client asked for it (undefined otherwise; null when there is none). */
-    latestVersion?: VersionRecord | null;
-    /** Read with the list for the one `versions` selection its client made, keyed by `versionFilterKey`. */
-    versionPage?: { key: string; page: Page<VersionRecord> };
-  };
+/** What every read of a visible algorithm has: enough to name, page and authorize it. */
+export type AlgorithmKey = Pick<AlgorithmRow, 'id' | 'ownerId' | 'name' | 'hasPublicVersion' | 'createdAt'> & {
+  /** Whether the caller sees it from inside (owner, member, admin): all its versions, and its state. */
+  fullAccess: boolean;
+};
+
+/** The algorithm as it is now, which its owner and members see (outsiders see its latest PUBLIC version's). */
+export type AlgorithmState = Omit<AlgorithmRow, keyof AlgorithmKey>;
+
+/** What a list or lookup read along with an algorithm, so that its nested fields cost no statement. */
+interface ReadAlong {
+  /** Undefined when not read along; null when there is none. */
+  latestVersion?: VersionRecord | null;
+  /** The one `versions` selection its client made, keyed by `versionFilterKey`. */
+  versionPage?: { key: string; page: Page<VersionRecord> };
+}
+
+/** An algorithm as a list read it: its key, and what else its client asked for (see `AlgorithmInclude`). */
+export type ListedAlgorithm = AlgorithmKey & Partial<AlgorithmState> & Partial<OwnerProfile> & ReadAlong;
+
+/** An algorithm with all of its state, as lookups and changes return it. */
+export type AlgorithmRecord = AlgorithmRow & { fullAccess: boolean } & Partial<OwnerProfile> & ReadAlong;
+
+/** Whether the algorithm's state was read with it (`updatedAt` is never null, so undefined means not read). */
+export const hasState = (algorithm: ListedAlgorithm): algorithm is ListedAlgorithm & AlgorithmState => algorithm.updatedAt !== undefined;
+
 export type Callability = 'PUBLIC' | 'PRIVATE';
 
 // ---------------------------------------------------------------------------------------------
@@ -162,52 +181,37 @@ function settingsProblems(settings: Settings): UserErrorData[] {
 // ---------------------------------------------------------------------------------------------
 // Visibility
 
-/** Algorithms the caller has full access to: its owner's, and its user's organizations' (admins: all). */
-function fullAccessTo(db: Db, principal: Principal): SQL {
-  if (principal.keyKind === 'ADMIN') return sql`true`;
-  const own = eq(algorithms.ownerId, principal.ownerId);
-  return principal.userId === null ? own : or(own, inArray(algorithms.ownerId, organizationsOf(db, principal.userId)))!;
-}
-
-function visibleTo(db: Db, principal: Principal): SQL {
-  return or(fullAccessTo(db, principal), eq(algorithms.hasPublicVersion, true))!;
-}
-
-/** What the statements below add to the visible algorithms they read, after the columns. */
-interface VisibleQuery {
-  where?: SQL | undefined;
-  orderBy?: SQL[];
-  limit?: number;
-  /** Further columns by name, copied onto each record as read (json subqueries, say). */
-  extras?: Record<string, SQL>;
-}
-
 /**
- * Visible algorithms with their owners' profiles, so a list's owners cost no further statement.
- * Written with `sql` over precompiled column lists: it runs on every list and lookup.
+ * What decides a caller's full access, as far as the text of a statement goes: admin keys have it
+ * to everything, organization keys to their organization's algorithms, user keys to their own and
+ * their organizations'. Which owner and user are bound as values (`callerValues`).
  */
-async function selectVisible(db: Db, principal: Principal, query: VisibleQuery = {}): Promise<AlgorithmRecord[]> {
-  const extras = Object.entries(query.extras ?? {});
-  const found = await rows<Record<string, unknown>>(
-    db,
-    sql`select ${visibleColumns.list}, (${fullAccessTo(db, principal)}) as "fullAccess"${sql.join(
-      extras.map(([name, expression]) => sql`, ${expression} as ${sql.identifier(name)}`),
-    )} ${VISIBLE_FROM} where ${and(visibleTo(db, principal), isNull(owners.deletedAt), query.where)}${
-      query.orderBy ? sql` order by ${sql.join(query.orderBy, sql`, `)}` : sql``
-    }${query.limit === undefined ? sql`` : sql` limit ${query.limit}`}`,
-  );
-  return found.map((row) => {
-    const record = visibleColumns.decode(row) as AlgorithmRecord & Record<string, unknown>;
-    record.fullAccess = row.fullAccess === true;
-    for (const [name] of extras) record[name] = row[name];
-    return record;
-  });
+type Access = 'admin' | 'organization' | 'user';
+
+const accessOf = (principal: Principal): Access =>
+  principal.keyKind === 'ADMIN' ? 'admin' : principal.userId === null ? 'organization' : 'user';
+
+const callerValues = (principal: Principal) => ({ callerOwnerId: principal.ownerId, callerUserId: principal.userId });
+
+/** Algorithms the caller has full access to, over the placeholders `callerValues` fills. */
+function fullAccessTo(access: Access): SQL {
+  if (access === 'admin') return sql`true`;
+  const own = eq(algorithms.ownerId, sql.placeholder('callerOwnerId'));
+  return access === 'organization' ? own : or(own, sql`${algorithms.ownerId} in (${organizationsOf(sql.placeholder('callerUserId'))})`)!;
 }
 
-const algorithmColumns = {
+const keyColumns = selection({
   id: algorithms.id,
   ownerId: algorithms.ownerId,
   name: algorithms.name,
+  hasPublicVersion: algorithms.hasPublicVersion,
+  createdAt: algorithms.createdAt,
+});
+
+const { ownerId: _, ...ownerProfileOnly } = ownerProfileColumns;
+const ownerColumns = selection(ownerProfileOnly);
+
+const stateColumnsByName = {
   label: algorithms.label,
   summary: algorithms.summary,
   tagline: algorithms.tagline,
@@ -221,24 +225,142 @@ const algorithmColumns = {
   royaltyMicrocredits: algorithms.royaltyMicrocredits,
   sampleInput: algorithms.sampleInput,
   callability: algorithms.callability,
-  hasPublicVersion: algorithms.hasPublicVersion,
-  createdAt: algorithms.createdAt,
   updatedAt: algorithms.updatedAt,
-};
+} satisfies { [K in keyof AlgorithmState]-?: unknown };
+const stateColumns = selection(stateColumnsByName);
 
-const visibleColumns = selection({ ...ownerProfileColumns, ...algorithmColumns });
-const VISIBLE_FROM = precompiled(sql`from ${algorithms} inner join ${owners} on ${owners.id} = ${algorithms.ownerId} ${profileJoins}`);
+/** What the text of the visible-algorithms statement depends on; everything else is bound as values. */
+interface VisibleShape extends Shape {
+  access: Access;
+  /** Which algorithms: these `ids`, the one named `ownerName`/`name`, or a page of a list. */
+  by: 'ids' | 'name' | 'page';
+  /** A list's filters: of one owner (`ownerName`), of one callability as the caller sees it. */
+  ofOwner: boolean;
+  callability: Callability | null;
+  /** A list's page bounds (see `pagePlaceholders`, prefix `page`). */
+  pageAfter: boolean;
+  pageBefore: boolean;
+  pageBackwards: boolean;
+  /** What is read besides each algorithm's key (see `AlgorithmInclude`). */
+  owner: boolean;
+  state: boolean;
+  latestVersion: boolean;
+  /** The one version page read along, its filter and bounds (prefix `versions`); null for none. */
+  versionsCallability: Callability | 'ANY' | null;
+  versionsAfter: boolean;
+  versionsBefore: boolean;
+  versionsBackwards: boolean;
+}
+
+const algorithmKeyset = { createdAt: algorithms.createdAt, id: algorithms.id };
+
+/** The conditions of the visible-algorithms statement: what the caller may see, and what it asked for. */
+function visibleWhere(shape: VisibleShape): SQL {
+  const full = fullAccessTo(shape.access);
+  // Callability as the caller sees it: outsiders see only PUBLIC versions, so to them every
+  // visible algorithm is PUBLIC, whatever its newest (private) version says.
+  const callability =
+    shape.callability === 'PRIVATE'
+      ? and(full, eq(algorithms.callability, 'PRIVATE'))
+      : shape.callability === 'PUBLIC'
+        ? or(and(full, eq(algorithms.callability, 'PUBLIC')), not(full))
+        : undefined;
+  const ownerNamed = eq(sql`lower(${owners.name})`, sql.placeholder('ownerName'));
+  return and(
+    or(full, eq(algorithms.hasPublicVersion, true)),
+    isNull(owners.deletedAt),
+    shape.by === 'ids' ? anyOf(algorithms.id, sql.placeholder('ids')) : undefined,
+    shape.by === 'name' ? and(ownerNamed, eq(sql`lower(${algorithms.name})`, sql.placeholder('name'))) : undefined,
+    shape.ofOwner ? ownerNamed : undefined,
+    callability,
+  )!;
+}
+
+const VISIBLE_FROM = sql`from ${algorithms} inner join ${owners} on ${owners.id} = ${algorithms.ownerId}`;
+
+/**
+ * Visible algorithms, with what their readers asked for along: their owners' profiles, their
+ * state, their latest versions and a page of their versions, as correlated subqueries that
+ * Postgres evaluates only for the rows found. One statement whatever the page size.
+ */
+const selectVisible = shapedStatement((shape: VisibleShape) => {
+  const full = fullAccessTo(shape.access);
+  const columns = [keyColumns.list, sql`(${full}) as "fullAccess"`];
+  if (shape.owner) columns.push(ownerColumns.list);
+  if (shape.state) columns.push(stateColumns.list);
+  if (shape.latestVersion) columns.push(sql`${latestVersionJson(full)} as "latestVersion"`);
+  if (shape.versionsCallability !== null) columns.push(sql`${versionPageJson(full, shape)} as "versionPage"`);
+  const page =
+    shape.by === 'page'
+      ? pagePlaceholders(algorithmKeyset, { after: shape.pageAfter, before: shape.pageBefore, backwards: shape.pageBackwards }, 'page')
+      : undefined;
+  return sql`select ${sql.join(columns, sql`, `)} ${VISIBLE_FROM} ${shape.owner ? profileJoins : undefined}
+    where ${and(visibleWhere(shape), page?.where)}
+    ${page ? sql`order by ${sql.join(page.orderBy, sql`, `)} limit ${page.limit}` : undefined}`;
+});
+
+const countVisible = shapedStatement((shape: VisibleShape) => sql`select count(*)::int as n ${VISIBLE_FROM} where ${visibleWhere(shape)}`);
+
+/** The shape of a read of whole algorithms (lookups): their owners and state, nothing else along. */
+const lookupShape = (principal: Principal, by: 'ids' | 'name'): VisibleShape => ({
+  access: accessOf(principal),
+  by,
+  ofOwner: false,
+  callability: null,
+  pageAfter: false,
+  pageBefore: false,
+  pageBackwards: false,
+  owner: true,
+  state: true,
+  latestVersion: false,
+  versionsCallability: null,
+  versionsAfter: false,
+  versionsBefore: false,
+  versionsBackwards: false,
+});
+
+/** A row of the visible-algorithms statement as read: its versions still json. */
+type VisibleRow = AlgorithmKey & { latestVersion?: VersionJson | null; versionPage?: VersionJson[] | null };
+
+/**
+ * Rows of the visible-algorithms statement made into records in place (lists read dozens per
+ * request): each row object becomes the record, its json versions the version records.
+ */
+function decodeVisible(db: Db, shape: VisibleShape, found: Record<string, unknown>[], versionArgs?: VersionFilter): ListedAlgorithm[] {
+  for (const row of found) {
+    keyColumns.decode(row);
+    if (shape.owner) ownerColumns.decode(row);
+    if (shape.state) stateColumns.decode(row);
+  }
+  const rows = found as unknown as VisibleRow[];
+  const records = found as unknown as ListedAlgorithm[];
+  if (shape.latestVersion) {
+    rows.forEach((row, i) => (records[i]!.latestVersion = row.latestVersion ? fromJson(row.latestVersion, row) : null));
+  }
+  if (versionArgs && shape.versionsCallability !== null) {
+    const byAlgorithm = new Map(rows.map((row) => [row.id, (row.versionPage ?? []).map((json) => fromJson(json, row))]));
+    const pages = versionPagesFrom(db, rows, versionArgs, planPage(versionArgs, versionKeyset), byAlgorithm);
+    const key = versionFilterKey(versionArgs);
+    records.forEach((record) => (record.versionPage = { key, page: pages.get(record.id)! }));
+  }
+  return records;
+}
+
+async function findVisible(db: Db, principal: Principal, by: 'ids' | 'name', values: Record<string, unknown>): Promise<AlgorithmRecord[]> {
+  const shape = lookupShape(principal, by);
+  const found = await selectVisible(db, shape, { ...callerValues(principal), ...values });
+  // Owners and state were read: these are whole records.
+  return decodeVisible(db, shape, found) as AlgorithmRecord[];
+}
 
 export async function findAlgorithmsByIds(db: Db, principal: Principal, ids: readonly string[]): Promise<AlgorithmRecord[]> {
   const valid = ids.filter(isUuid);
   if (valid.length === 0) return [];
-  return selectVisible(db, principal, { where: anyOf(algorithms.id, valid) });
+  return findVisible(db, principal, 'ids', { ids: valid });
 }
 
 export async function findAlgorithm(db: Db, principal: Principal, owner: string, name: string): Promise<AlgorithmRecord | null> {
-  const [found] = await selectVisible(db, principal, {
-    where: and(eq(sql`lower(${owners.name})`, owner.toLowerCase()), eq(sql`lower(${algorithms.name})`, name.toLowerCase())),
-  });
+  const [found] = await findVisible(db, principal, 'name', { ownerName: owner.toLowerCase(), name: name.toLowerCase() });
   return found ?? null;
 }
 
@@ -248,39 +370,63 @@ export async function findAlgorithmByRef(db: Db, principal: Principal, ref: stri
   return parsed ? findAlgorithm(db, principal, parsed.owner, parsed.name) : null;
 }
 
+/** What a list of algorithms reads along with each one, for the fields its client asked for. */
+export interface AlgorithmInclude {
+  /** The owner's profile (else `owner` loads it). */
+  owner?: boolean;
+  /** Its state (else `algorithmStates` loads it for those that need it). */
+  state?: boolean;
+  latestVersion?: boolean;
+  versions?: VersionFilter;
+}
+
+/** Everything: for callers that name no fields. */
+const EVERYTHING: AlgorithmInclude = { owner: true, state: true };
+
 export async function listAlgorithms(
   db: Db,
   principal: Principal,
   args: PageArgs & { owner?: string | null; callability?: Callability | null },
-  include: AlgorithmInclude = {},
-): Promise<Page<AlgorithmRecord>> {
-  // Callability as the caller sees it: outsiders see only PUBLIC versions, so to them every
-  // visible algorithm is PUBLIC, whatever its newest (private) version says.
-  const full = fullAccessTo(db, principal);
-  const callability =
-    args.callability === 'PRIVATE'
-      ? and(full, eq(algorithms.callability, 'PRIVATE'))
-      : args.callability === 'PUBLIC'
-        ? or(and(full, eq(algorithms.callability, 'PUBLIC')), not(full))
-        : undefined;
-  const conditions = and(args.owner ? eq(sql`lower(${owners.name})`, args.owner.toLowerCase()) : undefined, callability);
-  const extras = listExtras(db, principal, include);
-  return keysetPage(
-    args,
-    algorithms,
-    async (page) =>
-      extras.attach(
-        await selectVisible(db, principal, { where: and(conditions, page.where), orderBy: page.orderBy, limit: page.limit, extras: extras.fields }),
-      ),
-    async () =>
-      (
-        await db
-          .select({ n: count() })
-          .from(algorithms)
-          .innerJoin(owners, eq(owners.id, algorithms.ownerId))
-          .where(and(visibleTo(db, principal), isNull(owners.deletedAt), conditions))
-      )[0]?.n ?? 0,
-  );
+  include: AlgorithmInclude = EVERYTHING,
+): Promise<Page<ListedAlgorithm>> {
+  const plan = planPage(args, algorithmKeyset);
+  // A version filter that selects nothing (published: false) is left to the batched loader.
+  const versionArgs = include.versions && versionFilterSql(include.versions) !== false ? include.versions : undefined;
+  const versionPlan = versionArgs && planPage(versionArgs, versionKeyset);
+  const shape: VisibleShape = {
+    access: accessOf(principal),
+    by: 'page',
+    ofOwner: Boolean(args.owner),
+    callability: args.callability ?? null,
+    pageAfter: plan.after !== undefined,
+    pageBefore: plan.before !== undefined,
+    pageBackwards: plan.backwards,
+    owner: include.owner === true,
+    state: include.state === true,
+    latestVersion: include.latestVersion === true,
+    versionsCallability: versionArgs ? (versionArgs.callability ?? 'ANY') : null,
+    versionsAfter: versionPlan?.after !== undefined,
+    versionsBefore: versionPlan?.before !== undefined,
+    versionsBackwards: versionPlan?.backwards ?? false,
+  };
+  const values = {
+    ...callerValues(principal),
+    ownerName: args.owner?.toLowerCase(),
+    ...pageValues(plan, 'page'),
+    ...(versionPlan && pageValues(versionPlan, 'versions')),
+  };
+  const found = decodeVisible(db, shape, await selectVisible(db, shape, values), versionArgs);
+  return assemblePage(plan, found, async () => (await countVisible<{ n: number }>(db, shape, values))[0]?.n ?? 0);
+}
+
+/** The state of these algorithms, in the order of `ids`, for those a list read without it. */
+export async function algorithmStates(db: Db, ids: readonly string[]): Promise<(AlgorithmState | null)[]> {
+  const found = await db
+    .select({ id: algorithms.id, ...stateColumnsByName })
+    .from(algorithms)
+    .where(anyOf(algorithms.id, ids.filter(isUuid)));
+  const byId = new Map(found.map((row) => [row.id, row]));
+  return ids.map((id) => byId.get(id) ?? null);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -335,29 +481,35 @@ const fullVersion = (row: VersionRow, fullAccess: boolean) =>
     settings: row.settings,
   });
 
-/** A version summary as one json object keyed like `VersionSummary`, for versions read with a list. */
-const versionSummaryJson = precompiled(
-  sql`json_build_object(${sql.join(
-    Object.entries(versionSummaryColumns).map(([key, column]) => sql`${sql.raw(`'${key}'`)}, ${column}`),
-    sql`, `,
-  )})`,
-);
+/**
+ * A version summary as a json array, for versions read with algorithms: far less text to read and
+ * parse than an object per version. `fromJson` reads it back; the algorithm is the row's own.
+ */
+const versionSummaryJson = sql`json_build_array(${algorithmVersions.id}, ${algorithmVersions.major}, ${algorithmVersions.minor}, ${algorithmVersions.patch},
+  ${algorithmVersions.versionType}, ${algorithmVersions.callability}, floor(extract(epoch from ${algorithmVersions.publishedAt}) * 1000),
+  ${algorithmVersions.publishedByUserId})`;
 
-type VersionSummaryJson = Omit<VersionSummary, 'publishedAt'> & { publishedAt: string | Date };
+type VersionJson = [
+  id: string,
+  major: number,
+  minor: number,
+  patch: number,
+  versionType: VersionSummary['versionType'],
+  callability: Callability,
+  publishedAtMs: number,
+  publishedByUserId: string | null,
+];
 
-/** Completes a parsed json summary into a record in place: lists read hundreds of them per request. */
-function fromJson(value: VersionSummaryJson, fullAccess: boolean): VersionRecord {
-  const version = value as VersionRecord;
-  version.publishedAt = version.createdAt = new Date(value.publishedAt);
-  version.semanticVersion = formatVersion(value);
-  version.fullAccess = fullAccess;
-  return version;
+function fromJson(json: VersionJson, algorithm: AlgorithmKey): VersionRecord {
+  const [id, major, minor, patch, versionType, callability, publishedAtMs, publishedByUserId] = json;
+  const publishedAt = new Date(publishedAtMs);
+  return toVersion({ id, algorithmId: algorithm.id, major, minor, patch, versionType, callability, publishedAt, publishedByUserId }, algorithm.fullAccess);
 }
 
-const fullAccessById = (algorithmsSeen: readonly AlgorithmRecord[]) => new Map(algorithmsSeen.map((a) => [a.id, a.fullAccess]));
+const fullAccessById = (algorithmsSeen: readonly AlgorithmKey[]) => new Map(algorithmsSeen.map((a) => [a.id, a.fullAccess]));
 
 /** Versions the caller may see of these algorithms: all of its own, PUBLIC ones of others'. */
-function visibleVersions(algorithmsSeen: readonly AlgorithmRecord[]): SQL | undefined {
+function visibleVersions(algorithmsSeen: readonly AlgorithmKey[]): SQL | undefined {
   const full = algorithmsSeen.filter((a) => a.fullAccess).map((a) => a.id);
   const publicOnly = algorithmsSeen.filter((a) => !a.fullAccess).map((a) => a.id);
   return or(
@@ -367,14 +519,26 @@ function visibleVersions(algorithmsSeen: readonly AlgorithmRecord[]): SQL | unde
 }
 
 /** Inside a statement over `algorithms`: the versions of the algorithm at hand that the caller may see. */
-function visibleVersionsOfEach(db: Db, principal: Principal): SQL {
-  return and(eq(algorithmVersions.algorithmId, algorithms.id), or(fullAccessTo(db, principal), eq(algorithmVersions.callability, 'PUBLIC')))!;
-}
+const visibleVersionsOfEach = (full: SQL) =>
+  and(eq(algorithmVersions.algorithmId, algorithms.id), or(full, eq(algorithmVersions.callability, 'PUBLIC')))!;
 
 const newestFirst = [desc(algorithmVersions.major), desc(algorithmVersions.minor), desc(algorithmVersions.patch)];
 
+/** Inside a statement over `algorithms`: its latest visible version, as json. */
+const latestVersionJson = (full: SQL) =>
+  sql`(select ${versionSummaryJson} from ${algorithmVersions} where ${visibleVersionsOfEach(full)} order by ${sql.join(newestFirst, sql`, `)} limit 1)`;
+
+/** Inside a statement over `algorithms`: the page of its visible versions the shape asks for, as a json array. */
+function versionPageJson(full: SQL, shape: VisibleShape): SQL {
+  const v = algorithmVersions;
+  const page = pagePlaceholders(versionKeyset, { after: shape.versionsAfter, before: shape.versionsBefore, backwards: shape.versionsBackwards }, 'versions');
+  const callability = shape.versionsCallability === 'ANY' || shape.versionsCallability === null ? undefined : eq(v.callability, shape.versionsCallability);
+  return sql`to_json(array(select ${versionSummaryJson} from ${v} where ${and(visibleVersionsOfEach(full), callability, page.where)}
+    order by ${sql.join(page.orderBy, sql`, `)} limit ${page.limit}))`;
+}
+
 /** The latest visible version of each algorithm, in one statement. */
-export async function latestVersions(db: Db, algorithmsSeen: readonly AlgorithmRecord[]): Promise<VersionRecord[]> {
+export async function latestVersions(db: Db, algorithmsSeen: readonly AlgorithmKey[]): Promise<VersionRecord[]> {
   const visible = visibleVersions(algorithmsSeen);
   if (!visible) return [];
   const found = await db
@@ -410,7 +574,7 @@ const versionFilterSql = (args: VersionFilter): SQL | undefined | false =>
   args.published === false ? false : args.callability ? eq(algorithmVersions.callability, args.callability) : undefined;
 
 /** How many visible versions match the filter, per algorithm, in one grouped statement. */
-async function countVersions(db: Db, algorithmsSeen: readonly AlgorithmRecord[], args: VersionFilter): Promise<Map<string, number>> {
+async function countVersions(db: Db, algorithmsSeen: readonly AlgorithmKey[], args: VersionFilter): Promise<Map<string, number>> {
   const v = algorithmVersions;
   const visible = visibleVersions(algorithmsSeen);
   const filter = versionFilterSql(args);
@@ -422,7 +586,7 @@ async function countVersions(db: Db, algorithmsSeen: readonly AlgorithmRecord[],
 /** Pages for these algorithms from rows already read; totals come from one grouped count, run only when asked for. */
 function versionPagesFrom(
   db: Db,
-  algorithmsSeen: readonly AlgorithmRecord[],
+  algorithmsSeen: readonly AlgorithmKey[],
   args: VersionFilter,
   plan: PagePlan,
   byAlgorithm: Map<string, VersionRecord[]>,
@@ -443,7 +607,7 @@ function versionPagesFrom(
  */
 export async function versionPages(
   db: Db,
-  algorithmsSeen: readonly AlgorithmRecord[],
+  algorithmsSeen: readonly AlgorithmKey[],
   args: VersionFilter,
 ): Promise<Map<string, Page<VersionRecord>>> {
   const v = algorithmVersions;
@@ -478,7 +642,7 @@ export async function versionPages(
 }
 
 /** For each algorithm, its visible version with exactly this semver (null when none), in one statement. */
-export async function versionsBySemver(db: Db, algorithmsSeen: readonly AlgorithmRecord[], semver: string): Promise<(VersionRecord | null)[]> {
+export async function versionsBySemver(db: Db, algorithmsSeen: readonly AlgorithmKey[], semver: string): Promise<(VersionRecord | null)[]> {
   const ref = parseVersionRef(semver);
   const visible = visibleVersions(algorithmsSeen);
   if (ref?.kind !== 'exact' || !visible) return algorithmsSeen.map(() => null);
@@ -513,49 +677,6 @@ async function resolveVersions(db: Db, algorithm: AlgorithmRecord, ref: VersionR
     .orderBy(...newestFirst)
     .limit(limit);
   return found.map((row) => fullVersion(row, algorithm.fullAccess)).filter((version) => matchesVersionRef(ref, version));
-}
-
-/** What a list of algorithms reads along with each one, so that those nested fields cost no statement. */
-export interface AlgorithmInclude {
-  latestVersion?: boolean;
-  versions?: VersionFilter;
-}
-
-/**
- * The extra columns a list reads for `include`, each a correlated subquery returning json (Postgres
- * evaluates them only for the rows of the page), and how to attach what they read to the records.
- */
-function listExtras(db: Db, principal: Principal, include: AlgorithmInclude) {
-  const v = algorithmVersions;
-  const visible = visibleVersionsOfEach(db, principal);
-  // A filter that selects no version (published: false) is left to the batched loader.
-  const versionFilter = include.versions && versionFilterSql(include.versions);
-  const versionArgs = versionFilter === false ? undefined : include.versions;
-  const plan = versionArgs && planPage(versionArgs, versionKeyset);
-  const fields: Record<string, SQL> = {};
-  if (include.latestVersion) {
-    fields.latestVersionJson = sql`(select ${versionSummaryJson} from ${v} where ${visible} order by ${sql.join(newestFirst, sql`, `)} limit 1)`;
-  }
-  if (versionArgs && plan) {
-    fields.versionPageJson = sql`to_json(array(select ${versionSummaryJson} from ${v}
-      where ${and(visible, versionFilter || undefined, plan.where)}
-      order by ${sql.join(plan.orderBy, sql`, `)} limit ${plan.limit}))`;
-  }
-  type Row = AlgorithmRecord & { latestVersionJson?: VersionSummaryJson | null; versionPageJson?: VersionSummaryJson[] | null };
-  // The rows become the records in place: a list reads dozens of them per request.
-  const attach = (rows: Row[]): AlgorithmRecord[] => {
-    if (include.latestVersion) {
-      for (const row of rows) row.latestVersion = row.latestVersionJson ? fromJson(row.latestVersionJson, row.fullAccess) : null;
-    }
-    if (versionArgs && plan) {
-      const byAlgorithm = new Map(rows.map((row) => [row.id, (row.versionPageJson ?? []).map((json) => fromJson(json, row.fullAccess))]));
-      const pages = versionPagesFrom(db, rows, versionArgs, plan, byAlgorithm);
-      const key = versionFilterKey(versionArgs);
-      for (const row of rows) row.versionPage = { key, page: pages.get(row.id)! };
-    }
-    return rows;
-  };
-  return { fields, attach };
 }
 
 // ---------------------------------------------------------------------------------------------

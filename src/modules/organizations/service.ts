@@ -3,7 +3,7 @@
  * owner namespace with usernames. Every organization has at least one OWNER, always.
  */
 import { randomUUID } from 'node:crypto';
-import { and, count, eq, ilike, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, count, eq, ilike, inArray, isNull, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Actor } from '../../auth/principal.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
@@ -122,12 +122,9 @@ export async function ownedOrganizations(db: Db, userId: string, organizationIds
   return found.map((row) => row.id);
 }
 
-/** SQL for the ids of the organizations the user belongs to (any role). */
-export function organizationsOf(db: Db, userId: string) {
-  return db
-    .select({ id: organizationMembers.organizationId })
-    .from(organizationMembers)
-    .where(eq(organizationMembers.userId, userId));
+/** A subquery for the ids of the organizations the user belongs to (any role); the user a value or a placeholder. */
+export function organizationsOf(userId: string | Placeholder): SQL {
+  return sql`select ${organizationMembers.organizationId} from ${organizationMembers} where ${eq(organizationMembers.userId, userId)}`;
 }
 
 /** Members of an organization, oldest membership first. */

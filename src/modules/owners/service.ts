@@ -2,7 +2,6 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { anyOf } from '../../db/any.js';
-import { precompiled } from '../../db/compiled.js';
 import { organizations, owners, users } from '../../db/schema.js';
 import { isUuid } from '../../core/ids.js';
 import { organizationProfileColumns, type OrganizationRecord } from '../organizations/service.js';
@@ -37,9 +36,7 @@ export function joinProfiles<Q extends { leftJoin: (...args: any[]) => any }>(qu
 }
 
 /** The same joins as SQL text, for statements written with `sql` (see db/compiled.ts). */
-export const profileJoins = precompiled(
-  sql`left join ${users} on ${profileOf.user} left join ${organizations} on ${profileOf.organization}`,
-);
+export const profileJoins = sql`left join ${users} on ${profileOf.user} left join ${organizations} on ${profileOf.organization}`;
 
 export function ownerFromProfile(row: OwnerProfile): OwnerRecord | undefined {
   const { ownerId: id, ownerName: name, ownerUser: user, ownerOrganization: organization } = row;
