@@ -527,9 +527,11 @@ describe('audit and batching', () => {
       await publish(owner.key, { id: algorithm.id, versionType: 'MAJOR', callability: 'PRIVATE' });
     }
     const fields = everyField('Algorithm', 3);
+    // Of an owner, lists read only the name and kind along: a selection of them, and one beyond them.
+    const owners = ['owner { name }', 'owner { __typename ... on User { id username } }', 'owner { name ... on User { createdAt } ... on Organization { label } }'];
     for (const key of [owner.key, member.key, outsider.key]) {
       for (const ownerName of [owner.username, organization]) {
-        for (const selection of [...fields, fields.join(' ')]) {
+        for (const selection of [...fields, ...owners, fields.join(' ')]) {
           const listed = await t.gql(`query($owner: String) { algorithms(owner: $owner) { nodes { ${selection} } } }`, {
             key,
             variables: { owner: ownerName },

@@ -95,32 +95,38 @@ function boundsAndOrder(columns: KeysetColumns, after: Position | undefined, bef
   };
 }
 
-/** A page request, decoded and checked: what to fetch and how to assemble the page afterwards. */
-export interface PagePlan extends PageQuery {
+/** A page request, decoded and checked: which rows to fetch, and how to assemble the page from them. */
+export interface PagePlan {
   size: number;
   backwards: boolean;
   after: Keyset | undefined;
   before: Keyset | undefined;
+  /** One row more than the page, which only tells whether there is another page. */
+  limit: number;
 }
 
-export function planPage(args: PageArgs, columns: KeysetColumns): PagePlan {
+export function planPage(args: PageArgs, idKind: IdKind = 'uuid'): PagePlan {
   const first = pageSize('first', args.first);
   const last = pageSize('last', args.last);
   if (first !== undefined && last !== undefined) {
     throw userError('INVALID', 'last: use either first or last, not both', ['last']);
   }
-  const idKind = columns.idKind ?? 'uuid';
-  const after = args.after ? decodeCursor(args.after, 'after', idKind) : undefined;
-  const before = args.before ? decodeCursor(args.before, 'before', idKind) : undefined;
   const backwards = last !== undefined;
   const size = (backwards ? last : first) ?? DEFAULT_PAGE_SIZE;
   return {
     size,
     backwards,
-    after,
-    before,
-    ...boundsAndOrder(columns, after && positionOf(after), before && positionOf(before), backwards),
+    after: args.after ? decodeCursor(args.after, 'after', idKind) : undefined,
+    before: args.before ? decodeCursor(args.before, 'before', idKind) : undefined,
     limit: size + 1,
+  };
+}
+
+/** The bounds, order and limit that fetch a planned page over these columns, its positions bound as values. */
+export function pageQuery(plan: PagePlan, columns: KeysetColumns): PageQuery {
+  return {
+    ...boundsAndOrder(columns, plan.after && positionOf(plan.after), plan.before && positionOf(plan.before), plan.backwards),
+    limit: plan.limit,
   };
 }
 
@@ -227,6 +233,6 @@ export async function keysetPage<T extends Keyset>(
   fetch: (query: PageQuery) => Promise<T[]>,
   count: () => Promise<number>,
 ): Promise<Page<T>> {
-  const plan = planPage(args, columns);
-  return assemblePage(plan, await fetch(plan), count);
+  const plan = planPage(args, columns.idKind);
+  return assemblePage(plan, await fetch(pageQuery(plan, columns)), count);
 }

@@ -237,6 +237,8 @@ export const algorithmVersions = pgTable(
   (t) => [
     uniqueIndex('algorithm_versions_semver_key').on(t.algorithmId, t.major, t.minor, t.patch),
     index('algorithm_versions_callability_idx').on(t.algorithmId, t.callability, t.major, t.minor, t.patch),
+    // Version pages are in publishing order (keyset on published_at, id): read in index order, no sort.
+    index('algorithm_versions_published_idx').on(t.algorithmId, t.publishedAt, t.id),
   ],
 );
 

@@ -1,7 +1,8 @@
 /**
- * What a client asked for below a connection field, read before the connection is fetched, so a
- * list can read its items' nested fields in the same statement instead of one batch per field.
- * Only ever a hint: a field it misses still resolves through its own loader.
+ * What a client asked for below a field, read before the field is fetched: a list reads its items'
+ * nested fields in the same statement instead of one batch per field (only ever a hint there: a
+ * field it misses still resolves through its own loader), and an owner is answered from its
+ * summary when nothing more of it was asked for.
  */
 import {
   getArgumentValues,
@@ -26,7 +27,7 @@ export function selectedOnNodes(info: GraphQLResolveInfo): Selected {
   if (!isObjectType(connection)) return selected;
   const item = getNamedType(connection.getFields().nodes?.type);
   if (!isObjectType(item)) return selected;
-  const onConnection = fieldsIn(info, info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : [])));
+  const onConnection = fieldsIn(info, selectionSetsBelow(info));
   const itemSelections = [
     ...selectionSetsOf(onConnection, 'nodes'),
     ...selectionSetsOf(fieldsIn(info, selectionSetsOf(onConnection, 'edges')), 'node'),
@@ -40,6 +41,24 @@ export function selectedOnNodes(info: GraphQLResolveInfo): Selected {
   }
   return selected;
 }
+
+/** The names of the fields selected on what `info`'s field returns, through fragments, @skip/@include applied. */
+export function selectedFields(info: GraphQLResolveInfo): readonly string[] {
+  // Asked once per item of a list (an owner per algorithm): worked out once per field and request.
+  let byRequest = selectedFieldsCache.get(info.fieldNodes);
+  if (!byRequest) selectedFieldsCache.set(info.fieldNodes, (byRequest = new WeakMap()));
+  const variables = info.variableValues ?? NO_VARIABLES;
+  let names = byRequest.get(variables);
+  if (!names) byRequest.set(variables, (names = fieldsIn(info, selectionSetsBelow(info)).map((field) => field.name.value)));
+  return names;
+}
+
+/** By the field's nodes (one set per document), then by the request's variables (which @skip/@include may read). */
+const selectedFieldsCache = new WeakMap<readonly FieldNode[], WeakMap<object, readonly string[]>>();
+const NO_VARIABLES = {};
+
+const selectionSetsBelow = (info: GraphQLResolveInfo): SelectionSetNode[] =>
+  info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
 
 const selectionSetsOf = (fields: FieldNode[], name: string): SelectionSetNode[] =>
   fields.flatMap((field) => (field.name.value === name && field.selectionSet ? [field.selectionSet] : []));

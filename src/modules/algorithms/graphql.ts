@@ -11,8 +11,7 @@ import { localIdOf } from '../../graphql/ids.js';
 import { selectedOnNodes } from '../../graphql/lookahead.js';
 import { UserErrorType } from '../../graphql/user-error.js';
 import { findApiKeysByName } from '../api-keys/service.js';
-import { loadOwner, OwnerRef } from '../owners/graphql.js';
-import { ownerFromProfile, type OwnerProfile } from '../owners/service.js';
+import { loadOwner, ownerOf, OwnerRef } from '../owners/graphql.js';
 import { UserType } from '../users/graphql.js';
 import {
   adminDeleteAlgorithm,
@@ -150,7 +149,6 @@ function listIncludes(info: GraphQLResolveInfo): AlgorithmInclude {
   const selected = selectedOnNodes(info);
   const versions = selected.get('versions');
   return {
-    owner: selected.has('owner'),
     state: STATE_READERS.some((field) => selected.has(field)),
     latestVersion: LATEST_VERSION_READERS.some((field) => selected.has(field)),
     // Only one selection can be read along; a second (aliased, other arguments) loads on its own.
@@ -196,10 +194,8 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
     name: t.exposeString('name'),
     owner: t.field({
       type: OwnerRef,
-      // Lists and lookups read the owner with the algorithm; only mutation payloads load it.
-      resolve: (algorithm, _args, context) =>
-        (algorithm.ownerName !== undefined ? ownerFromProfile(algorithm as OwnerProfile) : undefined) ??
-        loadOwner(context, algorithm.ownerId).then((owner) => owner!),
+      // Lists and lookups read the owner's name and kind along; the rest of it loads when asked for.
+      resolve: (algorithm, _args, context, info) => ownerOf(context, info, algorithm),
     }),
     details: t.field({ type: DetailsType, resolve: async (a, _args, context) => (await publicView(context, a)).details }),
     settings: t.field({

@@ -24,9 +24,9 @@ import { ServiceError, userError, type UserErrorData } from '../../core/errors.j
 import { changesBetween, optionalText, parse } from '../../core/validation.js';
 import { isUuid } from '../../core/ids.js';
 import { NAME_PATTERN, quoted } from '../../core/names.js';
-import { assemblePage, pagePlaceholders, pageValues, planPage, type Page, type PageArgs, type PagePlan } from '../../core/pagination.js';
+import { assemblePage, pagePlaceholders, pageQuery, pageValues, planPage, type Page, type PageArgs, type PagePlan } from '../../core/pagination.js';
 import { recordAudit } from '../audit/service.js';
-import { ownerProfileColumns, profileJoins, type OwnerProfile } from '../owners/service.js';
+import { ownerSummaryColumns, type OwnerSummary } from '../owners/service.js';
 import { organizationsOf, roleIn } from '../organizations/service.js';
 import {
   formatVersion,
@@ -76,10 +76,10 @@ interface ReadAlong {
 }
 
 /** An algorithm as a list read it: its key, and what else its client asked for (see `AlgorithmInclude`). */
-export type ListedAlgorithm = AlgorithmKey & Partial<AlgorithmState> & Partial<OwnerProfile> & ReadAlong;
+export type ListedAlgorithm = AlgorithmKey & Partial<AlgorithmState> & Partial<OwnerSummary> & ReadAlong;
 
 /** An algorithm with all of its state, as lookups and changes return it. */
-export type AlgorithmRecord = AlgorithmRow & { fullAccess: boolean } & Partial<OwnerProfile> & ReadAlong;
+export type AlgorithmRecord = AlgorithmRow & { fullAccess: boolean } & Partial<OwnerSummary> & ReadAlong;
 
 /** Whether the algorithm's state was read with it (`updatedAt` is never null, so undefined means not read). */
 export const hasState = (algorithm: ListedAlgorithm): algorithm is ListedAlgorithm & AlgorithmState => algorithm.updatedAt !== undefined;
@@ -206,10 +206,8 @@ const keyColumns = selection({
   name: algorithms.name,
   hasPublicVersion: algorithms.hasPublicVersion,
   createdAt: algorithms.createdAt,
+  ...ownerSummaryColumns,
 });
-
-const { ownerId: _, ...ownerProfileOnly } = ownerProfileColumns;
-const ownerColumns = selection(ownerProfileOnly);
 
 const stateColumnsByName = {
   label: algorithms.label,
@@ -241,8 +239,7 @@ interface VisibleShape extends Shape {
   pageAfter: boolean;
   pageBefore: boolean;
   pageBackwards: boolean;
-  /** What is read besides each algorithm's key (see `AlgorithmInclude`). */
-  owner: boolean;
+  /** What is read besides each algorithm's key and its owner's summary (see `AlgorithmInclude`). */
   state: boolean;
   latestVersion: boolean;
   /** The one version page read along, its filter and bounds (prefix `versions`); null for none. */
@@ -278,30 +275,37 @@ function visibleWhere(shape: VisibleShape): SQL {
 
 const VISIBLE_FROM = sql`from ${algorithms} inner join ${owners} on ${owners.id} = ${algorithms.ownerId}`;
 
+/** The algorithms a statement found, as its outer query sees them (see `selectVisible`). */
+const FOUND = { id: sql.raw('found.id'), fullAccess: sql.raw('found."fullAccess"') };
+
 /**
- * Visible algorithms, with what their readers asked for along: their owners' profiles, their
- * state, their latest versions and a page of their versions, as correlated subqueries that
- * Postgres evaluates only for the rows found. One statement whatever the page size.
+ * Visible algorithms, with what their readers asked for along: their state, and their latest
+ * versions and a page of their versions as correlated subqueries over the algorithms found, which
+ * Postgres evaluates only for those (and with full access worked out once per algorithm). One
+ * statement whatever the page size.
  */
 const selectVisible = shapedStatement((shape: VisibleShape) => {
-  const full = fullAccessTo(shape.access);
-  const columns = [keyColumns.list, sql`(${full}) as "fullAccess"`];
-  if (shape.owner) columns.push(ownerColumns.list);
+  const columns = [keyColumns.list, sql`(${fullAccessTo(shape.access)}) as "fullAccess"`];
   if (shape.state) columns.push(stateColumns.list);
-  if (shape.latestVersion) columns.push(sql`${latestVersionJson(full)} as "latestVersion"`);
-  if (shape.versionsCallability !== null) columns.push(sql`${versionPageJson(full, shape)} as "versionPage"`);
   const page =
     shape.by === 'page'
       ? pagePlaceholders(algorithmKeyset, { after: shape.pageAfter, before: shape.pageBefore, backwards: shape.pageBackwards }, 'page')
       : undefined;
-  return sql`select ${sql.join(columns, sql`, `)} ${VISIBLE_FROM} ${shape.owner ? profileJoins : undefined}
+  const found = sql`select ${sql.join(columns, sql`, `)} ${VISIBLE_FROM}
     where ${and(visibleWhere(shape), page?.where)}
     ${page ? sql`order by ${sql.join(page.orderBy, sql`, `)} limit ${page.limit}` : undefined}`;
+  const along: SQL[] = [];
+  if (shape.latestVersion) along.push(sql`${latestVersionJson(FOUND)} as "latestVersion"`);
+  if (shape.versionsCallability !== null) along.push(sql`${versionPageJson(FOUND, shape)} as "versionPage"`);
+  if (along.length === 0) return found;
+  const direction = sql.raw(shape.pageBackwards ? 'desc' : 'asc');
+  return sql`select found.*, ${sql.join(along, sql`, `)} from (${found}) found
+    ${page ? sql`order by found."createdAt" ${direction}, found.id ${direction}` : undefined}`;
 });
 
 const countVisible = shapedStatement((shape: VisibleShape) => sql`select count(*)::int as n ${VISIBLE_FROM} where ${visibleWhere(shape)}`);
 
-/** The shape of a read of whole algorithms (lookups): their owners and state, nothing else along. */
+/** The shape of a read of whole algorithms (lookups): their state, nothing else along. */
 const lookupShape = (principal: Principal, by: 'ids' | 'name'): VisibleShape => ({
   access: accessOf(principal),
   by,
@@ -310,7 +314,6 @@ const lookupShape = (principal: Principal, by: 'ids' | 'name'): VisibleShape => 
   pageAfter: false,
   pageBefore: false,
   pageBackwards: false,
-  owner: true,
   state: true,
   latestVersion: false,
   versionsCallability: null,
@@ -326,10 +329,9 @@ type VisibleRow = AlgorithmKey & { latestVersion?: VersionJson | null; versionPa
  * Rows of the visible-algorithms statement made into records in place (lists read dozens per
  * request): each row object becomes the record, its json versions the version records.
  */
-function decodeVisible(db: Db, shape: VisibleShape, found: Record<string, unknown>[], versionArgs?: VersionFilter): ListedAlgorithm[] {
+function decodeVisible(db: Db, shape: VisibleShape, found: Record<string, unknown>[], versions?: { args: VersionFilter; plan: PagePlan }): ListedAlgorithm[] {
   for (const row of found) {
     keyColumns.decode(row);
-    if (shape.owner) ownerColumns.decode(row);
     if (shape.state) stateColumns.decode(row);
   }
   const rows = found as unknown as VisibleRow[];
@@ -337,10 +339,10 @@ function decodeVisible(db: Db, shape: VisibleShape, found: Record<string, unknow
   if (shape.latestVersion) {
     rows.forEach((row, i) => (records[i]!.latestVersion = row.latestVersion ? fromJson(row.latestVersion, row) : null));
   }
-  if (versionArgs && shape.versionsCallability !== null) {
+  if (versions && shape.versionsCallability !== null) {
     const byAlgorithm = new Map(rows.map((row) => [row.id, (row.versionPage ?? []).map((json) => fromJson(json, row))]));
-    const pages = versionPagesFrom(db, rows, versionArgs, planPage(versionArgs, versionKeyset), byAlgorithm);
-    const key = versionFilterKey(versionArgs);
+    const pages = versionPagesFrom(db, rows, versions.args, versions.plan, byAlgorithm);
+    const key = versionFilterKey(versions.args);
     records.forEach((record) => (record.versionPage = { key, page: pages.get(record.id)! }));
   }
   return records;
@@ -349,7 +351,7 @@ function decodeVisible(db: Db, shape: VisibleShape, found: Record<string, unknow
 async function findVisible(db: Db, principal: Principal, by: 'ids' | 'name', values: Record<string, unknown>): Promise<AlgorithmRecord[]> {
   const shape = lookupShape(principal, by);
   const found = await selectVisible(db, shape, { ...callerValues(principal), ...values });
-  // Owners and state were read: these are whole records.
+  // Their state was read: these are whole records.
   return decodeVisible(db, shape, found) as AlgorithmRecord[];
 }
 
@@ -372,8 +374,6 @@ export async function findAlgorithmByRef(db: Db, principal: Principal, ref: stri
 
 /** What a list of algorithms reads along with each one, for the fields its client asked for. */
 export interface AlgorithmInclude {
-  /** The owner's profile (else `owner` loads it). */
-  owner?: boolean;
   /** Its state (else `algorithmStates` loads it for those that need it). */
   state?: boolean;
   latestVersion?: boolean;
@@ -381,7 +381,7 @@ export interface AlgorithmInclude {
 }
 
 /** Everything: for callers that name no fields. */
-const EVERYTHING: AlgorithmInclude = { owner: true, state: true };
+const EVERYTHING: AlgorithmInclude = { state: true };
 
 export async function listAlgorithms(
   db: Db,
@@ -389,10 +389,10 @@ export async function listAlgorithms(
   args: PageArgs & { owner?: string | null; callability?: Callability | null },
   include: AlgorithmInclude = EVERYTHING,
 ): Promise<Page<ListedAlgorithm>> {
-  const plan = planPage(args, algorithmKeyset);
+  const plan = planPage(args);
   // A version filter that selects nothing (published: false) is left to the batched loader.
-  const versionArgs = include.versions && versionFilterSql(include.versions) !== false ? include.versions : undefined;
-  const versionPlan = versionArgs && planPage(versionArgs, versionKeyset);
+  const versions =
+    include.versions && versionFilterSql(include.versions) !== false ? { args: include.versions, plan: planPage(include.versions) } : undefined;
   const shape: VisibleShape = {
     access: accessOf(principal),
     by: 'page',
@@ -401,21 +401,20 @@ export async function listAlgorithms(
     pageAfter: plan.after !== undefined,
     pageBefore: plan.before !== undefined,
     pageBackwards: plan.backwards,
-    owner: include.owner === true,
     state: include.state === true,
     latestVersion: include.latestVersion === true,
-    versionsCallability: versionArgs ? (versionArgs.callability ?? 'ANY') : null,
-    versionsAfter: versionPlan?.after !== undefined,
-    versionsBefore: versionPlan?.before !== undefined,
-    versionsBackwards: versionPlan?.backwards ?? false,
+    versionsCallability: versions ? (versions.args.callability ?? 'ANY') : null,
+    versionsAfter: versions?.plan.after !== undefined,
+    versionsBefore: versions?.plan.before !== undefined,
+    versionsBackwards: versions?.plan.backwards ?? false,
   };
   const values = {
     ...callerValues(principal),
     ownerName: args.owner?.toLowerCase(),
     ...pageValues(plan, 'page'),
-    ...(versionPlan && pageValues(versionPlan, 'versions')),
+    ...(versions && pageValues(versions.plan, 'versions')),
   };
-  const found = decodeVisible(db, shape, await selectVisible(db, shape, values), versionArgs);
+  const found = decodeVisible(db, shape, await selectVisible(db, shape, values), versions);
   return assemblePage(plan, found, async () => (await countVisible<{ n: number }>(db, shape, values))[0]?.n ?? 0);
 }
 
@@ -518,22 +517,28 @@ function visibleVersions(algorithmsSeen: readonly AlgorithmKey[]): SQL | undefin
   );
 }
 
-/** Inside a statement over `algorithms`: the versions of the algorithm at hand that the caller may see. */
-const visibleVersionsOfEach = (full: SQL) =>
-  and(eq(algorithmVersions.algorithmId, algorithms.id), or(full, eq(algorithmVersions.callability, 'PUBLIC')))!;
+/** An algorithm as a statement's subqueries see it: its id, and whether the caller has full access to it. */
+interface AlgorithmInStatement {
+  id: SQL;
+  fullAccess: SQL;
+}
+
+/** The versions of the algorithm at hand that the caller may see: all, with full access; else the PUBLIC ones. */
+const visibleVersionsOf = (algorithm: AlgorithmInStatement) =>
+  and(eq(algorithmVersions.algorithmId, algorithm.id), or(algorithm.fullAccess, eq(algorithmVersions.callability, 'PUBLIC')))!;
 
 const newestFirst = [desc(algorithmVersions.major), desc(algorithmVersions.minor), desc(algorithmVersions.patch)];
 
-/** Inside a statement over `algorithms`: its latest visible version, as json. */
-const latestVersionJson = (full: SQL) =>
-  sql`(select ${versionSummaryJson} from ${algorithmVersions} where ${visibleVersionsOfEach(full)} order by ${sql.join(newestFirst, sql`, `)} limit 1)`;
+/** The algorithm's latest visible version, as json. */
+const latestVersionJson = (algorithm: AlgorithmInStatement) =>
+  sql`(select ${versionSummaryJson} from ${algorithmVersions} where ${visibleVersionsOf(algorithm)} order by ${sql.join(newestFirst, sql`, `)} limit 1)`;
 
-/** Inside a statement over `algorithms`: the page of its visible versions the shape asks for, as a json array. */
-function versionPageJson(full: SQL, shape: VisibleShape): SQL {
+/** The page of the algorithm's visible versions the shape asks for, as a json array. */
+function versionPageJson(algorithm: AlgorithmInStatement, shape: VisibleShape): SQL {
   const v = algorithmVersions;
   const page = pagePlaceholders(versionKeyset, { after: shape.versionsAfter, before: shape.versionsBefore, backwards: shape.versionsBackwards }, 'versions');
   const callability = shape.versionsCallability === 'ANY' || shape.versionsCallability === null ? undefined : eq(v.callability, shape.versionsCallability);
-  return sql`to_json(array(select ${versionSummaryJson} from ${v} where ${and(visibleVersionsOfEach(full), callability, page.where)}
+  return sql`to_json(array(select ${versionSummaryJson} from ${v} where ${and(visibleVersionsOf(algorithm), callability, page.where)}
     order by ${sql.join(page.orderBy, sql`, `)} limit ${page.limit}))`;
 }
 
@@ -611,7 +616,8 @@ export async function versionPages(
   args: VersionFilter,
 ): Promise<Map<string, Page<VersionRecord>>> {
   const v = algorithmVersions;
-  const plan = planPage(args, versionKeyset);
+  const plan = planPage(args);
+  const query = pageQuery(plan, versionKeyset);
   const visible = visibleVersions(algorithmsSeen);
   const filter = versionFilterSql(args);
   const full = fullAccessById(algorithmsSeen);
@@ -622,16 +628,16 @@ export async function versionPages(
     const ranked = db
       .select({
         id: v.id,
-        rank: sql<number>`row_number() over (partition by ${v.algorithmId} order by ${sql.join(plan.orderBy, sql`, `)})`.as('rank'),
+        rank: sql<number>`row_number() over (partition by ${v.algorithmId} order by ${sql.join(query.orderBy, sql`, `)})`.as('rank'),
       })
       .from(v)
-      .where(and(visible, filter, plan.where))
+      .where(and(visible, filter, query.where))
       .as('ranked');
     const records = await db
       .select(versionSummaryColumns)
       .from(v)
-      .where(inArray(v.id, db.select({ id: ranked.id }).from(ranked).where(lte(ranked.rank, plan.limit))))
-      .orderBy(...plan.orderBy);
+      .where(inArray(v.id, db.select({ id: ranked.id }).from(ranked).where(lte(ranked.rank, query.limit))))
+      .orderBy(...query.orderBy);
     for (const record of records) {
       const list = byAlgorithm.get(record.algorithmId) ?? [];
       list.push(toVersion(record, full.get(record.algorithmId) ?? false));

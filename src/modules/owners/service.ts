@@ -1,5 +1,5 @@
 /** Owners are users or organizations: one namespace, one loader for whichever an id names. */
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { anyOf } from '../../db/any.js';
 import { organizations, owners, users } from '../../db/schema.js';
@@ -11,8 +11,7 @@ export type OwnerRecord = UserRecord | OrganizationRecord;
 
 /**
  * What an OwnerRecord is made of, for any query that joins `owners` and, with `joinProfiles`,
- * users and organizations: key verification and algorithm lists read their owners in the same
- * statement this way.
+ * users and organizations: key verification reads the key's owner in the same statement this way.
  */
 export const ownerProfileColumns = {
   ownerId: owners.id,
@@ -28,15 +27,23 @@ export type OwnerProfile = {
   ownerOrganization: Omit<OrganizationRecord, 'kind' | 'id' | 'name'> | null;
 };
 
-const profileOf = { user: eq(users.id, owners.id), organization: eq(organizations.id, owners.id) };
-
 /** Left-joins the profile tables onto a query that has `owners` in it. */
 export function joinProfiles<Q extends { leftJoin: (...args: any[]) => any }>(query: Q): Q {
-  return query.leftJoin(users, profileOf.user).leftJoin(organizations, profileOf.organization);
+  return query.leftJoin(users, eq(users.id, owners.id)).leftJoin(organizations, eq(organizations.id, owners.id));
 }
 
-/** The same joins as SQL text, for statements written with `sql` (see db/compiled.ts). */
-export const profileJoins = sql`left join ${users} on ${profileOf.user} left join ${organizations} on ${profileOf.organization}`;
+/** An owner's name and kind, which lists and lookups of algorithms read along (from `owners`, joined anyway). */
+export type OwnerSummary = { ownerId: string; ownerName: string; ownerKind: OwnerRecord['kind'] };
+
+export const ownerSummaryColumns = { ownerName: owners.name, ownerKind: owners.kind };
+
+/**
+ * The owner as far as its summary goes: id, kind and name, without its profile (email, createdAt, …).
+ * Only for selections that read nothing else (see `ownerOf` in owners/graphql.ts).
+ */
+export function ownerFromSummary({ ownerId: id, ownerName: name, ownerKind: kind }: OwnerSummary): OwnerRecord {
+  return (kind === 'USER' ? { kind, id, username: name } : { kind, id, name }) as OwnerRecord;
+}
 
 export function ownerFromProfile(row: OwnerProfile): OwnerRecord | undefined {
   const { ownerId: id, ownerName: name, ownerUser: user, ownerOrganization: organization } = row;

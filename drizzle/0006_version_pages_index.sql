@@ -1,0 +1,1 @@
+CREATE INDEX "algorithm_versions_published_idx" ON "algorithm_versions" USING btree ("algorithm_id","published_at","id");
