@@ -58,14 +58,18 @@ describe('failed authentication per address', () => {
 
   it('answers 429 to an address after repeated bad keys, before looking keys up', async () => {
     const user = await createUser(t);
+    const known = await createUser(t);
+    expect((await t.gql(VIEWER, { key: known.key })).status).toBe(200); // verified, and remembered as good
     for (let i = 0; i < 3; i++) expect((await t.gql(VIEWER, { key: unknownKey() })).status).toBe(401);
     const before = t.queries.length;
     const blocked = await t.gql(VIEWER, { key: unknownKey() });
     expect(blocked.status).toBe(429);
     expect(blocked.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
     expect(t.queries.length).toBe(before);
-    // The whole address waits out the window, good keys included: guessing from it stops paying.
+    // The whole address waits out the window, good keys included (even one it used a moment ago):
+    // guessing from it stops paying.
     expect((await t.gql(VIEWER, { key: user.key })).status).toBe(429);
+    expect((await t.gql(VIEWER, { key: known.key })).status).toBe(429);
   });
 });
 

@@ -80,6 +80,17 @@ export class RateLimits {
     return this.consume(this.limiter('auth', limit), limit, address);
   }
 
+  /**
+   * Whether the address may authenticate at all, spending nothing: for keys already known to be
+   * good, which are no guesses. An address that has spent its budget on failures waits it out,
+   * good keys included.
+   */
+  async authAllowed(address: string): Promise<Budget> {
+    const limit = this.options.authFailuresPerMinute;
+    const spent = await this.limiter('auth', limit).get(address);
+    return RateLimits.budget(limit, spent, (spent?.consumedPoints ?? 0) < limit);
+  }
+
   async refundAuthAttempt(address: string): Promise<void> {
     await this.limiter('auth', this.options.authFailuresPerMinute).reward(address, 1);
   }

@@ -68,8 +68,8 @@ export class KeyVerifier {
 
     const hash = hashApiKey(key);
     const now = this.now();
-    let entry = this.cache.get(hash);
-    if (!entry || entry.validUntil <= now) {
+    let entry = this.fresh(hash, now);
+    if (!entry) {
       const generation = this.generation;
       entry = await this.load(hash, format.kind, now);
       // A change committed while we were reading may have been missed by the read: answer this
@@ -78,6 +78,21 @@ export class KeyVerifier {
     }
     if (!entry.principal) throw new AuthenticationError('INVALID');
     return entry.principal;
+  }
+
+  /**
+   * The principal for a header whose key was verified within the cache's lifetime and found good;
+   * undefined otherwise (no key, an unknown one, a refused one, or one not verified lately).
+   */
+  known(authorization: string | null | undefined): Principal | undefined {
+    const key = keyFromAuthorizationHeader(authorization);
+    if (key === undefined || !parseApiKey(key)) return undefined;
+    return this.fresh(hashApiKey(key), this.now())?.principal ?? undefined;
+  }
+
+  private fresh(hash: string, now: number): CacheEntry | undefined {
+    const entry = this.cache.get(hash);
+    return entry && entry.validUntil > now ? entry : undefined;
   }
 
   /** Drops cached verifications touched by a change notification (`key:<id>` or `owner:<id>`). */

@@ -91,30 +91,41 @@ export function useApiKeyAuthentication(
     new GraphQLError(`Too many ${what}: try again in ${budgetHeaders(budget)['RateLimit-Reset']} s.`, {
       extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: budgetHeaders(budget) } },
     });
+  /**
+   * The principal for a request's key, within its address's budget for failed authentication. A
+   * key not known to be good spends from that budget first (so parallel guesses cannot all pass a
+   * check made before any is counted), and is refunded when it is good, or absent. A key verified
+   * lately and found good is no guess and spends nothing; but an address that has spent its budget
+   * is refused all the same, good keys included.
+   */
+  const authenticate = async (address: string, authorization: string | null): Promise<Principal> => {
+    const known = verifier.known(authorization);
+    const attempt = await (known ? rateLimits.authAllowed(address) : rateLimits.takeAuthAttempt(address));
+    if (!attempt.allowed) throw rateLimited(attempt, 'failed authentications from this address');
+    if (known) return known;
+    try {
+      const principal = await withDeadline(verifier.verify(authorization), deadlineMs);
+      await rateLimits.refundAuthAttempt(address);
+      return principal;
+    } catch (error) {
+      if (error instanceof AuthenticationError && error.reason === 'MISSING') await rateLimits.refundAuthAttempt(address);
+      if (!(error instanceof AuthenticationError)) throw error;
+      throw new GraphQLError(error.message, {
+        extensions: {
+          code: 'UNAUTHENTICATED',
+          http: { status: 401, headers: { 'WWW-Authenticate': 'Simple realm="algoplane"' } },
+        },
+      });
+    }
+  };
   return {
     async onParams({ request }) {
       const state = requests.get(request);
       // Browser code may read whatever comes of authentication (401, 429, 503): none of it says
       // anything about a key. Only the key's own origin rules decide below.
       state.corsAllowed = true;
-      // Every attempt spends from the address's budget first (so parallel guesses cannot all pass
-      // a check made before any is counted); a good key, or none at all, is refunded.
-      const attempt = await rateLimits.takeAuthAttempt(state.address);
-      if (!attempt.allowed) throw rateLimited(attempt, 'failed authentications from this address');
-      let principal: Principal;
-      try {
-        principal = await withDeadline(verifier.verify(request.headers.get('authorization')), deadlineMs);
-        await rateLimits.refundAuthAttempt(state.address);
-      } catch (error) {
-        if (error instanceof AuthenticationError && error.reason === 'MISSING') await rateLimits.refundAuthAttempt(state.address);
-        if (!(error instanceof AuthenticationError)) throw error;
-        throw new GraphQLError(error.message, {
-          extensions: {
-            code: 'UNAUTHENTICATED',
-            http: { status: 401, headers: { 'WWW-Authenticate': 'Simple realm="algoplane"' } },
-          },
-        });
-      }
+      const authorization = request.headers.get('authorization');
+      const principal = await authenticate(state.address, authorization);
       state.caller = callerFromHeaders(request.headers);
       const refusal = originRefusal(principal.permissions.callerOrigin, state.caller);
       if (refusal) {
