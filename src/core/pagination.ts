@@ -137,8 +137,6 @@ export interface PageShape {
   backwards: boolean;
 }
 
-export const pageShapeOf = (plan: PagePlan): PageShape => ({ after: plan.after !== undefined, before: plan.before !== undefined, backwards: plan.backwards });
-
 /**
  * A page's bounds, order and limit over placeholders named `<prefix>afterAt`, `<prefix>limit`, …,
  * for statements rendered once per shape (db/compiled.ts); `pageValues` gives the values.

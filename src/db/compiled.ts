@@ -7,7 +7,7 @@
  */
 import { Column, sql, type Query, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
-import type { Db } from './connect.js';
+import { resultRows, type Db } from './connect.js';
 
 const dialect = new PgDialect();
 
@@ -28,24 +28,21 @@ export function shapedStatement<S extends Shape>(build: (shape: S) => SQL) {
     if (!query) rendered.set(key, (query = dialect.sqlToQuery(build(shape))));
     // The session's prepared query binds the values and reports the statement to the query log,
     // on PGlite and postgres.js alike, and inside a transaction when `db` is one.
-    const result = (await db._.session.prepareQuery(query, undefined, undefined, false).execute(values)) as unknown;
-    return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+    return resultRows<T>(await db._.session.prepareQuery(query, undefined, undefined, false).execute(values));
   };
 }
 
-/** Columns by name, and groups of them one level deep (a left-joined table's, say). */
-export type Columns = { [name: string]: Column | { [name: string]: Column } };
+/** Columns by the names a statement gives them. */
+export type Columns = { [name: string]: Column };
 
 export type Decoded<T extends Columns> = {
-  [K in keyof T]: T[K] extends Column
-    ? T[K]['_']['data'] | (T[K]['_']['notNull'] extends true ? never : null)
-    : { [G in keyof T[K]]: T[K][G] extends Column ? T[K][G]['_']['data'] : never } | null;
+  [K in keyof T]: T[K]['_']['data'] | (T[K]['_']['notNull'] extends true ? never : null);
 };
 
 export interface Selection<T extends Columns> {
-  /** `column as "name", …`; a group is one json object, null when all its columns are. */
+  /** `column as "name", …` */
   readonly list: SQL;
-  /** Turns a raw row (or json group) into what drizzle's select would have given, in place. */
+  /** Turns a raw row into what drizzle's select would have given, in place. */
   decode(row: Record<string, unknown>): Decoded<T>;
 }
 
@@ -53,32 +50,17 @@ export interface Selection<T extends Columns> {
 const converts = (column: Column) => column.mapFromDriverValue !== Column.prototype.mapFromDriverValue;
 
 export function selection<T extends Columns>(columns: T): Selection<T> {
-  const list: SQL[] = [];
-  const converted: [name: string, column: Column][] = [];
-  const groups: [name: string, members: [name: string, column: Column][]][] = [];
-  for (const [name, entry] of Object.entries(columns)) {
-    if (entry instanceof Column) {
-      list.push(sql`${entry} as ${sql.identifier(name)}`);
-      if (converts(entry)) converted.push([name, entry]);
-      continue;
-    }
-    const members = Object.entries(entry);
-    const values = sql.join(members.map(([, column]) => column), sql`, `);
-    const pairs = sql.join(members.map(([member, column]) => sql`${sql.raw(`'${member}'`)}, ${column}`), sql`, `);
-    list.push(sql`case when num_nonnulls(${values}) = 0 then null else json_build_object(${pairs}) end as ${sql.identifier(name)}`);
-    groups.push([name, members.filter(([, column]) => converts(column))]);
-  }
-  const convert = (target: Record<string, unknown>, [name, column]: [string, Column]) => {
-    const raw = target[name];
-    if (raw !== null && raw !== undefined) target[name] = column.mapFromDriverValue(raw);
-  };
+  const entries = Object.entries(columns);
+  const converted = entries.filter(([, column]) => converts(column));
   return {
-    list: sql.join(list, sql`, `),
+    list: sql.join(
+      entries.map(([name, column]) => sql`${column} as ${sql.identifier(name)}`),
+      sql`, `,
+    ),
     decode(row) {
-      for (const field of converted) convert(row, field);
-      for (const [name, members] of groups) {
-        const group = row[name] as Record<string, unknown> | null;
-        if (group) for (const member of members) convert(group, member);
+      for (const [name, column] of converted) {
+        const raw = row[name];
+        if (raw !== null && raw !== undefined) row[name] = column.mapFromDriverValue(raw);
       }
       return row as Decoded<T>;
     },

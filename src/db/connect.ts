@@ -46,10 +46,14 @@ const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url
 /** Arbitrary constant shared by every instance: serialises migrations and bootstrap. */
 const STARTUP_LOCK_ID = 720_514_001;
 
-/** The rows of a raw query, whichever driver runs it (PGlite answers `{ rows }`, postgres.js an array). */
-export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown;
+/** The rows of a raw query's result, whichever driver ran it (PGlite answers `{ rows }`, postgres.js an array). */
+export function resultRows<T>(result: unknown): T[] {
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+/** The rows of a raw query. */
+export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
+  return resultRows<T>(await db.execute(query));
 }
 
 export async function connect(options: ConnectOptions): Promise<Database> {

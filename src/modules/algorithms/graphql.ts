@@ -15,11 +15,11 @@ import { loadOwner, ownerOf, OwnerRef } from '../owners/graphql.js';
 import { UserType } from '../users/graphql.js';
 import {
   adminDeleteAlgorithm,
+  algorithmStates,
   createAlgorithm,
   decideAccess,
   deleteAlgorithm,
   findAlgorithmByRef,
-  algorithmStates,
   findAlgorithmsByIds,
   hasState,
   latestVersions,
@@ -252,7 +252,7 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
       args: { language: t.arg({ type: SnippetLanguageEnum, required: true }) },
       resolve: async (algorithm, { language }, context) => {
         const [ownerName, version, mask] = await Promise.all([
-          loadOwner(context, algorithm.ownerId).then((owner) => (owner?.kind === 'USER' ? owner.username : owner?.name)),
+          algorithm.ownerName ?? loadOwner(context, algorithm.ownerId).then((owner) => (owner?.kind === 'USER' ? owner.username : owner?.name)),
           latestVersionOf(context, algorithm),
           callerDefaultKeyMask(context),
         ]);

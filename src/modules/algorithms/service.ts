@@ -15,7 +15,7 @@ import type { Actor, Principal } from '../../auth/principal.js';
 import { actorOf } from '../../auth/principal.js';
 import { aclAllows } from '../../auth/acl.js';
 import { originRefusal, type Caller } from '../../auth/origin.js';
-import { rows, type Db } from '../../db/connect.js';
+import type { Db } from '../../db/connect.js';
 import { selection, shapedStatement, type Shape } from '../../db/compiled.js';
 import { anyOf } from '../../db/any.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';

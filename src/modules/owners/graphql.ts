@@ -1,6 +1,6 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import { batched } from '../../graphql/batch.js';
 import { builder } from '../../graphql/builder.js';
-import type { GraphQLResolveInfo } from 'graphql';
 import { selectedFields } from '../../graphql/lookahead.js';
 import { findOwnersByIds, ownerFromSummary, type OwnerRecord, type OwnerSummary } from './service.js';
 
