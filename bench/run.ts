@@ -12,7 +12,7 @@
  * drops its own databases there. Exits 1 when a target is missed.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -44,6 +44,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 interface Target {
   name: string;
+  /** The server process, whose CPU time is read around each load. */
+  pid: number;
   url: string;
   body: string;
   headers: Record<string, string>;
@@ -145,9 +147,41 @@ function peakRssMb(child: ChildProcess): number {
 interface Sample {
   rps: number;
   p99: number;
+  /** CPU time per request, in ms, of the server and of all Postgres processes: steadier than req/s on a shared machine. */
+  serverCpu: number;
+  postgresCpu: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** User plus system CPU time of a process so far, in clock ticks (0 once it is gone). */
+function cpuTicks(pid: number): number {
+  try {
+    // The command name is in parentheses and may hold spaces: count fields after its closing one.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time so far of every Postgres server process on this machine (the local Postgres the benchmark uses). */
+function postgresTicks(): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') ticks += cpuTicks(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks;
 }
 
 async function load(target: Target, seconds: number): Promise<Sample> {
+  const before = { server: cpuTicks(target.pid), postgres: postgresTicks() };
   const result = await autocannon({
     url: target.url,
     method: 'POST',
@@ -160,7 +194,13 @@ async function load(target: Target, seconds: number): Promise<Sample> {
   });
   const failed = result.errors + result.timeouts + result.non2xx + (result.mismatches ?? 0);
   if (failed > 0) throw new Error(`${target.name}: ${failed} failed or wrong responses under load`);
-  return { rps: result.requests.total / (result.duration || seconds), p99: result.latency.p99 };
+  const msPerRequest = (ticks: number) => (ticks * 1000) / CLOCK_TICKS_PER_SECOND / Math.max(result.requests.total, 1);
+  return {
+    rps: result.requests.total / (result.duration || seconds),
+    p99: result.latency.p99,
+    serverCpu: msPerRequest(cpuTicks(target.pid) - before.server),
+    postgresCpu: msPerRequest(postgresTicks() - before.postgres),
+  };
 }
 
 const median = (values: number[]) => {
@@ -168,6 +208,14 @@ const median = (values: number[]) => {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
+
+/** Each figure's median over the rounds (not one round's figures). */
+const medianSample = (samples: Sample[]): Sample => ({
+  rps: median(samples.map((s) => s.rps)),
+  p99: median(samples.map((s) => s.p99)),
+  serverCpu: median(samples.map((s) => s.serverCpu)),
+  postgresCpu: median(samples.map((s) => s.postgresCpu)),
+});
 
 interface Comparison {
   label: string;
@@ -195,10 +243,8 @@ async function compare(comparison: Comparison) {
   return {
     ...comparison,
     ratio,
-    aRps: median(as.map((s) => s.rps)),
-    bRps: median(bs.map((s) => s.rps)),
-    aP99: median(as.map((s) => s.p99)),
-    bP99: median(bs.map((s) => s.p99)),
+    aMedian: medianSample(as),
+    bMedian: medianSample(bs),
   };
 }
 
@@ -233,6 +279,7 @@ async function main() {
   const [stock, handwritten, algoplaneSmall, algoplaneLarge] = servers as [Running, Running, Running, Running];
   const target = (server: Running, key: string, query: string, variables?: Record<string, unknown>): Target => ({
     name: `${server.name} ${query === VIEWER ? 'viewer' : query === HELLO ? 'hello' : 'nested list'}`,
+    pid: server.child.pid!,
     url: `http://127.0.0.1:${server.port}/graphql`,
     body: graphqlBody(query, variables),
     headers: graphqlHeaders(key),
@@ -286,9 +333,10 @@ function report(
     if (!ok) missed = true;
     return ok ? 'met' : 'MISSED';
   };
-  const side = (name: string, rps: number, p99: number) => `${name}: ${Math.round(rps)} req/s, p99 ${p99} ms`;
+  const side = (name: string, { rps, p99, serverCpu, postgresCpu }: Sample) =>
+    `${name}: ${Math.round(rps)} req/s, p99 ${p99} ms; CPU per request ${serverCpu.toFixed(2)} ms + Postgres ${postgresCpu.toFixed(2)} ms`;
   for (const r of results) {
-    rows.push([r.label, side(r.a.name, r.aRps, r.aP99), side(r.b.name, r.bRps, r.bP99), r.ratio.toFixed(2), `≥ ${r.target}`, verdict(r.ratio >= r.target)]);
+    rows.push([r.label, side(r.a.name, r.aMedian), side(r.b.name, r.bMedian), r.ratio.toFixed(2), `≥ ${r.target}`, verdict(r.ratio >= r.target)]);
   }
   for (const size of ['small', 'large'] as const) {
     const s = statements[size];
