@@ -7,7 +7,7 @@ import { createLogger } from '../src/logger.js';
 import { createApp } from '../src/server.js';
 import { NESTED_LIST, VIEWER, graphqlPost } from './queries.js';
 
-export const PAGE_SIZES = [5, 50, 100] as const;
+const PAGE_SIZES = [5, 50, 100] as const;
 
 export async function countStatements(url: string, key: string): Promise<{ viewer: number; nested: Record<number, number> }> {
   let statements = 0;

@@ -3,10 +3,10 @@
  * requests fail fast with 503 SERVICE_UNAVAILABLE, /ready says so, nothing is retried blindly,
  * and the same process serves again once the database is back.
  */
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, createUser, ON_POSTGRES, startTestApp, type TestApp, type TestDatabase } from './helpers/app.js';
 import { startFaultProxy, type FaultMode, type FaultProxy } from './helpers/fault-proxy.js';
+import { holdTableLock } from './helpers/lock.js';
 
 describe.skipIf(!ON_POSTGRES)('database faults (Postgres only)', () => {
   let database: TestDatabase;
@@ -41,18 +41,15 @@ describe.skipIf(!ON_POSTGRES)('database faults (Postgres only)', () => {
   }
 
   it('bounds a slow query with statement_timeout: 503, and the server carries on', async () => {
-    const blocker = postgres(database.url!, { max: 1, onnotice: () => {} });
+    const lock = await holdTableLock(database.url!, 'users', 'access exclusive');
     try {
-      await blocker.begin(async (sql) => {
-        await sql`lock table users in access exclusive mode`;
-        const started = Date.now();
-        const response = await t.gql('{ admin { users(first: 1) { totalCount } } }', { key: t.adminKey });
-        expect(Date.now() - started).toBeLessThan(5000);
-        expect(response.status).toBe(503);
-        expect(response.body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
-      });
+      const started = Date.now();
+      const response = await t.gql('{ admin { users(first: 1) { totalCount } } }', { key: t.adminKey });
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(response.status).toBe(503);
+      expect(response.body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
     } finally {
-      await blocker.end();
+      await lock.release();
     }
     expect((await t.gql('{ admin { users(first: 1) { totalCount } } }', { key: t.adminKey })).status).toBe(200);
   });
@@ -92,24 +89,13 @@ describe.skipIf(!ON_POSTGRES)('a deadline and an Idempotency-Key (Postgres only)
   it('records what a timed-out mutation did, so a retry replays it instead of doing it again', async () => {
     const database = await createTestDatabase();
     const t = await startTestApp({ database, env: { REQUEST_TIMEOUT_MS: '1000' } });
-    const blocker = postgres(database.url!, { max: 1, onnotice: () => {} });
+    const lock = await holdTableLock(database.url!, 'users', 'share row exclusive');
     try {
       const CREATE = `mutation { createUser(input: { username: "slowpoke", email: "slow@example.com" }) { user { username } userErrors { code } } }`;
       const send = () => t.gql(CREATE, { key: t.adminKey, headers: { 'idempotency-key': 'slow-1' } });
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      let locked!: () => void;
-      const isLocked = new Promise<void>((resolve) => (locked = resolve));
-      const holding = blocker.begin(async (sql) => {
-        await sql`lock table users in share row exclusive mode`;
-        locked();
-        await released;
-      });
-      await isLocked;
       const first = await send();
       expect(first.status).toBe(503);
-      release();
-      await holding;
+      await lock.release();
       let replay = await send();
       for (let i = 0; i < 50 && replay.status !== 200; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -120,7 +106,7 @@ describe.skipIf(!ON_POSTGRES)('a deadline and an Idempotency-Key (Postgres only)
       const found = await t.gql('{ admin { users(query: "slowpoke") { totalCount } } }', { key: t.adminKey });
       expect(found.body.data).toEqual({ admin: { users: { totalCount: 1 } } });
     } finally {
-      await blocker.end();
+      await lock.release();
       await t.close();
       await database.drop();
     }

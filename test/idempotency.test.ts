@@ -2,7 +2,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows } from '../src/db/connect.js';
-import { createUser, startTestApp, type TestApp } from './helpers/app.js';
+import { createUser, localId, startTestApp, type TestApp } from './helpers/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -59,6 +59,8 @@ describe('Idempotency-Key', () => {
     const invalid = await send(user.key, 'bad-name', '');
     const replayed = await send(user.key, 'bad-name', '');
     expect(replayed.body.data).toEqual(invalid.body.data);
+    // The same user errors would come of running it again: the replay must say it is one.
+    expect((replayed.body as { extensions?: unknown }).extensions).toMatchObject({ idempotency: { replayed: true } });
 
     const plain = (
       await t.gql(`mutation { createApiKey(input: { name: "plain" }) { secret } }`, { key: user.key })
@@ -110,7 +112,7 @@ describe('Idempotency-Key, edges found in review', () => {
     }
     const rolls = await t.gql(`query($id: String) { admin { auditEvents(action: "API_KEY_ROLLED", targetId: $id) { totalCount } } }`, {
       key: t.adminKey,
-      variables: { id: Buffer.from(keyId, 'base64').toString().split(':')[1] },
+      variables: { id: localId(keyId) },
     });
     expect(rolls.body.data!.admin.auditEvents.totalCount).toBe(1);
   });

@@ -5,27 +5,17 @@
  * this close(); cli.test.ts shows the signal reaches it.
  */
 import { request } from 'node:http';
-import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase, graphqlRequest, ON_POSTGRES, startTestApp } from './helpers/app.js';
+import { holdTableLock } from './helpers/lock.js';
 
 describe.skipIf(!ON_POSTGRES)('shutdown under load (Postgres only)', () => {
   it('finishes every in-flight request, refuses new ones, and stops within the grace period', async () => {
     const database = await createTestDatabase();
     const t = await startTestApp({ database, env: { SHUTDOWN_GRACE_MS: '10000' } });
     const port = await t.app.listen(0, '127.0.0.1');
-    const blocker = postgres(database.url!, { max: 1, onnotice: () => {} });
+    const lock = await holdTableLock(database.url!, 'users', 'access exclusive');
     try {
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      let locked!: () => void;
-      const isLocked = new Promise<void>((resolve) => (locked = resolve));
-      const holding = blocker.begin(async (sql) => {
-        await sql`lock table users in access exclusive mode`;
-        locked();
-        await released;
-      });
-      await isLocked;
 
       let count = 0;
       const allArrived = new Promise<void>((resolve) =>
@@ -46,15 +36,14 @@ describe.skipIf(!ON_POSTGRES)('shutdown under load (Postgres only)', () => {
         new Promise((resolve, reject) => request({ port, host: '127.0.0.1', path: '/health' }, resolve).on('error', reject).end()),
       ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
 
-      release();
-      await holding;
+      await lock.release();
       const answers = await Promise.all(inFlight);
       expect(answers.map((a) => a.status)).toEqual(Array(12).fill(200));
       expect(answers.every((a) => a.body.data.admin.users.totalCount === 1)).toBe(true);
       await closing;
       expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
-      await blocker.end();
+      await lock.release();
       await database.drop();
     }
   });

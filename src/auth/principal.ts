@@ -34,13 +34,12 @@ export interface Principal {
   /** The user this key acts as; null for organization-owned keys, which act as the organization. */
   userId: string | null;
   permissions: KeyPermissions;
-  /** Requests per minute set for this key; null: the server default. */
-  rateLimitPerMinute: number | null;
   /**
-   * The key and its owner as verified, so `viewer` needs no further query. Cached with the
-   * verification and dropped with it on any change to either (the auth-change trigger).
+   * The key and its owner as verified, so `viewer` needs no further query (and the key's own
+   * request budget is at hand). Cached with the verification and dropped with it on any change to
+   * either (the auth-change trigger).
    */
-  key?: ApiKeyRecord;
+  key: ApiKeyRecord;
   owner?: OwnerRecord;
 }
 

@@ -74,7 +74,7 @@ export class RateLimits {
     return this.consume(this.limiter('key', limit), limit, keyId);
   }
 
-  /** Spends one authentication attempt of the address's budget; refunded when the key is good. */
+  /** Spends one authentication attempt of the address's budget; refunded when the key is good, or when none was sent. */
   takeAuthAttempt(address: string): Promise<Budget> {
     const limit = this.options.authFailuresPerMinute;
     return this.consume(this.limiter('auth', limit), limit, address);

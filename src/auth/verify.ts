@@ -168,7 +168,6 @@ export class KeyVerifier {
         ownerName: row.ownerName,
         userId: row.ownerKind === 'USER' ? key.ownerId : null,
         permissions: permissionsOf(key),
-        rateLimitPerMinute: key.rateLimitPerMinute,
         key,
         owner: ownerFromProfile(row),
       },

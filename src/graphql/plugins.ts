@@ -136,7 +136,7 @@ export function useApiKeyAuthentication(
         });
       }
       state.principal = principal;
-      state.budget = await rateLimits.consumeKey(principal.keyId, principal.rateLimitPerMinute);
+      state.budget = await rateLimits.consumeKey(principal.keyId, principal.key.rateLimitPerMinute);
       if (!state.budget.allowed) throw rateLimited(state.budget, 'requests with this key');
       usage.touch(principal.keyId);
     },

@@ -17,7 +17,7 @@ const RateLimitType = builder.objectRef<Budget>('RateLimit').implement({
 const ViewerType = builder.objectRef<Principal>('Viewer').implement({
   description: 'Who the calling key is and acts for.',
   fields: (t) => ({
-    key: t.field({ type: ApiKeyType, description: 'The key this request was made with.', resolve: (p) => p.key ?? p.keyId }),
+    key: t.field({ type: ApiKeyType, description: 'The key this request was made with.', resolve: (p) => p.key }),
     owner: t.field({
       type: OwnerRef,
       description: 'Whose key it is: a user or an organization.',
