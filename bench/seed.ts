@@ -7,8 +7,8 @@
  */
 import postgres from 'postgres';
 import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { createApp } from '../src/server.js';
+import { createLogger } from '../src/core/logger.js';
+import { createApp } from '../src/app.js';
 import { graphqlPost } from './queries.js';
 
 export interface Dataset {

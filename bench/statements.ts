@@ -3,8 +3,8 @@
  * benchmark's queries once the key is verified and cached: the steady state a busy client sees.
  */
 import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { createApp } from '../src/server.js';
+import { createLogger } from '../src/core/logger.js';
+import { createApp } from '../src/app.js';
 import { NESTED_LIST, VIEWER, graphqlPost } from './queries.js';
 
 const PAGE_SIZES = [5, 50, 100] as const;

@@ -6,9 +6,9 @@ import { bootstrapAdmin } from './bootstrap.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { ServiceError } from './core/errors.js';
 import { connect, type Database } from './db/connect.js';
-import { createLogger } from './logger.js';
+import { createLogger } from './core/logger.js';
 import { createAdminApiKey } from './modules/api-keys/service.js';
-import { createApp } from './server.js';
+import { createApp } from './app.js';
 
 const USAGE = `Usage: algoplane [command]
 

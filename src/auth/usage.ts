@@ -4,7 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/connect.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 
 export class KeyUsageRecorder {
   private pending = new Map<string, Date>();

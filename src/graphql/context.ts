@@ -2,7 +2,7 @@ import type { Caller } from '../auth/origin.js';
 import type { Budget } from '../auth/rate-limit.js';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/connect.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 
 /** What every resolver sees. Built after authentication, so a principal is always present. */
 export interface GraphQLContext {
@@ -12,8 +12,6 @@ export interface GraphQLContext {
   log: Logger;
   /** Where clients call algorithms, for code snippets. */
   algorithmApiUrl: string;
-  /** The request's Idempotency-Key header and a hash of its body (query, variables, name), when sent. */
-  idempotency: { key: string; requestHash: string } | undefined;
   /** The key's request budget after this request. */
   rateLimit: Budget | undefined;
   /** The caller's origin, as the key's caller-origin rules see it. */

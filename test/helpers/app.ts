@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import postgres from 'postgres';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { createApp, type App } from '../../src/server.js';
+import { createLogger } from '../../src/core/logger.js';
+import { createApp, type App } from '../../src/app.js';
 
 export const ON_POSTGRES = Boolean(process.env.DATABASE_URL);
 

@@ -6,37 +6,35 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { RateLimits } from './auth/rate-limit.js';
 import { KeyUsageRecorder } from './auth/usage.js';
 import { AUTH_CHANGE_CHANNEL, KeyVerifier } from './auth/verify.js';
 import { bootstrapAdmin } from './bootstrap.js';
 import type { Config } from './config.js';
+import { createLogger, type Logger } from './core/logger.js';
 import { connect, type Database } from './db/connect.js';
+import { Authenticator } from './gate/authenticate.js';
+import { withDeadline } from './gate/deadline.js';
 import type { GraphQLContext } from './graphql/context.js';
-import {
-  RequestRegistry,
-  toClientError,
-  useApiKeyAuthentication,
-  useClientErrors,
-  useBodyLimit,
-  useKeyCors,
-  useNoNulCharacters,
-  useRequestDeadline,
-  useRequestLifecycle,
-  withDeadline,
-} from './graphql/plugins.js';
-import { idempotencyOf, useIdempotency } from './graphql/idempotency.js';
-import { deleteExpiredIdempotencyRecords } from './modules/idempotency/service.js';
 import { DEFAULT_LIMITS, useGraphQLLimits } from './graphql/limits.js';
+import { useApiKeyAuthentication } from './graphql/plugins/authentication.js';
+import { useBodyLimit } from './graphql/plugins/body-limit.js';
+import { toClientError, useClientErrors } from './graphql/plugins/client-errors.js';
+import { useKeyCors } from './graphql/plugins/cors.js';
+import { useRequestDeadline } from './graphql/plugins/deadline.js';
+import { useIdempotency } from './graphql/plugins/idempotency.js';
+import { useNoNulCharacters } from './graphql/plugins/input.js';
+import { useRequestLifecycle } from './graphql/plugins/request-lifecycle.js';
+import type { GateServerContext } from './graphql/plugins/server-context.js';
 import { schema } from './graphql/schema.js';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { useGraphQlJit } from '@envelop/graphql-jit';
-import { createLogger, type Logger } from './logger.js';
+import { deleteExpiredIdempotencyRecords } from './modules/idempotency/service.js';
 
 export interface App {
   config: Config;
   database: Database;
-  yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+  yoga: YogaServerInstance<GateServerContext, GraphQLContext>;
   verifier: KeyVerifier;
   usage: KeyUsageRecorder;
   log: Logger;
@@ -113,12 +111,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       defaultPerMinute: config.rateLimitPerMinute,
       authFailuresPerMinute: config.authFailuresPerMinute,
     });
-    const requests = new RequestRegistry();
+    const authenticator = new Authenticator({ verifier, usage, rateLimits, deadlineMs: config.requestTimeoutMs });
     // Idempotency records live 24 hours; sweep the expired ones now and then.
     sweeper = setInterval(() => void deleteExpiredIdempotencyRecords(database.db).catch(() => {}), 15 * 60 * 1000);
     sweeper.unref();
 
-    const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
+    const yoga = createYoga<GateServerContext, GraphQLContext>({
       schema,
       graphqlEndpoint: '/graphql',
       batching: false,
@@ -153,25 +151,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             ? toClientError(error, log, undefined)
             : toClientError(new GraphQLError('Unexpected error.', { originalError: error as Error }), log, undefined),
       },
-      context: ({ request, params }) => {
-        const state = requests.get(request);
-        return {
-          principal: state.principal!,
-          db: database.db,
-          requestId: state.id,
-          log,
-          forgetKey: (keyId: string) => verifier.forgetKey(keyId),
-          forgetOwner: (ownerId: string) => verifier.forgetOwner(ownerId),
-          algorithmApiUrl: config.algorithmApiUrl,
-          caller: state.caller!,
-          rateLimit: state.budget,
-          idempotency: idempotencyOf(request, params),
-        };
-      },
+      context: ({ gate }) => ({
+        // Authentication ran before the context is built: a request without a principal never gets here.
+        principal: gate!.principal!,
+        db: database.db,
+        requestId: gate!.id,
+        log,
+        forgetKey: (keyId: string) => verifier.forgetKey(keyId),
+        forgetOwner: (ownerId: string) => verifier.forgetOwner(ownerId),
+        algorithmApiUrl: config.algorithmApiUrl,
+        caller: gate!.caller!,
+        rateLimit: gate!.budget,
+      }),
       plugins: [
-        useRequestLifecycle(requests, log),
+        useRequestLifecycle(log),
         useBodyLimit(config.maxBodyBytes),
-        useKeyCors(requests, '/graphql'),
+        useKeyCors('/graphql'),
         // Keys travel in the Authorization header, which no cross-site form or simple request can
         // send: requiring it on every request a browser would not preflight stops CSRF outright.
         useCSRFPrevention({ requestHeaders: ['authorization'] }),
@@ -186,7 +181,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             }
           },
         }),
-        useApiKeyAuthentication(requests, verifier, usage, rateLimits, config.requestTimeoutMs),
+        useApiKeyAuthentication(authenticator),
         useNoNulCharacters(),
         // Compiles each document once into plain functions (graphql-jit): several times less work
         // per field than graphql-js's generic executor. Runs first among the execution plugins, so

@@ -3,9 +3,11 @@
  * the logger in the first place.
  */
 import { pino, type Logger } from 'pino';
-import type { LogLevel } from './config.js';
 
 export type { Logger };
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
   return pino(

@@ -1,36 +1,20 @@
 /**
- * `Idempotency-Key` on a mutation: the first response is stored and replayed for retries of the
- * same request (same key, same body) for 24 hours. A different body with the same key is refused;
- * a retry while the first is still running gets 409, so duplicates never both execute. Failed
- * requests (top-level errors) are not stored: they may be retried. Stored responses never hold a
- * secret: a replay answers `secret: null` and says so.
+ * `Idempotency-Key` on a GraphQL mutation, through the gate's claims (gate/idempotency.ts). What is
+ * GraphQL's own: two requests are the same when query, variables and operation name are; failed
+ * requests (every root field errored) are not stored, so they may be retried; and stored responses
+ * never hold a secret: a replay answers `secret: null` and says so.
  */
-import { createHash } from 'node:crypto';
 import { getOperationAST, GraphQLError, Kind, visit, type DocumentNode, type ExecutionResult, type SelectionNode } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
-import {
-  claimIdempotencyKey,
-  completeIdempotencyKey,
-  releaseIdempotencyKey,
-} from '../modules/idempotency/service.js';
-import type { GraphQLContext } from './context.js';
-import { withDeadline } from './plugins.js';
-
-const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+import { claimIdempotency, idempotentRequestOf, settleIdempotency } from '../../gate/idempotency.js';
+import type { GraphQLContext } from '../context.js';
+import { refusalError } from './refusal.js';
 
 const REPLAY_WARNING = {
   field: null,
   code: 'NO_EFFECT',
   message: 'Replayed response to an earlier request with this Idempotency-Key: secrets are shown only once, so `secret` is null.',
 };
-
-/** The request's Idempotency-Key and a hash of its body; hashed only when the header is sent. */
-export function idempotencyOf(request: Request, params: GraphQLParams): { key: string; requestHash: string } | undefined {
-  const key = request.headers.get('idempotency-key');
-  if (key === null) return undefined;
-  const body = JSON.stringify({ query: params.query, variables: params.variables ?? null, operationName: params.operationName ?? null });
-  return { key, requestHash: createHash('sha256').update(body).digest('hex') };
-}
 
 /** The response keys of the operation's root fields (aliases included, through fragments). */
 function rootResponseKeys(document: DocumentNode, operationName: string | undefined): string[] {
@@ -107,35 +91,29 @@ function asReplay(stored: StoredResponse): ExecutionResult {
   };
 }
 
-const refuse = (status: number, code: string, message: string): ExecutionResult => ({
-  errors: [new GraphQLError(message, { extensions: { code, http: { status } } })],
+/** What makes two GraphQL requests the same. */
+const sameRequest = (params: GraphQLParams) => () => ({
+  query: params.query,
+  variables: params.variables ?? null,
+  operationName: params.operationName ?? null,
 });
 
-export function useIdempotency(deadlineMs: number): Plugin<GraphQLContext> {
+export function useIdempotency(deadlineMs: number): Plugin<GraphQLContext & { request: Request; params: GraphQLParams }> {
   return {
     async onExecute({ args, executeFn, setExecuteFn, setResultAndStopExecution }) {
       const context = args.contextValue;
-      if (context.idempotency === undefined) return;
-      const { key, requestHash } = context.idempotency;
       if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
-      if (!KEY_PATTERN.test(key)) {
-        setResultAndStopExecution(refuse(400, 'BAD_USER_INPUT', 'Idempotency-Key must be 1 to 255 visible ASCII characters.'));
+      const idempotent = idempotentRequestOf(context.request, sameRequest(context.params));
+      if (idempotent === undefined) return;
+      const { db, principal } = context;
+      const claim = await claimIdempotency(db, principal.keyId, idempotent, deadlineMs);
+      if (claim.kind === 'refused') {
+        setResultAndStopExecution({ errors: [refusalError(claim.refusal)] });
         return;
       }
-      const { db, principal } = context;
-      const claim = await withDeadline(claimIdempotencyKey(db, principal.keyId, key, requestHash), deadlineMs);
-      switch (claim.kind) {
-        case 'replay':
-          setResultAndStopExecution(asReplay(claim.response as StoredResponse));
-          return;
-        case 'different-request':
-          setResultAndStopExecution(refuse(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request.'));
-          return;
-        case 'in-progress':
-          setResultAndStopExecution(refuse(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running; retry shortly.'));
-          return;
-        case 'claimed':
-          break;
+      if (claim.kind === 'replay') {
+        setResultAndStopExecution(asReplay(claim.response as StoredResponse));
+        return;
       }
 
       /**
@@ -143,16 +121,13 @@ export function useIdempotency(deadlineMs: number): Plugin<GraphQLContext> {
        * run. A root field without an error of its own ran (even when a sibling's error nulled all
        * of `data`): keep the answer, errors included, so a retry cannot redo it.
        */
-      const record = async (result: ExecutionResult) => {
+      const outcome = (result: ExecutionResult): StoredResponse | undefined => {
         const failed = new Set((result.errors ?? []).map((e) => e.path?.[0]).filter((field) => field !== undefined));
         const ran = rootResponseKeys(args.document, args.operationName ?? undefined).some((field) => !failed.has(field));
-        if (!ran) {
-          await releaseIdempotencyKey(db, principal.keyId, key);
-          return;
-        }
+        if (!ran) return undefined;
         const { value, withheld } = withoutSecrets(result.data ?? null, secretResponseKeys(args.document));
         const errors = result.errors?.map((e) => ({ message: e.message, path: e.path, extensions: { code: e.extensions?.code } }));
-        await completeIdempotencyKey(db, principal.keyId, key, { data: value, errors, withheld });
+        return { data: value as StoredResponse['data'], errors, withheld };
       };
 
       // Record the outcome when the work itself finishes, not when the client is answered: this
@@ -160,7 +135,7 @@ export function useIdempotency(deadlineMs: number): Plugin<GraphQLContext> {
       // one), so a request that ran out of time still records what it did.
       setExecuteFn(async (executeArgs) => {
         const result = (await executeFn(executeArgs)) as ExecutionResult;
-        await record(result);
+        await settleIdempotency(db, principal.keyId, idempotent, outcome(result));
         return result;
       });
     },

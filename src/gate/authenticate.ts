@@ -1,0 +1,80 @@
+/**
+ * The gate's one authentication pipeline, for every transport: Authorization header -> a verdict.
+ *
+ *   failed-auth budget of the address -> key verification -> caller origin -> the key's budget
+ *
+ * It runs before anything of the request is parsed or executed, so an unauthenticated caller
+ * learns nothing about the API, and a refused origin gets no Access-Control-Allow-Origin.
+ */
+import { callerFromHeaders, ORIGIN_REFUSAL_MESSAGES, originRefusal, type Caller } from '../auth/origin.js';
+import type { Principal } from '../auth/principal.js';
+import { budgetHeaders, type Budget, type RateLimits } from '../auth/rate-limit.js';
+import type { KeyUsageRecorder } from '../auth/usage.js';
+import { AuthenticationError, type KeyVerifier } from '../auth/verify.js';
+import { withDeadline } from './deadline.js';
+import { refusal, type Refusal } from './refusal.js';
+
+export type Verdict =
+  | { valid: true; principal: Principal; caller: Caller; budget: Budget }
+  /**
+   * `corsAllowed`: whether the calling page may read the refusal (not when its origin was refused).
+   * `principal`: the key, when it was good but over its budget (for the log).
+   */
+  | { valid: false; refusal: Refusal; corsAllowed: boolean; principal?: Principal };
+
+export interface AuthenticatorDeps {
+  verifier: KeyVerifier;
+  usage: KeyUsageRecorder;
+  rateLimits: RateLimits;
+  /** How long verification may wait on the database. */
+  deadlineMs: number;
+}
+
+const rateLimited = (budget: Budget, what: string): Refusal =>
+  refusal(429, 'RATE_LIMITED', `Too many ${what}: try again in ${budgetHeaders(budget)['RateLimit-Reset']} s.`, budgetHeaders(budget));
+
+const UNAUTHENTICATED_HEADERS = { 'WWW-Authenticate': 'Simple realm="algoplane"' };
+
+export class Authenticator {
+  constructor(private readonly deps: AuthenticatorDeps) {}
+
+  /** The verdict on a request from `address`; database trouble is thrown, not a verdict. */
+  async authenticate(request: Request, address: string): Promise<Verdict> {
+    const key = await this.principalFor(address, request.headers.get('authorization'));
+    // Browser code may read whatever comes of authentication (401, 429): none of it says anything
+    // about a key. Only the key's own origin rules decide below.
+    if (!key.valid) return { valid: false, refusal: key.refusal, corsAllowed: true };
+    const { principal } = key;
+    const caller = callerFromHeaders(request.headers);
+    const originRefused = originRefusal(principal.permissions.callerOrigin, caller);
+    if (originRefused) return { valid: false, refusal: refusal(403, 'FORBIDDEN', ORIGIN_REFUSAL_MESSAGES[originRefused]), corsAllowed: false };
+    const budget = await this.deps.rateLimits.consumeKey(principal.keyId, principal.key.rateLimitPerMinute);
+    if (!budget.allowed) return { valid: false, refusal: rateLimited(budget, 'requests with this key'), corsAllowed: true, principal };
+    this.deps.usage.touch(principal.keyId);
+    return { valid: true, principal, caller, budget };
+  }
+
+  /**
+   * The principal for a request's key, within its address's budget for failed authentication. A
+   * key not known to be good spends from that budget first (so parallel guesses cannot all pass a
+   * check made before any is counted), and is refunded when it is good, or absent. A key verified
+   * lately and found good is no guess and spends nothing; but an address that has spent its budget
+   * is refused all the same, good keys included.
+   */
+  private async principalFor(address: string, authorization: string | null): Promise<{ valid: true; principal: Principal } | { valid: false; refusal: Refusal }> {
+    const { verifier, rateLimits, deadlineMs } = this.deps;
+    const known = verifier.known(authorization);
+    const attempt = await (known ? rateLimits.authAllowed(address) : rateLimits.takeAuthAttempt(address));
+    if (!attempt.allowed) return { valid: false, refusal: rateLimited(attempt, 'failed authentications from this address') };
+    if (known) return { valid: true, principal: known };
+    try {
+      const principal = await withDeadline(verifier.verify(authorization), deadlineMs);
+      await rateLimits.refundAuthAttempt(address);
+      return { valid: true, principal };
+    } catch (error) {
+      if (!(error instanceof AuthenticationError)) throw error;
+      if (error.reason === 'MISSING') await rateLimits.refundAuthAttempt(address);
+      return { valid: false, refusal: refusal(401, 'UNAUTHENTICATED', error.message, UNAUTHENTICATED_HEADERS) };
+    }
+  }
+}

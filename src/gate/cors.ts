@@ -1,0 +1,29 @@
+/**
+ * CORS by key (see README, "Caller origin"). A preflight carries no key, so it is answered for any
+ * origin and the real request decides. Credentials (cookies) are never allowed: keys travel in a
+ * header, and yoga's default (reflect any origin *with* credentials) would undo that.
+ */
+const PREFLIGHT_HEADERS = {
+  'Access-Control-Allow-Methods': 'GET, POST',
+  'Access-Control-Allow-Headers': 'authorization, content-type, idempotency-key, x-request-id',
+  'Access-Control-Max-Age': '600',
+};
+
+/** The answer to an OPTIONS request: allowed for any origin, enforced on the real request. */
+export function preflightResponse(request: Request, allow: string): Response {
+  const origin = request.headers.get('origin');
+  return new Response(null, {
+    status: 204,
+    headers: origin ? { ...PREFLIGHT_HEADERS, 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : { Allow: allow },
+  });
+}
+
+/** Lets the calling page read `response` when the gate allowed its origin; it always varies by Origin. */
+export function applyCors(request: Request, response: Response, allowed: boolean | undefined): void {
+  const origin = request.headers.get('origin');
+  response.headers.append('Vary', 'Origin');
+  if (origin && allowed) {
+    response.headers.set('Access-Control-Allow-Origin', origin);
+    response.headers.set('Access-Control-Expose-Headers', 'x-request-id');
+  }
+}

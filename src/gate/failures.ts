@@ -1,0 +1,25 @@
+/**
+ * Errors nobody planned for, as a client may see them: a database that is away (or a request past
+ * its deadline) is a retryable 503; anything else is an opaque 500 whose details go to the log
+ * under the request's id, never to the client.
+ */
+import type { Logger } from '../core/logger.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
+import { DeadlineExceeded } from './deadline.js';
+import { refusal, type Refusal } from './refusal.js';
+
+export const SERVICE_UNAVAILABLE = refusal(503, 'SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly.', { 'Retry-After': '5' });
+export const INTERNAL_ERROR = refusal(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
+
+/** Whether `error` means "try again shortly" rather than a bug. */
+export const isTransient = (error: unknown) => isDatabaseUnavailable(error) || error instanceof DeadlineExceeded;
+
+/** Logs an unexpected error with the request's id and says what the client is told. */
+export function unexpectedFailure(error: unknown, log: Logger, requestId: string | undefined, path?: readonly (string | number)[]): Refusal {
+  if (isTransient(error)) {
+    log.warn({ err: error, requestId }, 'database unavailable');
+    return SERVICE_UNAVAILABLE;
+  }
+  log.error({ err: error, requestId, path }, 'unexpected error');
+  return INTERNAL_ERROR;
+}

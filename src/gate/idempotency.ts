@@ -1,0 +1,57 @@
+/**
+ * `Idempotency-Key` on a write: the first response is stored and replayed for retries of the same
+ * request (same API key, same Idempotency-Key, same body) for 24 hours. The same Idempotency-Key
+ * with a different body is refused (422); a retry while the first is still running gets 409, so
+ * duplicates never both execute. What counts as "ran" and what is stored is the transport's to
+ * say (a GraphQL mutation, a REST POST); claiming, refusing and recording are the same for all.
+ */
+import { createHash } from 'node:crypto';
+import type { Db } from '../db/connect.js';
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../modules/idempotency/service.js';
+import { withDeadline } from './deadline.js';
+import { refusal, type Refusal } from './refusal.js';
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+export interface IdempotentRequest {
+  key: string;
+  /** A hash of what makes two requests "the same" for this transport. */
+  requestHash: string;
+}
+
+/** The request's Idempotency-Key with a hash of `body`, hashed only when the header is sent. */
+export function idempotentRequestOf(request: Request, body: () => unknown): IdempotentRequest | undefined {
+  const key = request.headers.get('idempotency-key');
+  if (key === null) return undefined;
+  return { key, requestHash: createHash('sha256').update(JSON.stringify(body())).digest('hex') };
+}
+
+export type ClaimOutcome = { kind: 'claimed' } | { kind: 'replay'; response: unknown } | { kind: 'refused'; refusal: Refusal };
+
+/** Claims the request's Idempotency-Key for the API key `apiKeyId`, or says why it may not run. */
+export async function claimIdempotency(db: Db, apiKeyId: string, request: IdempotentRequest, deadlineMs: number): Promise<ClaimOutcome> {
+  if (!KEY_PATTERN.test(request.key)) {
+    return { kind: 'refused', refusal: refusal(400, 'BAD_USER_INPUT', 'Idempotency-Key must be 1 to 255 visible ASCII characters.') };
+  }
+  const claim = await withDeadline(claimIdempotencyKey(db, apiKeyId, request.key, request.requestHash), deadlineMs);
+  switch (claim.kind) {
+    case 'claimed':
+      return claim;
+    case 'replay':
+      return claim;
+    case 'different-request':
+      return { kind: 'refused', refusal: refusal(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request.') };
+    case 'in-progress':
+      return { kind: 'refused', refusal: refusal(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running; retry shortly.') };
+  }
+}
+
+/**
+ * Settles a claim once the work has finished (not when the client was answered: a request past its
+ * deadline still records what it did). `response` undefined means nothing ran: the claim goes, so
+ * a retry may run.
+ */
+export async function settleIdempotency(db: Db, apiKeyId: string, request: IdempotentRequest, response: unknown | undefined): Promise<void> {
+  if (response === undefined) await releaseIdempotencyKey(db, apiKeyId, request.key);
+  else await completeIdempotencyKey(db, apiKeyId, request.key, response);
+}

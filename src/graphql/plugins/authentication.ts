@@ -1,0 +1,25 @@
+/** The gate's authentication verdict on every GraphQL request, before its document is parsed. */
+import type { Plugin } from 'graphql-yoga';
+import type { Authenticator } from '../../gate/authenticate.js';
+import { beginRequest } from '../../gate/request.js';
+import { refusalError } from './refusal.js';
+import type { GateServerContext } from './server-context.js';
+
+export function useApiKeyAuthentication(authenticator: Authenticator): Plugin<object, GateServerContext> {
+  return {
+    async onParams({ request, context }) {
+      const state = (context.gate ??= beginRequest(request));
+      // Until the verdict says otherwise, the page may read what comes of it (a 503, say).
+      state.corsAllowed = true;
+      const verdict = await authenticator.authenticate(request, state.address);
+      if (!verdict.valid) {
+        state.corsAllowed = verdict.corsAllowed;
+        state.principal = verdict.principal;
+        throw refusalError(verdict.refusal);
+      }
+      state.principal = verdict.principal;
+      state.caller = verdict.caller;
+      state.budget = verdict.budget;
+    },
+  };
+}
