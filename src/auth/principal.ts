@@ -2,8 +2,7 @@
  * Who a request acts as once its key is verified. Services take a Principal (or an Actor for
  * work started outside a request), never a GraphQL context.
  */
-import type { ApiKeyRecord } from '../modules/api-keys/service.js';
-import type { OwnerRecord } from '../modules/owners/service.js';
+import type { ApiKeyRecord, OwnerRecord } from '../db/records.js';
 import type { ApiKeyKind } from './api-key.js';
 
 export type OwnerKind = 'USER' | 'ORGANIZATION';

@@ -10,7 +10,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../db/connect.js';
 import { apiKeys, apiKeySecrets, owners } from '../db/schema.js';
 import { hashApiKey, keyFromAuthorizationHeader, parseApiKey, type ApiKeyKind } from './api-key.js';
-import { joinProfiles, ownerFromProfile, ownerProfileColumns } from '../modules/owners/service.js';
+import { joinProfiles, ownerFromProfile, ownerProfileColumns } from '../db/records.js';
 import { permissionsOf, type Principal } from './principal.js';
 
 export const AUTH_CHANGE_CHANNEL = 'algoplane_auth';

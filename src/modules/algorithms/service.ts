@@ -26,7 +26,7 @@ import { isUuid } from '../../core/ids.js';
 import { NAME_PATTERN, quoted } from '../../core/names.js';
 import { assemblePage, pagePlaceholders, pageQuery, pageValues, planPage, type Page, type PageArgs, type PagePlan } from '../../core/pagination.js';
 import { recordAudit } from '../audit/service.js';
-import { ownerSummaryColumns, type OwnerSummary } from '../owners/service.js';
+import { ownerSummaryColumns, type OwnerSummary } from '../../db/records.js';
 import { organizationsOf, roleIn } from '../organizations/service.js';
 import {
   formatVersion,

@@ -7,6 +7,7 @@ import { localIdOf } from '../../graphql/ids.js';
 import { AdminQuery } from '../../graphql/planes.js';
 import { UserErrorType } from '../../graphql/user-error.js';
 import { ownerLoader } from '../owners/graphql.js';
+import type { ApiKeyRecord } from '../../db/records.js';
 import {
   algorithmAccessOf,
   createAdminApiKey,
@@ -21,7 +22,6 @@ import {
   setApiKeyRateLimit,
   updateApiKey,
   visibleApiKeys,
-  type ApiKeyRecord,
 } from './service.js';
 
 export const ApiKeyKindEnum = builder.enumType('ApiKeyKind', {

@@ -7,6 +7,7 @@
  */
 import { and, count, eq, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
+import type { ApiKeyRecord } from '../../db/records.js';
 import { describeAcl, parseAcl } from '../../auth/acl.js';
 import { generateApiKey, hashApiKey, maskApiKey, type ApiKeyKind } from '../../auth/api-key.js';
 import { excessOver, type KeyPowers } from '../../auth/escalation.js';
@@ -33,7 +34,6 @@ import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
 import { recordAudit } from '../audit/service.js';
 import { ownedOrganizations, roleIn } from '../organizations/service.js';
 
-export type ApiKeyRecord = typeof apiKeys.$inferSelect;
 
 export const MAX_GRACE_PERIOD_SECONDS = 24 * 60 * 60;
 

@@ -19,9 +19,8 @@ import {
   removeOrganizationMember,
   setOrganizationMemberRole,
   updateOrganization,
-  type MembershipRecord,
-  type OrganizationRecord,
 } from './service.js';
+import type { MembershipRecord, OrganizationRecord } from '../../db/records.js';
 
 export const OrganizationTypeEnum = builder.enumType('OrganizationType', { values: ['BASIC', 'LEGACY', 'PRO'] as const });
 export const MemberRoleEnum = builder.enumType('MemberRole', {

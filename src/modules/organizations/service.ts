@@ -14,42 +14,15 @@ import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
 import { organizationMembers, organizations, owners, users } from '../../db/schema.js';
+import { organizationProfileColumns, type MemberRole, type MembershipRecord, type OrganizationRecord } from '../../db/records.js';
 import { recordAudit } from '../audit/service.js';
 import { retireOwner } from '../owners/retire.js';
 
-export interface OrganizationRecord {
-  kind: 'ORGANIZATION';
-  id: string;
-  name: string;
-  label: string;
-  contactName: string | null;
-  email: string | null;
-  url: string | null;
-  type: 'BASIC' | 'LEGACY' | 'PRO';
-  createdAt: Date;
-}
 
-export type MemberRole = 'OWNER' | 'MEMBER';
-
-export interface MembershipRecord {
-  organizationId: string;
-  userId: string;
-  role: MemberRole;
-  createdAt: Date;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-/** An organization's own columns; the id and name live in `owners`. */
-export const organizationProfileColumns = {
-  label: organizations.label,
-  contactName: organizations.contactName,
-  email: organizations.email,
-  url: organizations.url,
-  type: organizations.type,
-  createdAt: organizations.createdAt,
-};
 
 const organizationColumns = { id: organizations.id, name: owners.name, ...organizationProfileColumns };
 

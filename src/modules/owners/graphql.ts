@@ -2,7 +2,8 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { batched } from '../../graphql/batch.js';
 import { builder } from '../../graphql/builder.js';
 import { selectedFields } from '../../graphql/lookahead.js';
-import { findOwnersByIds, ownerFromSummary, type OwnerRecord, type OwnerSummary } from './service.js';
+import { ownerFromSummary, type OwnerRecord, type OwnerSummary } from '../../db/records.js';
+import { findOwnersByIds } from './service.js';
 
 export const OwnerRef = builder.interfaceRef<OwnerRecord>('Owner').implement({
   description: 'A user or an organization: what owns algorithms and API keys. Names share one namespace.',

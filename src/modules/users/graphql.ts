@@ -4,12 +4,13 @@ import { AdminQuery } from '../../graphql/planes.js';
 import { UserErrorType } from '../../graphql/user-error.js';
 import { actorOf, DEFAULT_KEY_NAME } from '../../auth/principal.js';
 import { ApiKeyType } from '../api-keys/graphql.js';
-import { findApiKeysByName, visibleApiKeys, type ApiKeyRecord } from '../api-keys/service.js';
+import type { ApiKeyRecord, UserRecord } from '../../db/records.js';
+import { findApiKeysByName, visibleApiKeys } from '../api-keys/service.js';
 import { OwnerRef } from '../owners/graphql.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { MembershipType } from '../organizations/graphql.js';
 import { membershipsOf } from '../organizations/service.js';
-import { createUser, deleteUser, findUserByUsername, findUsersByIds, listUsers, updateUser, type UserRecord } from './service.js';
+import { createUser, deleteUser, findUserByUsername, findUsersByIds, listUsers, updateUser } from './service.js';
 
 export const UserType = builder.loadableNode('User', {
   description: 'A person with an account. Emails are shown only to the user and to admins.',

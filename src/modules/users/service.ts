@@ -13,23 +13,14 @@ import { ServiceError, userError, type UserErrorData } from '../../core/errors.j
 import { changesBetween, emailSchema, optionalText, parse } from '../../core/validation.js';
 import { isUuid } from '../../core/ids.js';
 import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
-import { issueApiKey, type ApiKeyRecord } from '../api-keys/service.js';
+import type { ApiKeyRecord, UserRecord } from '../../db/records.js';
+import { userProfileColumns } from '../../db/records.js';
+import { issueApiKey } from '../api-keys/service.js';
 import { recordAudit } from '../audit/service.js';
 import { escapeLike, organizationsOnlyOwnedBy } from '../organizations/service.js';
 import { retireOwner } from '../owners/retire.js';
 import { ownerNameSchema, quoted } from '../../core/names.js';
 
-export interface UserRecord {
-  kind: 'USER';
-  id: string;
-  username: string;
-  email: string;
-  fullName: string | null;
-  companyName: string | null;
-  companyRole: string | null;
-  isAdmin: boolean;
-  createdAt: Date;
-}
 
 export const createUserSchema = z.object({
   username: ownerNameSchema,
@@ -41,15 +32,6 @@ export const createUserSchema = z.object({
 });
 export type CreateUserInput = z.input<typeof createUserSchema>;
 
-/** A user's own columns; the id and username live in `owners`. */
-export const userProfileColumns = {
-  email: users.email,
-  fullName: users.fullName,
-  companyName: users.companyName,
-  companyRole: users.companyRole,
-  isAdmin: users.isAdmin,
-  createdAt: users.createdAt,
-};
 
 const userColumns = { id: users.id, username: owners.name, ...userProfileColumns };
 
