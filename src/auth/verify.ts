@@ -11,6 +11,7 @@ import type { Db } from '../db/connect.js';
 import { apiKeys, apiKeySecrets, owners } from '../db/schema.js';
 import { hashApiKey, keyFromAuthorizationHeader, parseApiKey, type ApiKeyKind } from './api-key.js';
 import { joinProfiles, ownerFromProfile, ownerProfileColumns } from '../db/records.js';
+import type { KeyCache } from './key-cache.js';
 import { permissionsOf, type Principal } from './principal.js';
 
 export const AUTH_CHANGE_CHANNEL = 'algoplane_auth';
@@ -44,7 +45,7 @@ interface CacheEntry {
 
 const epoch = (value: Date | null) => (value === null ? Infinity : value.getTime());
 
-export class KeyVerifier {
+export class KeyVerifier implements KeyCache {
   private readonly cache = new Map<string, CacheEntry>();
   /** Bumped by every invalidation: a lookup that overlapped one must not be cached. */
   private generation = 0;

@@ -1,3 +1,4 @@
+import type { KeyCache } from '../auth/key-cache.js';
 import type { Caller } from '../auth/origin.js';
 import type { Budget } from '../auth/rate-limit.js';
 import type { Principal } from '../auth/principal.js';
@@ -16,8 +17,6 @@ export interface GraphQLContext {
   rateLimit: Budget | undefined;
   /** The caller's origin, as the key's caller-origin rules see it. */
   caller: Caller;
-  /** Call after a committed change to a key, so this instance stops trusting its cached verification. */
-  forgetKey: (keyId: string) => void;
-  /** The same for every key of an owner (a deleted user or organization). */
-  forgetOwner: (ownerId: string) => void;
+  /** This instance's verified keys, for services that change keys or owners to invalidate. */
+  keyCache: KeyCache;
 }

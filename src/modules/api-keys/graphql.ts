@@ -1,7 +1,6 @@
 import { actorOf, DEFAULT_KEY_NAME, permissionsOf, type CallerOriginRules } from '../../auth/principal.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder, type SchemaTypes } from '../../graphql/builder.js';
-import type { GraphQLContext } from '../../graphql/context.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { localIdOf } from '../../graphql/ids.js';
 import { AdminQuery } from '../../graphql/planes.js';
@@ -136,15 +135,6 @@ const keySettingsFields = (t: PothosSchemaTypes.InputFieldBuilder<SchemaTypes, '
 
 const SECRET_DESCRIPTION = 'The key itself. Shown only here, once: store it now.';
 
-/** Runs a change to key `id` and, once it has committed, drops this instance's cached verification. */
-async function changingKey<T extends object>(context: GraphQLContext, id: string, run: () => Promise<T>) {
-  try {
-    return await withUserErrors(run);
-  } finally {
-    context.forgetKey(id);
-  }
-}
-
 builder.queryField('apiKeys', (t) =>
   t.connection(
     {
@@ -197,7 +187,7 @@ builder.relayMutationField(
     authScopes: { $all: { standard: true, manageAccount: true } },
     resolve: (_root, { input }, context) => {
       const id = localIdOf(String(input.id), 'ApiKey');
-      return changingKey(context, id, () => updateApiKey(context.db, context.principal, { ...input, id }));
+      return withUserErrors(() => updateApiKey(context.db, context.principal, { ...input, id }, context.keyCache));
     },
   },
   {
@@ -217,7 +207,7 @@ builder.relayMutationField(
     authScopes: { $all: { standard: true, manageAccount: true } },
     resolve: (_root, { input }, context) => {
       const id = localIdOf(String(input.id), 'ApiKey');
-      return changingKey(context, id, () => revokeApiKey(context.db, context.principal, { id }));
+      return withUserErrors(() => revokeApiKey(context.db, context.principal, { id }, context.keyCache));
     },
   },
   {
@@ -247,9 +237,7 @@ builder.relayMutationField(
     authScopes: { $all: { standard: true, manageAccount: true } },
     resolve: (_root, { input }, context) => {
       const id = localIdOf(String(input.id), 'ApiKey');
-      return changingKey(context, id, () =>
-        rollApiKey(context.db, context.principal, { id, gracePeriodSeconds: input.gracePeriodSeconds }),
-      );
+      return withUserErrors(() => rollApiKey(context.db, context.principal, { id, gracePeriodSeconds: input.gracePeriodSeconds }, context.keyCache));
     },
   },
   {
@@ -314,8 +302,8 @@ builder.relayMutationField(
     authScopes: { admin: true },
     resolve: (_root, { input }, context) => {
       const id = localIdOf(String(input.id), 'ApiKey');
-      return changingKey(context, id, () =>
-        setApiKeyRateLimit(context.db, actorOf(context.principal), { id, requestsPerMinute: input.requestsPerMinute ?? null }),
+      return withUserErrors(() =>
+        setApiKeyRateLimit(context.db, actorOf(context.principal), { id, requestsPerMinute: input.requestsPerMinute ?? null }, context.keyCache),
       );
     },
   },
@@ -335,7 +323,7 @@ builder.relayMutationField(
     authScopes: { admin: true },
     resolve: (_root, { input }, context) => {
       const id = localIdOf(String(input.id), 'ApiKey');
-      return changingKey(context, id, () => revokeAdminApiKey(context.db, actorOf(context.principal), { id }));
+      return withUserErrors(() => revokeAdminApiKey(context.db, actorOf(context.principal), { id }, context.keyCache));
     },
   },
   {

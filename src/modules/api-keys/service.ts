@@ -8,6 +8,7 @@
 import { and, count, eq, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { ApiKeyRecord } from '../../db/records.js';
+import { changingKey, type KeyCache } from '../../auth/key-cache.js';
 import { describeAcl, parseAcl } from '../../auth/acl.js';
 import { generateApiKey, hashApiKey, maskApiKey, type ApiKeyKind } from '../../auth/api-key.js';
 import { excessOver, type KeyPowers } from '../../auth/escalation.js';
@@ -324,8 +325,8 @@ export async function createApiKey(
   });
 }
 
-export async function updateApiKey(db: Db, principal: Principal, input: UpdateApiKeyInput): Promise<KeyChangeResult> {
-  return db.transaction(async (tx) => {
+export async function updateApiKey(db: Db, principal: Principal, input: UpdateApiKeyInput, keys: KeyCache): Promise<KeyChangeResult> {
+  return changingKey(keys, input.id, () => db.transaction(async (tx) => {
     const caller = await callerPowers(tx, principal);
     const key = await managedKey(tx, principal, input.id, caller);
     const next = applySettings({ name: key.name, permissions: permissionsOf(key), expiresAt: key.expiresAt }, input, new Date());
@@ -359,12 +360,12 @@ export async function updateApiKey(db: Db, principal: Principal, input: UpdateAp
       changes,
     });
     return { apiKey: updated!, warnings: next.warnings };
-  });
+  }));
 }
 
 /** Deletes a key and its secrets: every secret stops working at once, everywhere. */
-export async function revokeApiKey(db: Db, principal: Principal, input: { id: string }): Promise<{ revokedApiKeyId: string }> {
-  return db.transaction(async (tx) => {
+export async function revokeApiKey(db: Db, principal: Principal, input: { id: string }, keys: KeyCache): Promise<{ revokedApiKeyId: string }> {
+  return changingKey(keys, input.id, () => db.transaction(async (tx) => {
     const key = await managedKey(tx, principal, input.id, await callerPowers(tx, principal));
     await tx.delete(apiKeys).where(eq(apiKeys.id, key.id));
     await recordAudit(tx, actorOf(principal), 'API_KEY_REVOKED', { type: 'API_KEY', id: key.id }, {
@@ -373,7 +374,7 @@ export async function revokeApiKey(db: Db, principal: Principal, input: { id: st
       ownerId: key.ownerId,
     });
     return { revokedApiKeyId: key.id };
-  });
+  }));
 }
 
 /**
@@ -384,6 +385,7 @@ export async function rollApiKey(
   db: Db,
   principal: Principal,
   input: { id: string; gracePeriodSeconds: number },
+  keys: KeyCache,
 ): Promise<KeyChangeResult & { secret: string }> {
   const grace = input.gracePeriodSeconds;
   if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_PERIOD_SECONDS) {
@@ -391,7 +393,7 @@ export async function rollApiKey(
       'gracePeriodSeconds',
     ]);
   }
-  return db.transaction(async (tx) => {
+  return changingKey(keys, input.id, () => db.transaction(async (tx) => {
     const key = await managedKey(tx, principal, input.id, await callerPowers(tx, principal), true);
     const now = new Date();
     const oldSecretsEnd = new Date(now.getTime() + grace * 1000);
@@ -415,7 +417,7 @@ export async function rollApiKey(
       previousSecretValidUntil: oldSecretsEnd.toISOString(),
     });
     return { apiKey: updated!, secret, warnings: [] };
-  });
+  }));
 }
 
 function keyPage(db: Db, args: PageArgs, filter: SQL | undefined): Promise<Page<ApiKeyRecord>> {
@@ -497,6 +499,7 @@ export async function setApiKeyRateLimit(
   db: Db,
   actor: Actor,
   input: { id: string; requestsPerMinute: number | null },
+  keys: KeyCache,
 ): Promise<{ apiKey: ApiKeyRecord }> {
   const notFound = userError('NOT_FOUND', 'id: no such API key', ['id']);
   if (!isUuid(input.id)) throw notFound;
@@ -506,7 +509,7 @@ export async function setApiKeyRateLimit(
       'requestsPerMinute',
     ]);
   }
-  return db.transaction(async (tx) => {
+  return changingKey(keys, input.id, () => db.transaction(async (tx) => {
     const [before] = await tx.select().from(apiKeys).where(eq(apiKeys.id, input.id)).for('update');
     if (!before) throw notFound;
     const [apiKey] = await tx.update(apiKeys).set({ rateLimitPerMinute: limit }).where(eq(apiKeys.id, input.id)).returning();
@@ -516,14 +519,14 @@ export async function setApiKeyRateLimit(
       changes: changesBetween(before, { rateLimitPerMinute: limit }),
     });
     return { apiKey: apiKey! };
-  });
+  }));
 }
 
 /** Revokes an admin key (admin plane): a leaked admin key must be stoppable without database access. */
-export async function revokeAdminApiKey(db: Db, actor: Actor, input: { id: string }): Promise<{ revokedApiKeyId: string }> {
+export async function revokeAdminApiKey(db: Db, actor: Actor, input: { id: string }, keys: KeyCache): Promise<{ revokedApiKeyId: string }> {
   const notFound = userError('NOT_FOUND', 'id: no such admin key', ['id']);
   if (!isUuid(input.id)) throw notFound;
-  return db.transaction(async (tx) => {
+  return changingKey(keys, input.id, () => db.transaction(async (tx) => {
     const [key] = await tx
       .delete(apiKeys)
       .where(and(eq(apiKeys.id, input.id), eq(apiKeys.kind, 'ADMIN')))
@@ -535,7 +538,7 @@ export async function revokeAdminApiKey(db: Db, actor: Actor, input: { id: strin
       ownerId: key.ownerId,
     });
     return { revokedApiKeyId: key.id };
-  });
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -175,12 +175,8 @@ builder.relayMutationField(
   {
     description: 'Changes only the fields given (null clears contactName, email, url). Admin keys only.',
     authScopes: ADMIN,
-    resolve: async (_root, { input }, context) => {
-      const result = await withUserErrors(() => updateOrganization(context.db, actorOf(context.principal), input));
-      // Cached verifications carry the profile (viewer.owner): this instance must not wait for NOTIFY.
-      if (result.organization) context.forgetOwner(result.organization.id);
-      return result;
-    },
+    resolve: (_root, { input }, context) =>
+      withUserErrors(() => updateOrganization(context.db, actorOf(context.principal), input, context.keyCache)),
   },
   organizationPayload,
 );
@@ -192,11 +188,8 @@ builder.relayMutationField(
     description:
       'Deletes an organization: revokes its keys, removes members and private algorithms; refused while it has PUBLIC algorithms. Admin keys only.',
     authScopes: ADMIN,
-    resolve: async (_root, { input }, context) => {
-      const result = await withUserErrors(() => deleteOrganization(context.db, actorOf(context.principal), input));
-      if (result.deletedOrganizationId) context.forgetOwner(result.deletedOrganizationId);
-      return result;
-    },
+    resolve: (_root, { input }, context) =>
+      withUserErrors(() => deleteOrganization(context.db, actorOf(context.principal), input, context.keyCache)),
   },
   {
     outputFields: (t) => ({

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, count, eq, ilike, inArray, isNull, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
+import { changingOwner, type KeyCache } from '../../auth/key-cache.js';
 import type { Actor } from '../../auth/principal.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
 import { changesBetween, emailSchema, optionalText, parse } from '../../core/validation.js';
@@ -242,9 +243,11 @@ export async function updateOrganization(
   db: Db,
   actor: Actor,
   input: z.input<typeof updateOrganizationSchema>,
+  keys: KeyCache,
 ): Promise<{ organization: OrganizationRecord }> {
   const data = parse(updateOrganizationSchema, input);
-  return db.transaction(async (tx) => {
+  // Cached verifications carry the profile (viewer.owner).
+  return changingOwner(keys, () => db.transaction(async (tx) => {
     const current = await organizationNamed(tx, data.organization);
     const next = {
       label: data.label ?? current.label,
@@ -258,21 +261,26 @@ export async function updateOrganization(
     await tx.update(organizations).set(next).where(eq(organizations.id, current.id));
     await recordAudit(tx, actor, 'ORGANIZATION_UPDATED', { type: 'ORGANIZATION', id: current.id }, { changes });
     return { organization: { ...current, ...next } };
-  });
+  }), (result) => result.organization.id);
 }
 
 /**
  * Deletes an organization: its keys are revoked, its memberships and private algorithms removed,
  * its name kept so it is never reissued. Refused while it has an algorithm with a PUBLIC version.
  */
-export async function deleteOrganization(db: Db, actor: Actor, input: { organization: string }): Promise<{ deletedOrganizationId: string }> {
-  return db.transaction(async (tx) => {
+export async function deleteOrganization(
+  db: Db,
+  actor: Actor,
+  input: { organization: string },
+  keys: KeyCache,
+): Promise<{ deletedOrganizationId: string }> {
+  return changingOwner(keys, () => db.transaction(async (tx) => {
     const organization = await organizationNamed(tx, input.organization);
     await retireOwner(tx, organization.id, 'organization');
     await tx.delete(organizationMembers).where(eq(organizationMembers.organizationId, organization.id));
     await recordAudit(tx, actor, 'ORGANIZATION_DELETED', { type: 'ORGANIZATION', id: organization.id }, { name: organization.name });
     return { deletedOrganizationId: organization.id };
-  });
+  }), (result) => result.deletedOrganizationId);
 }
 
 const roleSchema = z.enum(['OWNER', 'MEMBER']);

@@ -1,5 +1,5 @@
 /** Owners are users or organizations: one namespace, one loader for whichever an id names. */
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { anyOf } from '../../db/any.js';
 import { owners } from '../../db/schema.js';

@@ -132,11 +132,7 @@ builder.relayMutationField(
   {
     description: 'Changes only the fields given (null clears the free-text ones). Admin keys only.',
     authScopes: { admin: true },
-    resolve: async (_root, { input }, context) => {
-      const result = await withUserErrors(() => updateUser(context.db, actorOf(context.principal), input));
-      if (result.user) context.forgetOwner(result.user.id);
-      return result;
-    },
+    resolve: (_root, { input }, context) => withUserErrors(() => updateUser(context.db, actorOf(context.principal), input, context.keyCache)),
   },
   {
     outputFields: (t) => ({
@@ -153,11 +149,7 @@ builder.relayMutationField(
     description:
       'Deletes a user: revokes its keys at once, removes memberships and private algorithms; the name and email are never reissued. Refused while it owns PUBLIC algorithms or is the last owner of an organization. Admin keys only.',
     authScopes: { admin: true },
-    resolve: async (_root, { input }, context) => {
-      const result = await withUserErrors(() => deleteUser(context.db, actorOf(context.principal), input));
-      if (result.deletedUserId) context.forgetOwner(result.deletedUserId);
-      return result;
-    },
+    resolve: (_root, { input }, context) => withUserErrors(() => deleteUser(context.db, actorOf(context.principal), input, context.keyCache)),
   },
   {
     outputFields: (t) => ({

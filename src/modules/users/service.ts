@@ -13,6 +13,7 @@ import { ServiceError, userError, type UserErrorData } from '../../core/errors.j
 import { changesBetween, emailSchema, optionalText, parse } from '../../core/validation.js';
 import { isUuid } from '../../core/ids.js';
 import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
+import { changingOwner, type KeyCache } from '../../auth/key-cache.js';
 import type { ApiKeyRecord, UserRecord } from '../../db/records.js';
 import { userProfileColumns } from '../../db/records.js';
 import { issueApiKey } from '../api-keys/service.js';
@@ -178,9 +179,10 @@ async function refuseLastAdmin(tx: Db, user: UserRecord, doing: string): Promise
 }
 
 /** Changes only the fields given. The username never changes; emails stay unique. */
-export async function updateUser(db: Db, actor: Actor, input: z.input<typeof updateUserSchema>): Promise<{ user: UserRecord }> {
+export async function updateUser(db: Db, actor: Actor, input: z.input<typeof updateUserSchema>, keys: KeyCache): Promise<{ user: UserRecord }> {
   const data = parse(updateUserSchema, input);
-  return db.transaction(async (tx) => {
+  // Cached verifications carry the profile (viewer.user) and admin standing (a demoted user's admin keys).
+  return changingOwner(keys, () => db.transaction(async (tx) => {
     const user = await userNamed(tx, data.username);
     const next = {
       email: data.email ?? user.email,
@@ -202,7 +204,7 @@ export async function updateUser(db: Db, actor: Actor, input: z.input<typeof upd
     if (changes.email) changes.email = { from: '[redacted]', to: '[redacted]' };
     await recordAudit(tx, actor, 'USER_UPDATED', { type: 'USER', id: user.id }, { username: user.username, changes });
     return { user: { ...user, ...next } };
-  });
+  }), (result) => result.user.id);
 }
 
 /**
@@ -210,8 +212,8 @@ export async function updateUser(db: Db, actor: Actor, input: z.input<typeof upd
  * email kept so they are never reissued. Refused while it owns an algorithm with a PUBLIC version,
  * is the last owner of an organization, or is the last cluster administrator.
  */
-export async function deleteUser(db: Db, actor: Actor, input: { username: string }): Promise<{ deletedUserId: string }> {
-  return db.transaction(async (tx) => {
+export async function deleteUser(db: Db, actor: Actor, input: { username: string }, keys: KeyCache): Promise<{ deletedUserId: string }> {
+  return changingOwner(keys, () => db.transaction(async (tx) => {
     const user = await userNamed(tx, input.username);
     await refuseLastAdmin(tx, user, 'delete the last administrator');
     const orphaned = await organizationsOnlyOwnedBy(tx, user.id);
@@ -224,5 +226,5 @@ export async function deleteUser(db: Db, actor: Actor, input: { username: string
     await tx.delete(organizationMembers).where(eq(organizationMembers.userId, user.id));
     await recordAudit(tx, actor, 'USER_DELETED', { type: 'USER', id: user.id }, { username: user.username });
     return { deletedUserId: user.id };
-  });
+  }), (result) => result.deletedUserId);
 }
