@@ -43,3 +43,14 @@ export function fromZodError(error: ZodError): ServiceError {
     }),
   );
 }
+
+/**
+ * The key lacks a permission the operation needs (its plane, manageAlgorithms, manageAccount): not
+ * a mistake in the input, so never a `userErrors` entry. GraphQL answers FORBIDDEN, REST 403.
+ */
+export class PermissionDenied extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermissionDenied';
+  }
+}

@@ -8,27 +8,16 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
+import { deniedMessage, permissionsHeld, type Permission } from '../auth/permissions.js';
 import type { GraphQLContext } from './context.js';
 
-export interface AuthScopes {
-  standard: boolean;
-  admin: boolean;
-  manageAlgorithms: boolean;
-  manageAccount: boolean;
-}
-
-const NEEDS: Record<keyof AuthScopes, string> = {
-  standard: 'a standard API key (admin keys may use only admin fields)',
-  admin: 'an admin API key (standard keys may not use admin fields)',
-  manageAlgorithms: 'a key with the manageAlgorithms permission',
-  manageAccount: 'a key with the manageAccount permission',
-};
+export type AuthScopes = Record<Permission, boolean>;
 
 /** The first scope that failed, depth first: what the caller lacks. */
-function missingScope(failure: AuthFailure): keyof AuthScopes | undefined {
+function missingScope(failure: AuthFailure): Permission | undefined {
   switch (failure.kind) {
     case AuthScopeFailureType.AuthScope:
-      return failure.scope as keyof AuthScopes;
+      return failure.scope as Permission;
     case AuthScopeFailureType.AllAuthScopes:
     case AuthScopeFailureType.AnyAuthScopes:
       for (const child of failure.failures) {
@@ -55,18 +44,10 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin, RelayPlugin, DataloaderPlugin, ValidationPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
-    authScopes: ({ principal }) => {
-      const standard = principal.keyKind === 'STANDARD';
-      return {
-        standard,
-        admin: principal.keyKind === 'ADMIN',
-        manageAlgorithms: standard && principal.permissions.manageAlgorithms,
-        manageAccount: standard && principal.permissions.manageAccount,
-      };
-    },
+    authScopes: ({ principal }) => permissionsHeld(principal),
     unauthorizedError: (_parent, _context, info, result) => {
       const scope = missingScope(result.failure);
-      const message = scope ? `"${info.fieldName}" needs ${NEEDS[scope]}.` : `Not allowed to use "${info.fieldName}".`;
+      const message = scope ? deniedMessage(info.fieldName, scope) : `Not allowed to use "${info.fieldName}".`;
       return new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
     },
   },

@@ -5,7 +5,7 @@
  */
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { ServiceError } from '../../core/errors.js';
+import { PermissionDenied, ServiceError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { unexpectedFailure } from '../../gate/failures.js';
 import type { GraphQLContext } from '../context.js';
@@ -13,6 +13,9 @@ import { fromServiceError } from '../errors.js';
 
 export function toClientError(error: GraphQLError, log: Logger, requestId: string | undefined): GraphQLError {
   const original = error.originalError;
+  if (original instanceof PermissionDenied) {
+    return new GraphQLError(original.message, { nodes: error.nodes, path: error.path, extensions: { code: 'FORBIDDEN' } });
+  }
   if (original instanceof ServiceError) {
     const mapped = fromServiceError(original);
     return new GraphQLError(mapped.message, { nodes: error.nodes, path: error.path, extensions: mapped.extensions });

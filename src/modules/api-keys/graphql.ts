@@ -1,4 +1,5 @@
-import { actorOf, DEFAULT_KEY_NAME, permissionsOf, type CallerOriginRules } from '../../auth/principal.js';
+import { adminActorOf } from '../../auth/permissions.js';
+import { DEFAULT_KEY_NAME, permissionsOf, type CallerOriginRules } from '../../auth/principal.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder, type SchemaTypes } from '../../graphql/builder.js';
 import { withUserErrors } from '../../graphql/errors.js';
@@ -278,7 +279,7 @@ builder.relayMutationField(
   {
     description: 'Mints an admin key for a cluster administrator. Admin keys only.',
     authScopes: { admin: true },
-    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createAdminApiKey(db, actorOf(principal), input)),
+    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createAdminApiKey(db, adminActorOf(principal, 'createAdminApiKey'), input)),
   },
   {
     outputFields: (t) => ({
@@ -303,7 +304,7 @@ builder.relayMutationField(
     resolve: (_root, { input }, context) => {
       const id = localIdOf(String(input.id), 'ApiKey');
       return withUserErrors(() =>
-        setApiKeyRateLimit(context.db, actorOf(context.principal), { id, requestsPerMinute: input.requestsPerMinute ?? null }, context.keyCache),
+        setApiKeyRateLimit(context.db, adminActorOf(context.principal, 'setApiKeyRateLimit'), { id, requestsPerMinute: input.requestsPerMinute ?? null }, context.keyCache),
       );
     },
   },
@@ -323,7 +324,7 @@ builder.relayMutationField(
     authScopes: { admin: true },
     resolve: (_root, { input }, context) => {
       const id = localIdOf(String(input.id), 'ApiKey');
-      return withUserErrors(() => revokeAdminApiKey(context.db, actorOf(context.principal), { id }, context.keyCache));
+      return withUserErrors(() => revokeAdminApiKey(context.db, adminActorOf(context.principal, 'revokeAdminApiKey'), { id }, context.keyCache));
     },
   },
   {

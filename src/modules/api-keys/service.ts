@@ -9,6 +9,7 @@ import { and, count, eq, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm
 import { z } from 'zod';
 import type { ApiKeyRecord } from '../../db/records.js';
 import { changingKey, type KeyCache } from '../../auth/key-cache.js';
+import { requirePermission } from '../../auth/permissions.js';
 import { describeAcl, parseAcl } from '../../auth/acl.js';
 import { generateApiKey, hashApiKey, maskApiKey, type ApiKeyKind } from '../../auth/api-key.js';
 import { excessOver, type KeyPowers } from '../../auth/escalation.js';
@@ -303,6 +304,7 @@ export async function createApiKey(
   principal: Principal,
   input: CreateApiKeyInput,
 ): Promise<KeyChangeResult & { secret: string }> {
+  requirePermission(principal, 'createApiKey', 'manageAccount');
   const now = new Date();
   const settings = applySettings({ name: '', permissions: NEW_KEY_PERMISSIONS, expiresAt: null }, input, now);
   return db.transaction(async (tx) => {
@@ -326,6 +328,7 @@ export async function createApiKey(
 }
 
 export async function updateApiKey(db: Db, principal: Principal, input: UpdateApiKeyInput, keys: KeyCache): Promise<KeyChangeResult> {
+  requirePermission(principal, 'updateApiKey', 'manageAccount');
   return changingKey(keys, input.id, () => db.transaction(async (tx) => {
     const caller = await callerPowers(tx, principal);
     const key = await managedKey(tx, principal, input.id, caller);
@@ -365,6 +368,7 @@ export async function updateApiKey(db: Db, principal: Principal, input: UpdateAp
 
 /** Deletes a key and its secrets: every secret stops working at once, everywhere. */
 export async function revokeApiKey(db: Db, principal: Principal, input: { id: string }, keys: KeyCache): Promise<{ revokedApiKeyId: string }> {
+  requirePermission(principal, 'revokeApiKey', 'manageAccount');
   return changingKey(keys, input.id, () => db.transaction(async (tx) => {
     const key = await managedKey(tx, principal, input.id, await callerPowers(tx, principal));
     await tx.delete(apiKeys).where(eq(apiKeys.id, key.id));
@@ -387,6 +391,7 @@ export async function rollApiKey(
   input: { id: string; gracePeriodSeconds: number },
   keys: KeyCache,
 ): Promise<KeyChangeResult & { secret: string }> {
+  requirePermission(principal, 'rollApiKey', 'manageAccount');
   const grace = input.gracePeriodSeconds;
   if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_PERIOD_SECONDS) {
     throw userError('INVALID', `gracePeriodSeconds: must be a whole number from 0 to ${MAX_GRACE_PERIOD_SECONDS} (24 h)`, [
@@ -441,6 +446,7 @@ export async function listApiKeys(
   principal: Principal,
   args: PageArgs & { owner?: string | null },
 ): Promise<Page<ApiKeyRecord>> {
+  requirePermission(principal, 'apiKeys', 'manageAccount');
   const owner = await resolveManagedOwner(db, principal, args.owner);
   return keyPage(db, args, and(eq(apiKeys.ownerId, owner.id), eq(apiKeys.kind, 'STANDARD')));
 }

@@ -1,5 +1,5 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { actorOf } from '../../auth/principal.js';
+import { adminActorOf } from '../../auth/permissions.js';
 import { batched } from '../../graphql/batch.js';
 import { builder, type SchemaTypes } from '../../graphql/builder.js';
 import type { GraphQLContext } from '../../graphql/context.js';
@@ -155,7 +155,7 @@ builder.relayMutationField(
   {
     description: 'Creates an organization with at least one owner. Admin keys only.',
     authScopes: ADMIN,
-    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createOrganization(db, actorOf(principal), input)),
+    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createOrganization(db, adminActorOf(principal, 'createOrganization'), input)),
   },
   organizationPayload,
 );
@@ -176,7 +176,7 @@ builder.relayMutationField(
     description: 'Changes only the fields given (null clears contactName, email, url). Admin keys only.',
     authScopes: ADMIN,
     resolve: (_root, { input }, context) =>
-      withUserErrors(() => updateOrganization(context.db, actorOf(context.principal), input, context.keyCache)),
+      withUserErrors(() => updateOrganization(context.db, adminActorOf(context.principal, 'updateOrganization'), input, context.keyCache)),
   },
   organizationPayload,
 );
@@ -189,7 +189,7 @@ builder.relayMutationField(
       'Deletes an organization: revokes its keys, removes members and private algorithms; refused while it has PUBLIC algorithms. Admin keys only.',
     authScopes: ADMIN,
     resolve: (_root, { input }, context) =>
-      withUserErrors(() => deleteOrganization(context.db, actorOf(context.principal), input, context.keyCache)),
+      withUserErrors(() => deleteOrganization(context.db, adminActorOf(context.principal, 'deleteOrganization'), input, context.keyCache)),
   },
   {
     outputFields: (t) => ({
@@ -213,7 +213,7 @@ builder.relayMutationField(
   {
     description: 'Adds a user to an organization. Admin keys only.',
     authScopes: ADMIN,
-    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => addOrganizationMember(db, actorOf(principal), input)),
+    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => addOrganizationMember(db, adminActorOf(principal, 'addOrganizationMember'), input)),
   },
   membershipPayload,
 );
@@ -224,7 +224,7 @@ builder.relayMutationField(
   {
     description: 'Removes a member; never the last owner. Keys the organization owns stay. Admin keys only.',
     authScopes: ADMIN,
-    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => removeOrganizationMember(db, actorOf(principal), input)),
+    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => removeOrganizationMember(db, adminActorOf(principal, 'removeOrganizationMember'), input)),
   },
   organizationPayload,
 );
@@ -235,7 +235,7 @@ builder.relayMutationField(
   {
     description: "Changes a member's role; the last owner cannot become a member. Admin keys only.",
     authScopes: ADMIN,
-    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => setOrganizationMemberRole(db, actorOf(principal), input)),
+    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => setOrganizationMemberRole(db, adminActorOf(principal, 'setOrganizationMemberRole'), input)),
   },
   membershipPayload,
 );

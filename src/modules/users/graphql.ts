@@ -2,7 +2,8 @@ import { builder } from '../../graphql/builder.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { AdminQuery } from '../../graphql/planes.js';
 import { UserErrorType } from '../../graphql/user-error.js';
-import { actorOf, DEFAULT_KEY_NAME } from '../../auth/principal.js';
+import { DEFAULT_KEY_NAME } from '../../auth/principal.js';
+import { adminActorOf } from '../../auth/permissions.js';
 import { ApiKeyType } from '../api-keys/graphql.js';
 import type { ApiKeyRecord, UserRecord } from '../../db/records.js';
 import { findApiKeysByName, visibleApiKeys } from '../api-keys/service.js';
@@ -86,7 +87,7 @@ builder.relayMutationField(
   {
     description: 'Creates a user and its `default-key`, whose secret the payload carries once. Admin keys only.',
     authScopes: { admin: true },
-    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createUser(db, actorOf(principal), input)),
+    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createUser(db, adminActorOf(principal, 'createUser'), input)),
   },
   {
     outputFields: (t) => ({
@@ -132,7 +133,7 @@ builder.relayMutationField(
   {
     description: 'Changes only the fields given (null clears the free-text ones). Admin keys only.',
     authScopes: { admin: true },
-    resolve: (_root, { input }, context) => withUserErrors(() => updateUser(context.db, actorOf(context.principal), input, context.keyCache)),
+    resolve: (_root, { input }, context) => withUserErrors(() => updateUser(context.db, adminActorOf(context.principal, 'updateUser'), input, context.keyCache)),
   },
   {
     outputFields: (t) => ({
@@ -149,7 +150,7 @@ builder.relayMutationField(
     description:
       'Deletes a user: revokes its keys at once, removes memberships and private algorithms; the name and email are never reissued. Refused while it owns PUBLIC algorithms or is the last owner of an organization. Admin keys only.',
     authScopes: { admin: true },
-    resolve: (_root, { input }, context) => withUserErrors(() => deleteUser(context.db, actorOf(context.principal), input, context.keyCache)),
+    resolve: (_root, { input }, context) => withUserErrors(() => deleteUser(context.db, adminActorOf(context.principal, 'deleteUser'), input, context.keyCache)),
   },
   {
     outputFields: (t) => ({

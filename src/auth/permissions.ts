@@ -1,0 +1,42 @@
+/**
+ * What a key may do at all, before any object is looked at: its plane (standard or admin, the
+ * seed's rule) and its management permissions. Defined once here; the GraphQL scopes are these,
+ * and every service that needs one opens with `requirePermission`.
+ */
+import { PermissionDenied } from '../core/errors.js';
+import type { Actor, Principal } from './principal.js';
+import { actorOf } from './principal.js';
+
+export type Permission = 'standard' | 'admin' | 'manageAlgorithms' | 'manageAccount';
+
+/** What the caller lacks, as error messages say it. */
+export const PERMISSION_NEEDS: Record<Permission, string> = {
+  standard: 'a standard API key (admin keys may use only admin fields)',
+  admin: 'an admin API key (standard keys may not use admin fields)',
+  manageAlgorithms: 'a key with the manageAlgorithms permission',
+  manageAccount: 'a key with the manageAccount permission',
+};
+
+/** Every permission, held or not, by this key. The management permissions are standard keys' only. */
+export function permissionsHeld(principal: Principal): Record<Permission, boolean> {
+  const standard = principal.keyKind === 'STANDARD';
+  return {
+    standard,
+    admin: principal.keyKind === 'ADMIN',
+    manageAlgorithms: standard && principal.permissions.manageAlgorithms,
+    manageAccount: standard && principal.permissions.manageAccount,
+  };
+}
+
+export const deniedMessage = (operation: string, permission: Permission) => `"${operation}" needs ${PERMISSION_NEEDS[permission]}.`;
+
+/** Refuses `operation` unless the key holds `permission`. */
+export function requirePermission(principal: Principal, operation: string, permission: Permission): void {
+  if (!permissionsHeld(principal)[permission]) throw new PermissionDenied(deniedMessage(operation, permission));
+}
+
+/** The actor of an admin-plane change: only an admin key acts there (the console and bootstrap act without one). */
+export function adminActorOf(principal: Principal, operation: string): Actor {
+  requirePermission(principal, operation, 'admin');
+  return actorOf(principal);
+}

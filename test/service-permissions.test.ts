@@ -1,0 +1,46 @@
+/**
+ * Services open with their permission check, whatever transport calls them: a REST handler or a
+ * CLI that skipped GraphQL's scopes still cannot act beyond the key's plane and permissions.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminActorOf } from '../src/auth/permissions.js';
+import type { Principal } from '../src/auth/principal.js';
+import { PermissionDenied } from '../src/core/errors.js';
+import { createApiKey, listApiKeys, revokeApiKey, rollApiKey, updateApiKey } from '../src/modules/api-keys/service.js';
+import { createUser, startTestApp, type TestApp } from './helpers/app.js';
+
+let t: TestApp;
+let weak: Principal;
+let full: Principal;
+let admin: Principal;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  const user = await createUser(t);
+  const minted = await t.gql<{ createApiKey: { secret: string } }>(`mutation { createApiKey(input: { name: "weak" }) { secret } }`, { key: user.key });
+  weak = await t.app.verifier.verify(`Simple ${minted.body.data!.createApiKey.secret}`);
+  full = await t.app.verifier.verify(`Simple ${user.key}`);
+  admin = await t.app.verifier.verify(`Simple ${t.adminKey}`);
+});
+afterAll(() => t.close());
+
+describe('services check permissions themselves', () => {
+  it('refuses key management to keys without manageAccount, and to admin keys, writing nothing', async () => {
+    const { db } = t.app.database;
+    const cache = t.app.verifier;
+    for (const principal of [weak, admin]) {
+      await expect(createApiKey(db, principal, { name: 'sibling' })).rejects.toThrow(PermissionDenied);
+      await expect(updateApiKey(db, principal, { id: full.keyId, name: 'renamed' }, cache)).rejects.toThrow(/needs a key with the manageAccount permission/);
+      await expect(revokeApiKey(db, principal, { id: full.keyId }, cache)).rejects.toThrow(PermissionDenied);
+      await expect(rollApiKey(db, principal, { id: full.keyId, gracePeriodSeconds: 0 }, cache)).rejects.toThrow(PermissionDenied);
+      await expect(listApiKeys(db, principal, {})).rejects.toThrow(PermissionDenied);
+    }
+    const keys = await listApiKeys(db, full, {});
+    expect(keys.edges.map((edge) => edge.node.name).sort()).toEqual(['default-key', 'weak']);
+  });
+
+  it('lets only admin keys act on the admin plane', () => {
+    expect(() => adminActorOf(full, 'createUser')).toThrow('"createUser" needs an admin API key');
+    expect(adminActorOf(admin, 'createUser')).toEqual({ keyId: admin.keyId, userId: admin.userId, via: 'api' });
+  });
+});
