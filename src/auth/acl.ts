@@ -1,5 +1,5 @@
 /**
- * The algorithm whitelist of a standard key (DESIGN §4.2): `algo://*`, `algo://<owner>/*`,
+ * The algorithm whitelist of a standard key (README, "API keys"): `algo://*`, `algo://<owner>/*`,
  * `algo://<owner>/<name>/*`. The forms without the trailing `/*` mean the same and are stored in
  * the normal form above, lower-cased (names are unique case-insensitively). Pure: no I/O.
  */

@@ -1,5 +1,5 @@
 /**
- * No escalation (DESIGN §4.2): a key may only create or shape keys whose permissions fit within its
+ * No escalation (README, "API keys"): a key may only create or shape keys whose permissions fit within its
  * own, and may only revoke or roll keys no more powerful than itself. Pure: no I/O.
  */
 import { aclUncovered } from './acl.js';

@@ -1,5 +1,5 @@
 /**
- * Caller origin (DESIGN §4.4). A request with an Origin header (or, without one, a Referer) comes
+ * Caller origin (README, "Security model"). A request with an Origin header (or, without one, a Referer) comes
  * from a browser; anything else is a native client. Native-client detection is advisory: a native
  * client can send any header it likes. Pure: no I/O.
  */

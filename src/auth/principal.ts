@@ -53,7 +53,7 @@ export function actorOf(principal: Principal): Actor {
   return { keyId: principal.keyId, userId: principal.userId, via: 'api' };
 }
 
-/** The seed's defaults for a new key: it can call nothing and manage nothing (DESIGN §4.2). */
+/** The seed's defaults for a new key: it can call nothing and manage nothing (README, "API keys": new keys can do nothing until told). */
 export const NEW_KEY_PERMISSIONS: KeyPermissions = {
   algorithmAccess: [],
   manageAlgorithms: false,
@@ -62,7 +62,7 @@ export const NEW_KEY_PERMISSIONS: KeyPermissions = {
   callerOrigin: { allowNativeClients: true, allowBrowser: false, referrerHosts: [] },
 };
 
-/** Every user's `default-key` (DESIGN §4.1). */
+/** Every user's `default-key` (README, "API keys"). */
 export const DEFAULT_KEY_PERMISSIONS: KeyPermissions = {
   algorithmAccess: ['algo://*'],
   manageAlgorithms: true,

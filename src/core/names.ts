@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Usernames, organization names and algorithm names (DESIGN §3). */
+/** Usernames, organization names and algorithm names (README, "Users and organizations"). */
 export const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 /** A caller-supplied name, quoted for an error message and cut short: errors never echo megabytes. */

@@ -1,5 +1,5 @@
 /**
- * Every table of DESIGN §3. drizzle-kit diffs this file into SQL under drizzle/ (`npm run db:generate`).
+ * Every table (docs/ARCHITECTURE.md). drizzle-kit diffs this file into SQL under drizzle/ (`npm run db:generate`).
  *
  * Timestamps are timestamptz(3): JavaScript dates carry milliseconds, so a keyset cursor built from a
  * row's createdAt compares exactly with the stored value.

@@ -1,5 +1,5 @@
 /**
- * The one Pothos builder. Scopes (DESIGN §4.3): every root field names its plane (`standard` or
+ * The one Pothos builder. Scopes (auth/permissions.ts): every root field names its plane (`standard` or
  * `admin`) and, where needed, the permission it takes; object-level rules live in services.
  */
 import SchemaBuilder from '@pothos/core';

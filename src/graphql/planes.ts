@@ -1,6 +1,6 @@
 /**
  * The admin plane's entry point. Admin keys may use only admin fields and standard keys only
- * standard ones (DESIGN §4.3); each module adds its admin queries to AdminQuery.
+ * standard ones (auth/permissions.ts); each module adds its admin queries to AdminQuery.
  */
 import { builder } from './builder.js';
 

@@ -1,5 +1,5 @@
 /**
- * The auth matrix (DESIGN §8): every root field, each with the plane it belongs to and the
+ * The auth matrix (docs/ARCHITECTURE.md, "Where to add …"): every root field, each with the plane it belongs to and the
  * permission it needs, is called with every kind of key. Adding a root field without an entry here
  * fails the completeness test.
  */

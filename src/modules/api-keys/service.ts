@@ -2,7 +2,7 @@
  * API keys: issuing, shaping, rolling and revoking them, and who may do which to whom.
  *
  * Secrets exist in the clear only in the return value of issue/roll; the database keeps SHA-256
- * hashes. Every change is audited in the same transaction as the change. No escalation (DESIGN §4.2): a key may
+ * hashes. Every change is audited in the same transaction as the change. No escalation (README, "API keys"): a key may
  * only shape keys within its own permissions, and only touch keys no more powerful than itself.
  */
 import { and, count, eq, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm';
