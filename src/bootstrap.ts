@@ -5,7 +5,8 @@
 import type { Actor } from './auth/principal.js';
 import type { Db } from './db/connect.js';
 import { createAdminApiKey } from './modules/api-keys/service.js';
-import { countUsers, createUser } from './modules/users/service.js';
+import { createUser } from './modules/users/service.js';
+import { countUsers } from './modules/users/store.js';
 
 export const BOOTSTRAP_ADMIN_USERNAME = 'admin';
 const BOOTSTRAP_ACTOR: Actor = { keyId: null, userId: null, via: 'bootstrap' };

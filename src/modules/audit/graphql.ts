@@ -1,7 +1,7 @@
 import { builder } from '../../graphql/builder.js';
 import { AdminQuery } from '../../graphql/planes.js';
 import { UserType } from '../users/graphql.js';
-import { listAuditEvents, type AuditEventRecord } from './service.js';
+import { listAuditEvents, type AuditEventRecord } from './store.js';
 
 builder.scalarType('JSON', {
   description: 'Any JSON value.',

@@ -3,11 +3,9 @@
  * as the change so both commit or neither does. Callers pass a summary that is already redacted;
  * `redact` drops any field, at any depth, whose name looks secret, as a last guard.
  */
-import { and, count, eq } from 'drizzle-orm';
-import type { Db } from '../../db/connect.js';
-import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
-import { auditEvents } from '../../db/schema.js';
 import type { Actor } from '../../auth/principal.js';
+import type { Db } from '../../db/connect.js';
+import { insertAuditEvent } from './store.js';
 
 export type AuditTarget = { type: 'USER' | 'ORGANIZATION' | 'API_KEY' | 'ALGORITHM'; id: string };
 
@@ -30,7 +28,7 @@ export async function recordAudit(
   target: AuditTarget,
   summary: Record<string, unknown> = {},
 ): Promise<void> {
-  await tx.insert(auditEvents).values({
+  await insertAuditEvent(tx, {
     actorKeyId: actor.keyId,
     actorUserId: actor.userId,
     actorVia: actor.via,
@@ -39,31 +37,4 @@ export async function recordAudit(
     targetId: target.id,
     summary: redact(summary),
   });
-}
-
-export type AuditEventRecord = typeof auditEvents.$inferSelect;
-
-/** The trail, oldest first (ask for `last` to see the newest), optionally narrowed. */
-export async function listAuditEvents(
-  db: Db,
-  args: PageArgs & { action?: string | null; targetId?: string | null },
-): Promise<Page<AuditEventRecord & { createdAt: Date }>> {
-  const filter = and(
-    args.action ? eq(auditEvents.action, args.action) : undefined,
-    args.targetId ? eq(auditEvents.targetId, args.targetId) : undefined,
-  );
-  return keysetPage(
-    args,
-    { createdAt: auditEvents.at, id: auditEvents.id, idKind: 'bigint' },
-    async (page) =>
-      (
-        await db
-          .select()
-          .from(auditEvents)
-          .where(and(filter, page.where))
-          .orderBy(...page.orderBy)
-          .limit(page.limit)
-      ).map((event) => ({ ...event, createdAt: event.at })),
-    async () => (await db.select({ n: count() }).from(auditEvents).where(filter))[0]?.n ?? 0,
-  );
 }

@@ -2,9 +2,8 @@
  * Idempotency records: the first request with a given Idempotency-Key (per API key) claims it and
  * stores its response; retries with the same request replay that response for 24 hours.
  */
-import { and, eq, isNull, lt } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
-import { idempotencyRecords } from '../../db/schema.js';
+import { deleteExpiredRecords, deleteRecord, deleteUnfinished, findRecord, insertClaim, storeResponse } from './store.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /**
@@ -22,22 +21,16 @@ export type Claim =
 
 export async function claimIdempotencyKey(db: Db, apiKeyId: string, key: string, requestHash: string, retried = false): Promise<Claim> {
   const now = new Date();
-  const inserted = await db
-    .insert(idempotencyRecords)
-    .values({ apiKeyId, idempotencyKey: key, requestHash, expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS) })
-    .onConflictDoNothing()
-    .returning({ key: idempotencyRecords.idempotencyKey });
-  if (inserted.length > 0) return { kind: 'claimed' };
+  if (await insertClaim(db, apiKeyId, key, requestHash, new Date(now.getTime() + IDEMPOTENCY_TTL_MS))) return { kind: 'claimed' };
 
-  const where = and(eq(idempotencyRecords.apiKeyId, apiKeyId), eq(idempotencyRecords.idempotencyKey, key));
-  const [existing] = await db.select().from(idempotencyRecords).where(where);
+  const existing = await findRecord(db, apiKeyId, key);
   const stale =
     !existing ||
     existing.expiresAt <= now ||
     (existing.response === null && existing.createdAt.getTime() < now.getTime() - ABANDONED_AFTER_MS);
   if (stale) {
     if (retried) return { kind: 'in-progress' };
-    if (existing) await db.delete(idempotencyRecords).where(and(where, eq(idempotencyRecords.createdAt, existing.createdAt)));
+    if (existing) await deleteRecord(db, existing);
     return claimIdempotencyKey(db, apiKeyId, key, requestHash, true);
   }
   if (existing.requestHash !== requestHash) return { kind: 'different-request' };
@@ -45,20 +38,11 @@ export async function claimIdempotencyKey(db: Db, apiKeyId: string, key: string,
   return { kind: 'replay', response: existing.response };
 }
 
-export async function completeIdempotencyKey(db: Db, apiKeyId: string, key: string, response: unknown): Promise<void> {
-  await db
-    .update(idempotencyRecords)
-    .set({ response })
-    .where(and(eq(idempotencyRecords.apiKeyId, apiKeyId), eq(idempotencyRecords.idempotencyKey, key)));
-}
+export const completeIdempotencyKey = storeResponse;
 
 /** Gives up a claim whose request failed, so a retry may run. */
-export async function releaseIdempotencyKey(db: Db, apiKeyId: string, key: string): Promise<void> {
-  await db
-    .delete(idempotencyRecords)
-    .where(and(eq(idempotencyRecords.apiKeyId, apiKeyId), eq(idempotencyRecords.idempotencyKey, key), isNull(idempotencyRecords.response)));
-}
+export const releaseIdempotencyKey = deleteUnfinished;
 
 export async function deleteExpiredIdempotencyRecords(db: Db): Promise<void> {
-  await db.delete(idempotencyRecords).where(lt(idempotencyRecords.expiresAt, new Date()));
+  await deleteExpiredRecords(db, new Date());
 }

@@ -17,7 +17,7 @@ import { violatedUniqueConstraint } from '../../db/errors.js';
 import { organizationMembers, organizations, owners, users } from '../../db/schema.js';
 import { organizationProfileColumns, type MemberRole, type MembershipRecord, type OrganizationRecord } from '../../db/records.js';
 import { recordAudit } from '../audit/service.js';
-import { retireOwner } from '../owners/retire.js';
+import { retireOwner } from '../owners/service.js';
 
 
 

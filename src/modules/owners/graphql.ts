@@ -3,7 +3,7 @@ import { batched } from '../../graphql/batch.js';
 import { builder } from '../../graphql/builder.js';
 import { selectedFields } from '../../graphql/lookahead.js';
 import { ownerFromSummary, type OwnerRecord, type OwnerSummary } from '../../db/records.js';
-import { findOwnersByIds } from './service.js';
+import { findOwnersByIds } from './store.js';
 
 export const OwnerRef = builder.interfaceRef<OwnerRecord>('Owner').implement({
   description: 'A user or an organization: what owns algorithms and API keys. Names share one namespace.',

@@ -1,17 +1,22 @@
-/** Owners are users or organizations: one namespace, one loader for whichever an id names. */
-import { and, isNull } from 'drizzle-orm';
+/**
+ * What deleting a user or an organization does to what it owns, in the caller's transaction:
+ * refused while it owns an algorithm with a PUBLIC version (callers may depend on it); otherwise
+ * its private algorithms are deleted, its keys revoked, and its name kept as a tombstone so it is
+ * never issued again. The owners trigger tells every instance to drop its cached keys.
+ */
+import { userError } from '../../core/errors.js';
 import type { Db } from '../../db/connect.js';
-import { anyOf } from '../../db/any.js';
-import { owners } from '../../db/schema.js';
-import { joinProfiles, ownerFromProfile, ownerProfileColumns, type OwnerRecord } from '../../db/records.js';
-import { isUuid } from '../../core/ids.js';
+import { publishedAlgorithmNames, retireOwnerRows } from './store.js';
 
-export async function findOwnersByIds(db: Db, ids: readonly string[]): Promise<OwnerRecord[]> {
-  // Like the user and organization lookups: a malformed id names nothing (the uuid[] cast would fail).
-  const valid = ids.filter(isUuid);
-  if (valid.length === 0) return [];
-  const found = await joinProfiles(db.select(ownerProfileColumns).from(owners).$dynamic()).where(
-    and(anyOf(owners.id, valid), isNull(owners.deletedAt)),
-  );
-  return found.flatMap((row) => ownerFromProfile(row) ?? []);
+export async function retireOwner(tx: Db, ownerId: string, what: 'user' | 'organization'): Promise<void> {
+  const published = await publishedAlgorithmNames(tx, ownerId, 5);
+  if (published.length > 0) {
+    const field = what === 'user' ? 'username' : 'organization';
+    throw userError(
+      'CONFLICT',
+      `${field}: owns algorithms with PUBLIC versions (${published.join(', ')}); an admin must delete them first (adminDeleteAlgorithm)`,
+      [field],
+    );
+  }
+  await retireOwnerRows(tx, ownerId);
 }

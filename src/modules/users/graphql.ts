@@ -11,7 +11,8 @@ import { OwnerRef } from '../owners/graphql.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { MembershipType } from '../organizations/graphql.js';
 import { membershipsOf } from '../organizations/service.js';
-import { createUser, deleteUser, findUserByUsername, findUsersByIds, listUsers, updateUser } from './service.js';
+import { createUser, deleteUser, updateUser } from './service.js';
+import { findUserByUsername, findUsersByIds, listUsers } from './store.js';
 
 export const UserType = builder.loadableNode('User', {
   description: 'A person with an account. Emails are shown only to the user and to admins.',

@@ -1,27 +1,22 @@
 /**
- * Users: creation (with the `default-key` every user gets), lookup and listing. A user's username
- * lives in the shared owner namespace (owners), so it can never collide with an organization's name.
+ * Users: creation (with the `default-key` every user gets), changes and deletion, and the rules
+ * around them. A user's username lives in the shared owner namespace, so it can never collide with
+ * an organization's name, and is never reissued.
  */
 import { randomUUID } from 'node:crypto';
-import { and, count, eq, ilike, inArray, isNull, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { DEFAULT_KEY_NAME, DEFAULT_KEY_PERMISSIONS, type Actor } from '../../auth/principal.js';
-import type { Db } from '../../db/connect.js';
-import { violatedUniqueConstraint } from '../../db/errors.js';
-import { organizationMembers, owners, users } from '../../db/schema.js';
-import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
-import { changesBetween, emailSchema, optionalText, parse } from '../../core/validation.js';
-import { isUuid } from '../../core/ids.js';
-import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
 import { changingOwner, type KeyCache } from '../../auth/key-cache.js';
+import { DEFAULT_KEY_NAME, DEFAULT_KEY_PERMISSIONS, type Actor } from '../../auth/principal.js';
+import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
+import { ownerNameSchema, quoted } from '../../core/names.js';
+import { changesBetween, emailSchema, optionalText, parse } from '../../core/validation.js';
+import type { Db } from '../../db/connect.js';
 import type { ApiKeyRecord, UserRecord } from '../../db/records.js';
-import { userProfileColumns } from '../../db/records.js';
 import { issueApiKey } from '../api-keys/service.js';
 import { recordAudit } from '../audit/service.js';
-import { escapeLike, organizationsOnlyOwnedBy } from '../organizations/service.js';
-import { retireOwner } from '../owners/retire.js';
-import { ownerNameSchema, quoted } from '../../core/names.js';
-
+import { organizationsOnlyOwnedBy } from '../organizations/service.js';
+import { retireOwner } from '../owners/service.js';
+import { countLiveAdministrators, deleteMembershipsOf, insertUser, lockUserNamed, takenNames, updateUserProfile, type Taken } from './store.js';
 
 export const createUserSchema = z.object({
   username: ownerNameSchema,
@@ -34,18 +29,13 @@ export const createUserSchema = z.object({
 export type CreateUserInput = z.input<typeof createUserSchema>;
 
 
-const userColumns = { id: users.id, username: owners.name, ...userProfileColumns };
+const TAKEN_MESSAGES: Record<Taken, UserErrorData> = {
+  username: { code: 'TAKEN', field: ['username'], message: 'username: is taken' },
+  email: { code: 'TAKEN', field: ['email'], message: 'email: already used by another account' },
+};
 
-function selectUsers(db: Db) {
-  return db
-    .select(userColumns)
-    .from(users)
-    .innerJoin(owners, eq(owners.id, users.id))
-    .$dynamic();
-}
-
-const live = isNull(owners.deletedAt);
-const asRecord = (row: Omit<UserRecord, 'kind'>): UserRecord => ({ kind: 'USER', ...row });
+const taken = (what: Taken, username: string): UserErrorData =>
+  what === 'username' ? { ...TAKEN_MESSAGES.username, message: `username: "${username}" is taken` } : TAKEN_MESSAGES.email;
 
 /**
  * Creates a user and its `default-key`. Returns the key's secret, which is shown once and never
@@ -60,41 +50,16 @@ export async function createUser(
   const data = parse(createUserSchema, input);
 
   return db.transaction(async (tx) => {
-    const taken: UserErrorData[] = [];
-    const [nameOwner] = await tx
-      .select({ id: owners.id })
-      .from(owners)
-      .where(eq(sql`lower(${owners.name})`, data.username.toLowerCase()));
-    if (nameOwner) taken.push({ code: 'TAKEN', field: ['username'], message: `username: "${data.username}" is taken` });
-    const [emailUser] = await tx
-      .select({ id: users.id })
-      .from(users)
-      .where(eq(sql`lower(${users.email})`, data.email.toLowerCase()));
-    if (emailUser) taken.push({ code: 'TAKEN', field: ['email'], message: 'email: already used by another account' });
-    if (taken.length > 0) throw new ServiceError(taken);
+    const inUse = await takenNames(tx, data.username, data.email);
+    const problems = (['username', 'email'] as const).filter((what) => inUse[what]).map((what) => taken(what, data.username));
+    if (problems.length > 0) throw new ServiceError(problems);
 
     const id = randomUUID();
-    try {
-      await tx.insert(owners).values({ id, kind: 'USER', name: data.username });
-      await tx.insert(users).values({
-        id,
-        email: data.email,
-        fullName: data.fullName,
-        companyName: data.companyName,
-        companyRole: data.companyRole,
-        isAdmin: data.isAdmin,
-      });
-    } catch (error) {
-      const constraint = violatedUniqueConstraint(error);
-      if (constraint === 'owners_name_ci_key') throw userError('TAKEN', `username: "${data.username}" is taken`, ['username']);
-      if (constraint === 'users_email_ci_key') throw userError('TAKEN', 'email: already used by another account', ['email']);
-      throw error;
-    }
-    const [user] = await selectUsers(tx).where(eq(users.id, id));
-    await recordAudit(tx, actor, 'USER_CREATED', { type: 'USER', id }, {
-      username: data.username,
-      isAdmin: data.isAdmin,
-    });
+    const { username, email, isAdmin } = data;
+    const profile = { email, isAdmin, fullName: data.fullName ?? null, companyName: data.companyName ?? null, companyRole: data.companyRole ?? null };
+    const user = await insertUser(tx, id, username, profile);
+    if (typeof user === 'string') throw new ServiceError([taken(user, username)]);
+    await recordAudit(tx, actor, 'USER_CREATED', { type: 'USER', id }, { username, isAdmin: data.isAdmin });
     const { apiKey, secret } = await issueApiKey(tx, actor, {
       ownerId: id,
       createdByUserId: actor.userId ?? id,
@@ -102,49 +67,8 @@ export async function createUser(
       kind: 'STANDARD',
       permissions: DEFAULT_KEY_PERMISSIONS,
     });
-    return { user: asRecord(user!), defaultKey: apiKey, secret };
+    return { user, defaultKey: apiKey, secret };
   });
-}
-
-export async function findUsersByIds(db: Db, ids: readonly string[]): Promise<UserRecord[]> {
-  const valid = ids.filter(isUuid);
-  if (valid.length === 0) return [];
-  const found = await selectUsers(db).where(and(inArray(users.id, valid), live));
-  return found.map(asRecord);
-}
-
-export async function findUserByUsername(db: Db, username: string): Promise<UserRecord | null> {
-  const [found] = await selectUsers(db).where(and(eq(sql`lower(${owners.name})`, username.toLowerCase()), live));
-  return found ? asRecord(found) : null;
-}
-
-export async function countUsers(db: Db): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(users);
-  return row?.n ?? 0;
-}
-
-/** Every live user, oldest first; `query` matches username, email or full name, case-insensitively. */
-export async function listUsers(db: Db, args: PageArgs & { query?: string | null }): Promise<Page<UserRecord>> {
-  const pattern = args.query ? `%${escapeLike(args.query)}%` : undefined;
-  const filter = and(
-    live,
-    pattern ? or(ilike(owners.name, pattern), ilike(users.email, pattern), ilike(users.fullName, pattern)) : undefined,
-  );
-  return keysetPage(
-    args,
-    users,
-    async (page) => {
-      const found = await selectUsers(db)
-        .where(and(filter, page.where))
-        .orderBy(...page.orderBy)
-        .limit(page.limit);
-      return found.map(asRecord);
-    },
-    async () => {
-      const [row] = await db.select({ n: count() }).from(users).innerJoin(owners, eq(owners.id, users.id)).where(filter);
-      return row?.n ?? 0;
-    },
-  );
 }
 
 export const updateUserSchema = z.object({
@@ -158,22 +82,15 @@ export const updateUserSchema = z.object({
 
 /** A live user by username, row-locked; NOT_FOUND otherwise. */
 async function userNamed(tx: Db, username: string): Promise<UserRecord> {
-  const [found] = await selectUsers(tx)
-    .where(and(eq(sql`lower(${owners.name})`, username.toLowerCase()), live))
-    .for('update', { of: users });
+  const found = await lockUserNamed(tx, username);
   if (!found) throw userError('NOT_FOUND', `username: no user ${quoted(username)}`, ['username']);
-  return asRecord(found);
+  return found;
 }
 
 /** Someone must be left to administer the cluster. */
 async function refuseLastAdmin(tx: Db, user: UserRecord, doing: string): Promise<void> {
   if (!user.isAdmin) return;
-  const [row] = await tx
-    .select({ n: count() })
-    .from(users)
-    .innerJoin(owners, eq(owners.id, users.id))
-    .where(and(eq(users.isAdmin, true), live));
-  if ((row?.n ?? 0) <= 1) {
+  if ((await countLiveAdministrators(tx)) <= 1) {
     throw userError('CONFLICT', `username: "${user.username}" is the last cluster administrator; cannot ${doing}`, ['username']);
   }
 }
@@ -194,12 +111,8 @@ export async function updateUser(db: Db, actor: Actor, input: z.input<typeof upd
     if (user.isAdmin && !next.isAdmin) await refuseLastAdmin(tx, user, 'remove the last administrator');
     const changes = changesBetween(user, next);
     if (Object.keys(changes).length === 0) return { user };
-    try {
-      await tx.update(users).set(next).where(eq(users.id, user.id));
-    } catch (error) {
-      if (violatedUniqueConstraint(error) === 'users_email_ci_key') throw userError('TAKEN', 'email: already used by another account', ['email']);
-      throw error;
-    }
+    const refused = await updateUserProfile(tx, user.id, next);
+    if (refused) throw new ServiceError([taken(refused, user.username)]);
     // Emails are personal data: the trail says that it changed, not what to.
     if (changes.email) changes.email = { from: '[redacted]', to: '[redacted]' };
     await recordAudit(tx, actor, 'USER_UPDATED', { type: 'USER', id: user.id }, { username: user.username, changes });
@@ -223,7 +136,7 @@ export async function deleteUser(db: Db, actor: Actor, input: { username: string
       ]);
     }
     await retireOwner(tx, user.id, 'user');
-    await tx.delete(organizationMembers).where(eq(organizationMembers.userId, user.id));
+    await deleteMembershipsOf(tx, user.id);
     await recordAudit(tx, actor, 'USER_DELETED', { type: 'USER', id: user.id }, { username: user.username });
     return { deletedUserId: user.id };
   }), (result) => result.deletedUserId);
