@@ -54,9 +54,39 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
-    nodesOnConnection: true,
-    nodeQueryOptions: { authScopes: { standard: true } },
-    nodesQueryOptions: { authScopes: { standard: true } },
+    nodesOnConnection: { description: 'The items of this page, in order (the same as `edges { node }`).' },
+    nodeQueryOptions: {
+      authScopes: { standard: true },
+      description: 'Any object by its global id; null if it does not exist for you. Standard keys only (admins: `admin.node`).',
+      args: { id: { description: 'A global id, as read from an `id` field.' } },
+    },
+    nodesQueryOptions: {
+      authScopes: { standard: true },
+      description: 'Objects by their global ids, in the order asked; null for each that does not exist for you. Standard keys only.',
+      args: { ids: { description: 'Global ids, as read from `id` fields.' } },
+    },
+    nodeTypeOptions: { description: 'An object with a global id, which `node(id:)` and `nodes(ids:)` fetch again.' },
+    idFieldOptions: { description: 'Global id: opaque and stable. Pass it to `node(id:)` or to a mutation that takes an `id`.' },
+    mutationInputArgOptions: { description: "What the mutation needs: see the input type's fields." },
+    pageInfoTypeOptions: { description: 'Where a page sits in its list, and the cursors that fetch the pages around it.' },
+    pageInfoFieldOptions: { description: 'Cursors of this page, and whether more items lie beyond it.' },
+    hasNextPageFieldOptions: {
+      description: 'More items follow this page. Paging backwards (`last`), true whenever `before` was given.',
+    },
+    hasPreviousPageFieldOptions: {
+      description: 'More items precede this page. Paging forwards (`first`), true whenever `after` was given.',
+    },
+    startCursorFieldOptions: { description: "The first item's cursor (null on an empty page): `before` it is the previous page." },
+    endCursorFieldOptions: { description: "The last item's cursor (null on an empty page): `after` it is the next page." },
+    edgesFieldOptions: { description: 'The items of this page with their cursors, in order.' },
+    nodeFieldOptions: { description: 'The item.' },
+    cursorFieldOptions: { description: "This item's position: pass it as `after` or `before` to the same list. Opaque." },
+    firstArgOptions: {
+      description: 'Take this many items from the start, or from `after`: 0 to 100 (20 when neither first nor last is given).',
+    },
+    lastArgOptions: { description: 'Take this many items from the end, or from `before`: 0 to 100. Not with `first`.' },
+    afterArgOptions: { description: 'A cursor from this same list: the page starts after it.' },
+    beforeArgOptions: { description: 'A cursor from this same list: the page ends before it.' },
   },
 });
 
@@ -70,8 +100,12 @@ builder.scalarType('DateTime', {
   },
 });
 
-builder.queryType({});
-builder.mutationType({});
+builder.queryType({
+  description: 'Every read. Standard keys use the root fields; admin keys use only `admin`. Send the key as `Authorization: Simple <key>`.',
+});
+builder.mutationType({
+  description: 'Every change. Each takes `input` and returns a payload with `userErrors`; admin-only mutations say so.',
+});
 
 builder.globalConnectionField('totalCount', (t) =>
   t.int({ description: 'Matching items across all pages.', resolve: (connection) => connection.totalCount() }),

@@ -13,7 +13,7 @@ export const AdminQuery = builder.objectRef<Record<string, never>>('AdminQuery')
 builder.objectFields(AdminQuery, (t) => ({
   node: t.node({
     description: 'Any object by its global id: users, organizations, keys, algorithms, private or not.',
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: 'A global id, as read from an `id` field.' }) },
     id: (_root, args) => String(args.id),
   }),
 }));

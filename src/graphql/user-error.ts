@@ -2,6 +2,7 @@ import { builder } from './builder.js';
 import type { UserErrorData } from '../core/errors.js';
 
 export const UserErrorCodeEnum = builder.enumType('UserErrorCode', {
+  description: 'What kind of problem a UserError reports; the message says which rule.',
   values: {
     INVALID: { description: 'The value breaks a rule the message names.' },
     TAKEN: { description: 'The name or email is already in use (or was once).' },
@@ -13,6 +14,11 @@ export const UserErrorCodeEnum = builder.enumType('UserErrorCode', {
   } as const,
 });
 
+export const USER_ERRORS_DESCRIPTION =
+  "Problems with the input that the caller can fix. If there are any, nothing was changed and the payload's objects are null.";
+export const WARNINGS_DESCRIPTION =
+  'The change was made, but part of it has no effect (e.g. an algorithmAccess entry that another one covers).';
+
 export const UserErrorType = builder.objectRef<UserErrorData>('UserError').implement({
   description:
     'In `userErrors`: a problem with the input that the caller can fix; nothing was changed. ' +
@@ -22,7 +28,9 @@ export const UserErrorType = builder.objectRef<UserErrorData>('UserError').imple
       nullable: true,
       description: 'Path to the offending field inside `input`, e.g. ["callerOrigin", "referrerHosts", "0"].',
     }),
-    message: t.exposeString('message'),
-    code: t.expose('code', { type: UserErrorCodeEnum }),
+    message: t.exposeString('message', {
+      description: 'What is wrong, for people; usually starts with the field, e.g. "name: must be at most 64 characters".',
+    }),
+    code: t.expose('code', { type: UserErrorCodeEnum, description: 'The kind of problem, for programs.' }),
   }),
 });

@@ -5,7 +5,7 @@ import { builder, type SchemaTypes } from '../../graphql/builder.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { localIdOf } from '../../graphql/ids.js';
 import { AdminQuery } from '../../graphql/planes.js';
-import { UserErrorType } from '../../graphql/user-error.js';
+import { USER_ERRORS_DESCRIPTION, UserErrorType, WARNINGS_DESCRIPTION } from '../../graphql/user-error.js';
 import { ownerLoader } from '../owners/graphql.js';
 import type { ApiKeyRecord } from '../../db/records.js';
 import {
@@ -16,6 +16,7 @@ import {
   listAllApiKeys,
   listApiKeys,
   MAX_GRACE_PERIOD_SECONDS,
+  MAX_RATE_LIMIT_PER_MINUTE,
   revokeAdminApiKey,
   revokeApiKey,
   rollApiKey,
@@ -25,6 +26,7 @@ import {
 } from './service.js';
 
 export const ApiKeyKindEnum = builder.enumType('ApiKeyKind', {
+  description: 'Which plane a key may use: standard fields or admin fields, never both.',
   values: {
     STANDARD: { description: "Calls algorithms and manages its owner's resources (prefix `sim`)." },
     ADMIN: { description: 'Administers the cluster; may use only admin fields (prefix `adm`).' },
@@ -32,6 +34,7 @@ export const ApiKeyKindEnum = builder.enumType('ApiKeyKind', {
 });
 
 export const DataAccessEnum = builder.enumType('DataAccess', {
+  description: 'What a key may do with the Data API (stored and shown here; the Data API enforces it).',
   values: {
     NONE: { description: 'No Data API access.' },
     READ: { description: 'Read-only Data API access.' },
@@ -57,7 +60,7 @@ const AlgorithmAccessEntryType = builder
   .implement({
     description: 'One whitelist entry: algo://*, algo://<owner>/* or algo://<owner>/<algorithm>/*.',
     fields: (t) => ({
-      pattern: t.exposeString('entry'),
+      pattern: t.exposeString('entry', { description: 'The entry in normal form: lower case, ending in /* (e.g. algo://acme/*).' }),
       redundant: t.boolean({
         description: 'Another entry already covers this one, so it has no effect.',
         resolve: (e) => e.coveredBy !== null,
@@ -73,23 +76,23 @@ export const ApiKeyType = builder.loadableNode('ApiKey', {
   load: async (ids: string[], context) => visibleApiKeys(context.db, context.principal, await findApiKeysByIds(context.db, ids)),
   sort: (key) => key.id,
   fields: (t) => ({
-    name: t.exposeString('name'),
-    kind: t.expose('kind', { type: ApiKeyKindEnum }),
+    name: t.exposeString('name', { description: 'Unique per owner, 1 to 64 characters.' }),
+    kind: t.expose('kind', { type: ApiKeyKindEnum, description: 'Standard or admin key.' }),
     mask: t.exposeString('mask', { description: 'Enough of the key to recognise it, e.g. simAbCd…wXyZ.' }),
     isDefault: t.boolean({
       description: "Whether this is its owner's `default-key`, the one code snippets name.",
       resolve: (key) => key.name === DEFAULT_KEY_NAME,
     }),
-    owner: t.loadable({ ...ownerLoader, resolve: (key) => key.ownerId }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    owner: t.loadable({ ...ownerLoader, description: 'The user or organization the key belongs to and acts for.', resolve: (key) => key.ownerId }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the key was created.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When its settings or its secret last changed (update or roll).' }),
     lastUsedAt: t.expose('lastUsedAt', {
       type: 'DateTime',
       nullable: true,
       description: 'Recorded in batches: may lag real use by a few seconds (by up to KEY_CACHE_TTL_MS for uses through another instance).',
     }),
-    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
-    disabled: t.exposeBoolean('disabled'),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'When the key stops working; null: never.' }),
+    disabled: t.exposeBoolean('disabled', { description: 'A disabled key is refused like an unknown one until enabled again.' }),
     algorithmAccess: t.field({
       type: [AlgorithmAccessEntryType],
       description: 'The algorithms this key may call. Empty: none.',
@@ -99,8 +102,12 @@ export const ApiKeyType = builder.loadableNode('ApiKey', {
       description: "May create, update, publish and delete its owner's algorithms.",
     }),
     manageAccount: t.exposeBoolean('manageAccount', { description: "May manage its owner's API keys." }),
-    dataAccess: t.expose('dataAccess', { type: DataAccessEnum }),
-    callerOrigin: t.field({ type: CallerOriginType, resolve: (key) => permissionsOf(key).callerOrigin }),
+    dataAccess: t.expose('dataAccess', { type: DataAccessEnum, description: 'What the key may do with the Data API.' }),
+    callerOrigin: t.field({
+      type: CallerOriginType,
+      description: 'Where calls with this key may come from.',
+      resolve: (key) => permissionsOf(key).callerOrigin,
+    }),
     rateLimitPerMinute: t.exposeInt('rateLimitPerMinute', {
       nullable: true,
       description: "This key's request budget per minute, set by an admin; null: the server default.",
@@ -108,13 +115,16 @@ export const ApiKeyType = builder.loadableNode('ApiKey', {
   }),
 });
 
-const ApiKeyConnection = builder.connectionObject({ type: ApiKeyType, name: 'ApiKeyConnection' });
+const ApiKeyConnection = builder.connectionObject(
+  { type: ApiKeyType, name: 'ApiKeyConnection', description: 'A page of API keys.' },
+  { description: 'An API key and its cursor.' },
+);
 
 const CallerOriginInput = builder.inputType('CallerOriginInput', {
   description: 'Where a key may be used from. Omitted fields keep their value (new keys: native only).',
   fields: (t) => ({
-    allowNativeClients: t.boolean(),
-    allowBrowser: t.boolean(),
+    allowNativeClients: t.boolean({ description: 'Allow requests without Origin/Referer (servers, CLIs, SDKs). New keys: true.' }),
+    allowBrowser: t.boolean({ description: 'Allow requests from web pages (they carry Origin or Referer). New keys: false.' }),
     referrerHosts: t.stringList({ description: 'app.example.com or *.example.com; empty allows any origin.' }),
   }),
 });
@@ -127,7 +137,7 @@ const keySettingsFields = (t: PothosSchemaTypes.InputFieldBuilder<SchemaTypes, '
   manageAlgorithms: t.boolean({ description: "Create, update, publish and delete the owner's algorithms. Default false." }),
   manageAccount: t.boolean({ description: "Manage the owner's API keys. Default false." }),
   dataAccess: t.field({ type: DataAccessEnum, description: 'Default NONE.' }),
-  callerOrigin: t.field({ type: CallerOriginInput }),
+  callerOrigin: t.field({ type: CallerOriginInput, description: 'Where calls with the key may come from. New keys: native clients only.' }),
   expiresAt: t.field({
     type: 'DateTime',
     description: 'When the key stops working. Create: absent or null, never. Update: absent keeps it, null removes it.',
@@ -152,6 +162,7 @@ builder.queryField('apiKeys', (t) =>
 builder.relayMutationField(
   'createApiKey',
   {
+    description: 'A new standard key. Omitted permissions take the defaults: no algorithms, no management, no data access, native clients only.',
     inputFields: (t) => ({
       name: t.string({ required: true, description: 'Unique per owner. A key named default-key becomes the default.' }),
       owner: t.string({ description: "Username or organization name; default the calling key's owner." }),
@@ -164,11 +175,12 @@ builder.relayMutationField(
     resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createApiKey(db, principal, input)),
   },
   {
+    description: 'The new key and its secret, or why it was not created.',
     outputFields: (t) => ({
-      apiKey: t.field({ type: ApiKeyType, nullable: true, resolve: (p) => p.apiKey }),
+      apiKey: t.field({ type: ApiKeyType, nullable: true, description: 'The new key.', resolve: (p) => p.apiKey }),
       secret: t.string({ nullable: true, description: SECRET_DESCRIPTION, resolve: (p) => p.secret ?? null }),
-      warnings: t.field({ type: [UserErrorType], resolve: (p) => p.warnings ?? [] }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+      warnings: t.field({ type: [UserErrorType], description: WARNINGS_DESCRIPTION, resolve: (p) => p.warnings ?? [] }),
+      userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
     }),
   },
 );
@@ -176,9 +188,10 @@ builder.relayMutationField(
 builder.relayMutationField(
   'updateApiKey',
   {
+    description: "A key's changes. Absent fields keep their value.",
     inputFields: (t) => ({
-      id: t.id({ required: true }),
-      name: t.string(),
+      id: t.id({ required: true, description: "The key's global id." }),
+      name: t.string({ description: 'Unique per owner, 1 to 64 characters.' }),
       disabled: t.boolean({ description: 'A disabled key is refused like an unknown one until enabled again.' }),
       ...keySettingsFields(t),
     }),
@@ -192,17 +205,21 @@ builder.relayMutationField(
     },
   },
   {
+    description: 'The key as changed, or why nothing changed.',
     outputFields: (t) => ({
-      apiKey: t.field({ type: ApiKeyType, nullable: true, resolve: (p) => p.apiKey }),
-      warnings: t.field({ type: [UserErrorType], resolve: (p) => p.warnings ?? [] }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+      apiKey: t.field({ type: ApiKeyType, nullable: true, description: 'The key, after the change.', resolve: (p) => p.apiKey }),
+      warnings: t.field({ type: [UserErrorType], description: WARNINGS_DESCRIPTION, resolve: (p) => p.warnings ?? [] }),
+      userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
     }),
   },
 );
 
 builder.relayMutationField(
   'revokeApiKey',
-  { inputFields: (t) => ({ id: t.id({ required: true }) }) },
+  {
+    description: 'Which key to revoke.',
+    inputFields: (t) => ({ id: t.id({ required: true, description: "The key's global id." }) }),
+  },
   {
     description: 'Deletes a key no more powerful than the calling key (or the calling key itself). It stops working at once.',
     authScopes: { $all: { standard: true, manageAccount: true } },
@@ -212,12 +229,14 @@ builder.relayMutationField(
     },
   },
   {
+    description: "The revoked key's id, or why it was not revoked.",
     outputFields: (t) => ({
       revokedApiKeyId: t.id({
         nullable: true,
+        description: 'The global id the revoked key had.',
         resolve: (p) => (p.revokedApiKeyId ? encodeGlobalID('ApiKey', p.revokedApiKeyId) : null),
       }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+      userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
     }),
   },
 );
@@ -225,8 +244,9 @@ builder.relayMutationField(
 builder.relayMutationField(
   'rollApiKey',
   {
+    description: 'Which key gets a new secret, and how long the old one lasts.',
     inputFields: (t) => ({
-      id: t.id({ required: true }),
+      id: t.id({ required: true, description: "The key's global id." }),
       gracePeriodSeconds: t.int({
         required: true,
         description: `How long the old secret keeps working: 0 (stops now) to ${MAX_GRACE_PERIOD_SECONDS} (24 h).`,
@@ -242,11 +262,12 @@ builder.relayMutationField(
     },
   },
   {
+    description: 'The key and its new secret, or why it was not rolled.',
     outputFields: (t) => ({
-      apiKey: t.field({ type: ApiKeyType, nullable: true, resolve: (p) => p.apiKey }),
+      apiKey: t.field({ type: ApiKeyType, nullable: true, description: 'The key, with its new mask.', resolve: (p) => p.apiKey }),
       secret: t.string({ nullable: true, description: SECRET_DESCRIPTION, resolve: (p) => p.secret ?? null }),
-      warnings: t.field({ type: [UserErrorType], resolve: (p) => p.warnings ?? [] }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+      warnings: t.field({ type: [UserErrorType], description: WARNINGS_DESCRIPTION, resolve: (p) => p.warnings ?? [] }),
+      userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
     }),
   },
 );
@@ -260,7 +281,7 @@ builder.objectFields(AdminQuery, (t) => ({
       description: 'Every key, optionally of one owner and one kind, oldest first.',
       args: {
         owner: t.arg.string({ description: 'Username or organization name.' }),
-        kind: t.arg({ type: ApiKeyKindEnum }),
+        kind: t.arg({ type: ApiKeyKindEnum, description: 'Only keys of this kind.' }),
       },
       resolve: (_root, args, { db }) => listAllApiKeys(db, args),
     },
@@ -271,9 +292,10 @@ builder.objectFields(AdminQuery, (t) => ({
 builder.relayMutationField(
   'createAdminApiKey',
   {
+    description: 'A new admin key for a cluster administrator.',
     inputFields: (t) => ({
       username: t.string({ required: true, description: 'A cluster administrator.' }),
-      name: t.string({ required: true }),
+      name: t.string({ required: true, description: 'Unique per owner, 1 to 64 characters.' }),
     }),
   },
   {
@@ -282,10 +304,11 @@ builder.relayMutationField(
     resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createAdminApiKey(db, adminActorOf(principal, 'createAdminApiKey'), input)),
   },
   {
+    description: 'The new admin key and its secret, or why it was not created.',
     outputFields: (t) => ({
-      apiKey: t.field({ type: ApiKeyType, nullable: true, resolve: (p) => p.apiKey }),
+      apiKey: t.field({ type: ApiKeyType, nullable: true, description: 'The new key.', resolve: (p) => p.apiKey }),
       secret: t.string({ nullable: true, description: SECRET_DESCRIPTION, resolve: (p) => p.secret ?? null }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+      userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
     }),
   },
 );
@@ -293,9 +316,12 @@ builder.relayMutationField(
 builder.relayMutationField(
   'setApiKeyRateLimit',
   {
+    description: "Which key's budget to set, and to what.",
     inputFields: (t) => ({
-      id: t.id({ required: true }),
-      requestsPerMinute: t.int({ description: 'Null (or absent) returns the key to the server default.' }),
+      id: t.id({ required: true, description: "The key's global id (any key, standard or admin)." }),
+      requestsPerMinute: t.int({
+        description: `Requests per minute, 1 to ${MAX_RATE_LIMIT_PER_MINUTE}. Null (or absent) returns the key to the server default.`,
+      }),
     }),
   },
   {
@@ -309,16 +335,20 @@ builder.relayMutationField(
     },
   },
   {
+    description: "The key with its new budget, or why it was not set.",
     outputFields: (t) => ({
-      apiKey: t.field({ type: ApiKeyType, nullable: true, resolve: (p) => p.apiKey }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+      apiKey: t.field({ type: ApiKeyType, nullable: true, description: 'The key, after the change.', resolve: (p) => p.apiKey }),
+      userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
     }),
   },
 );
 
 builder.relayMutationField(
   'revokeAdminApiKey',
-  { inputFields: (t) => ({ id: t.id({ required: true }) }) },
+  {
+    description: 'Which admin key to revoke.',
+    inputFields: (t) => ({ id: t.id({ required: true, description: "The admin key's global id." }) }),
+  },
   {
     description: 'Deletes an admin key (any administrator\'s, including the calling one). Admin keys only.',
     authScopes: { admin: true },
@@ -328,12 +358,14 @@ builder.relayMutationField(
     },
   },
   {
+    description: "The revoked admin key's id, or why it was not revoked.",
     outputFields: (t) => ({
       revokedApiKeyId: t.id({
         nullable: true,
+        description: 'The global id the revoked key had.',
         resolve: (p) => (p.revokedApiKeyId ? encodeGlobalID('ApiKey', p.revokedApiKeyId) : null),
       }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+      userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
     }),
   },
 );

@@ -11,18 +11,27 @@ builder.scalarType('JSON', {
 const AuditEventType = builder.objectRef<AuditEventRecord>('AuditEvent').implement({
   description: 'One security-relevant change. Summaries are redacted: they never hold a secret.',
   fields: (t) => ({
-    id: t.id({ resolve: (event) => String(event.id) }),
-    at: t.expose('at', { type: 'DateTime' }),
+    id: t.id({ description: 'The event\'s sequence number, unique among events (not a global id).', resolve: (event) => String(event.id) }),
+    at: t.expose('at', { type: 'DateTime', description: 'When the change was made.' }),
     action: t.exposeString('action', { description: 'e.g. USER_CREATED, API_KEY_CREATED, API_KEY_UPDATED, API_KEY_ROLLED.' }),
     actorVia: t.exposeString('actorVia', { description: 'api (a request), cli or bootstrap.' }),
     actorKeyId: t.exposeString('actorKeyId', {
       nullable: true,
       description: 'Database id of the key that made the change (it may since have been revoked).',
     }),
-    actorUser: t.field({ type: UserType, nullable: true, resolve: (event) => event.actorUserId }),
-    targetType: t.exposeString('targetType'),
+    actorUser: t.field({
+      type: UserType,
+      nullable: true,
+      description: 'The user whose key made the change; null for organization keys, the CLI, bootstrap and deleted users.',
+      resolve: (event) => event.actorUserId,
+    }),
+    targetType: t.exposeString('targetType', { description: 'What kind of object changed: USER, ORGANIZATION, API_KEY or ALGORITHM.' }),
     targetId: t.exposeString('targetId', { description: 'Database id of the changed object.' }),
-    summary: t.field({ type: 'JSON', resolve: (event) => event.summary }),
+    summary: t.field({
+      type: 'JSON',
+      description: 'Details of the change, by action; updates list `changes` as `{ field: { from, to } }`. Never holds a secret.',
+      resolve: (event) => event.summary,
+    }),
   }),
 });
 
@@ -32,12 +41,12 @@ builder.objectFields(AdminQuery, (t) => ({
       type: AuditEventType,
       description: 'The audit trail, oldest first: ask for `last: n` to see the newest.',
       args: {
-        action: t.arg.string(),
+        action: t.arg.string({ description: 'Only events with exactly this action, e.g. API_KEY_CREATED.' }),
         targetId: t.arg.string({ description: 'Database id of the changed object.' }),
       },
       resolve: (_root, args, { db }) => listAuditEvents(db, args),
     },
-    { name: 'AuditEventConnection' },
-    { name: 'AuditEventEdge' },
+    { name: 'AuditEventConnection', description: 'A page of audit events.' },
+    { name: 'AuditEventEdge', description: 'An audit event and its cursor.' },
   ),
 }));

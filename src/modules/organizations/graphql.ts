@@ -5,7 +5,8 @@ import { builder, type SchemaTypes } from '../../graphql/builder.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { AdminQuery } from '../../graphql/planes.js';
-import { UserErrorType } from '../../graphql/user-error.js';
+import { describedValues } from '../../graphql/described.js';
+import { USER_ERRORS_DESCRIPTION, UserErrorType } from '../../graphql/user-error.js';
 import { OwnerRef } from '../owners/graphql.js';
 import {
   addOrganizationMember,
@@ -22,8 +23,16 @@ import {
 } from './service.js';
 import type { MembershipRecord, OrganizationRecord } from '../../db/records.js';
 
-export const OrganizationTypeEnum = builder.enumType('OrganizationType', { values: ['BASIC', 'LEGACY', 'PRO'] as const });
+export const OrganizationTypeEnum = builder.enumType('OrganizationType', {
+  description: "Algorithmia's organization types. Stored and shown; nothing in algoplane depends on the type.",
+  values: describedValues(['BASIC', 'LEGACY', 'PRO'] as const, {
+    BASIC: 'The default type.',
+    LEGACY: "Algorithmia's legacy type.",
+    PRO: "Algorithmia's pro type.",
+  }),
+});
 export const MemberRoleEnum = builder.enumType('MemberRole', {
+  description: "A member's role in an organization. An organization always has at least one OWNER.",
   values: {
     OWNER: { description: 'Manages members and keys, publishes PUBLIC, deletes algorithms.' },
     MEMBER: { description: "Creates, updates and publishes (PRIVATE) the organization's algorithms." },
@@ -57,27 +66,29 @@ export const OrganizationType = builder.loadableNode('Organization', {
   sort: (organization) => organization.id,
   isTypeOf: (value) => (value as { kind?: string }).kind === 'ORGANIZATION',
   fields: (t) => ({
-    label: t.exposeString('label'),
-    url: t.exposeString('url', { nullable: true }),
-    type: t.expose('type', { type: OrganizationTypeEnum }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    label: t.exposeString('label', { description: 'Display name, 1 to 100 characters.' }),
+    url: t.exposeString('url', { nullable: true, description: 'Its web site: an http:// or https:// URL.' }),
+    type: t.expose('type', { type: OrganizationTypeEnum, description: "Algorithmia's organization type." }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the organization was created.' }),
     contactName: t.string({
       nullable: true,
+      description: "Who to contact. Shown to its members, the organization's own keys and admins; null for others.",
       resolve: async (o, _args, context) => ((await seesInside(context, o)) ? o.contactName : null),
     }),
     email: t.string({
       nullable: true,
+      description: "Contact email. Shown to its members, the organization's own keys and admins; null for others.",
       resolve: async (o, _args, context) => ((await seesInside(context, o)) ? o.email : null),
     }),
     members: t.connection(
       {
         type: MembershipType,
         nullable: true,
-        description: 'Null unless you are a member (or an admin).',
+        description: "Its members, oldest membership first. Null unless you are a member, one of the organization's own keys or an admin.",
         resolve: async (o, args, context) => ((await seesInside(context, o)) ? listMembers(context.db, o.id, args) : null),
       },
-      { name: 'OrganizationMemberConnection' },
-      { name: 'OrganizationMemberEdge' },
+      { name: 'OrganizationMemberConnection', description: "A page of an organization's members." },
+      { name: 'OrganizationMemberEdge', description: 'A membership and its cursor.' },
     ),
   }),
 });
@@ -86,9 +97,9 @@ export const OrganizationType = builder.loadableNode('Organization', {
 MembershipType.implement({
   description: "A user's membership of an organization.",
   fields: (t) => ({
-    organization: t.field({ type: OrganizationType, resolve: (m) => m.organizationId }),
-    role: t.expose('role', { type: MemberRoleEnum }),
-    since: t.expose('createdAt', { type: 'DateTime' }),
+    organization: t.field({ type: OrganizationType, description: 'The organization.', resolve: (m) => m.organizationId }),
+    role: t.expose('role', { type: MemberRoleEnum, description: "The user's role in it." }),
+    since: t.expose('createdAt', { type: 'DateTime', description: 'When the user joined.' }),
   }),
 });
 
@@ -98,7 +109,7 @@ builder.queryField('organization', (t) =>
     nullable: true,
     description: "An organization's public profile (contacts and members for members only).",
     authScopes: { standard: true },
-    args: { name: t.arg.string({ required: true }) },
+    args: { name: t.arg.string({ required: true, description: 'Matched case-insensitively.' }) },
     resolve: (_root, { name }, { db }) => findOrganizationByName(db, name),
   }),
 );
@@ -108,16 +119,17 @@ builder.objectFields(AdminQuery, (t) => ({
     {
       type: OrganizationType,
       description: 'Every organization, oldest first; `query` matches name or label.',
-      args: { query: t.arg.string() },
+      args: { query: t.arg.string({ description: 'Text to look for, case-insensitively, anywhere in the name or label.' }) },
       resolve: (_root, args, { db }) => listOrganizations(db, args),
     },
-    { name: 'OrganizationConnection' },
-    { name: 'OrganizationEdge' },
+    { name: 'OrganizationConnection', description: 'A page of organizations.' },
+    { name: 'OrganizationEdge', description: 'An organization and its cursor.' },
   ),
   organization: t.field({
     type: OrganizationType,
     nullable: true,
-    args: { name: t.arg.string({ required: true }) },
+    description: 'Any organization by name, contacts and members included; null if there is none.',
+    args: { name: t.arg.string({ required: true, description: 'Matched case-insensitively.' }) },
     resolve: (_root, { name }, { db }) => findOrganizationByName(db, name),
   }),
 }));
@@ -125,29 +137,48 @@ builder.objectFields(AdminQuery, (t) => ({
 // --- admin mutations ----------------------------------------------------------------------------
 
 const organizationPayload = {
+  description: 'The organization as created or changed, or why nothing was.',
   outputFields: (t: any) => ({
-    organization: t.field({ type: OrganizationType, nullable: true, resolve: (p: { organization?: OrganizationRecord }) => p.organization }),
-    userErrors: t.field({ type: [UserErrorType], resolve: (p: { userErrors: unknown[] }) => p.userErrors }),
+    organization: t.field({
+      type: OrganizationType,
+      nullable: true,
+      description: 'The organization, as created or changed.',
+      resolve: (p: { organization?: OrganizationRecord }) => p.organization,
+    }),
+    userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p: { userErrors: unknown[] }) => p.userErrors }),
   }),
 };
 const membershipPayload = {
+  description: 'The membership after the change, or why nothing changed.',
   outputFields: (t: any) => ({
-    organization: t.field({ type: OrganizationType, nullable: true, resolve: (p: { organization?: OrganizationRecord }) => p.organization }),
-    membership: t.field({ type: MembershipType, nullable: true, resolve: (p: { membership?: MembershipRecord }) => p.membership }),
-    userErrors: t.field({ type: [UserErrorType], resolve: (p: { userErrors: unknown[] }) => p.userErrors }),
+    organization: t.field({
+      type: OrganizationType,
+      nullable: true,
+      description: 'The organization, after the change.',
+      resolve: (p: { organization?: OrganizationRecord }) => p.organization,
+    }),
+    membership: t.field({
+      type: MembershipType,
+      nullable: true,
+      description: 'The membership, after the change.',
+      resolve: (p: { membership?: MembershipRecord }) => p.membership,
+    }),
+    userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p: { userErrors: unknown[] }) => p.userErrors }),
   }),
 };
 const ADMIN = { admin: true } as const;
+const TEXT_200 = 'Free text, at most 200 characters.';
 
 builder.relayMutationField(
   'createOrganization',
   {
+    description: 'A new organization and its first owners.',
     inputFields: (t) => ({
       name: t.string({ required: true, description: 'Shares the namespace with usernames; never reissued.' }),
-      label: t.string({ required: true }),
-      contactName: t.string(),
-      email: t.string(),
-      url: t.string(),
+      label: t.string({ required: true, description: 'Display name, 1 to 100 characters.' }),
+      contactName: t.string({ description: TEXT_200 }),
+      email: t.string({ description: 'Contact email, at most 254 characters.' }),
+      url: t.string({ description: 'An http:// or https:// URL, at most 2000 characters.' }),
       type: t.field({ type: OrganizationTypeEnum, description: 'Default BASIC.' }),
       owners: t.stringList({ required: true, description: 'Usernames of its first owners: at least one.' }),
     }),
@@ -163,13 +194,14 @@ builder.relayMutationField(
 builder.relayMutationField(
   'updateOrganization',
   {
+    description: "An organization's changes. Absent fields keep their value.",
     inputFields: (t) => ({
       organization: t.string({ required: true, description: 'Its name (which never changes).' }),
-      label: t.string(),
-      contactName: t.string(),
-      email: t.string(),
-      url: t.string(),
-      type: t.field({ type: OrganizationTypeEnum }),
+      label: t.string({ description: 'Display name, 1 to 100 characters. Null keeps the current one.' }),
+      contactName: t.string({ description: 'At most 200 characters; null or blank clears it.' }),
+      email: t.string({ description: 'Contact email, at most 254 characters; null clears it.' }),
+      url: t.string({ description: 'An http:// or https:// URL, at most 2000 characters; null clears it.' }),
+      type: t.field({ type: OrganizationTypeEnum, description: 'Null keeps the current one.' }),
     }),
   },
   {
@@ -183,7 +215,10 @@ builder.relayMutationField(
 
 builder.relayMutationField(
   'deleteOrganization',
-  { inputFields: (t) => ({ organization: t.string({ required: true }) }) },
+  {
+    description: 'Which organization to delete.',
+    inputFields: (t) => ({ organization: t.string({ required: true, description: 'The name of the organization to delete.' }) }),
+  },
   {
     description:
       'Deletes an organization: revokes its keys, removes members and private algorithms; refused while it has PUBLIC algorithms. Admin keys only.',
@@ -192,24 +227,29 @@ builder.relayMutationField(
       withUserErrors(() => deleteOrganization(context.db, adminActorOf(context.principal, 'deleteOrganization'), input, context.keyCache)),
   },
   {
+    description: "The deleted organization's id, or why it was not deleted.",
     outputFields: (t) => ({
       deletedOrganizationId: t.id({
         nullable: true,
+        description: 'The global id the organization had.',
         resolve: (p) => (p.deletedOrganizationId ? encodeGlobalID('Organization', p.deletedOrganizationId) : null),
       }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+      userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
     }),
   },
 );
 
 const memberInput = (t: PothosSchemaTypes.InputFieldBuilder<SchemaTypes, 'InputObject'>) => ({
-  organization: t.string({ required: true }),
-  username: t.string({ required: true }),
+  organization: t.string({ required: true, description: "The organization's name." }),
+  username: t.string({ required: true, description: "The member's username." }),
 });
 
 builder.relayMutationField(
   'addOrganizationMember',
-  { inputFields: (t) => ({ ...memberInput(t), role: t.field({ type: MemberRoleEnum, required: true }) }) },
+  {
+    description: 'Who joins which organization, in which role.',
+    inputFields: (t) => ({ ...memberInput(t), role: t.field({ type: MemberRoleEnum, required: true, description: 'Their role.' }) }),
+  },
   {
     description: 'Adds a user to an organization. Admin keys only.',
     authScopes: ADMIN,
@@ -220,7 +260,7 @@ builder.relayMutationField(
 
 builder.relayMutationField(
   'removeOrganizationMember',
-  { inputFields: (t) => memberInput(t) },
+  { description: 'Who leaves which organization.', inputFields: (t) => memberInput(t) },
   {
     description: 'Removes a member; never the last owner. Keys the organization owns stay. Admin keys only.',
     authScopes: ADMIN,
@@ -231,7 +271,10 @@ builder.relayMutationField(
 
 builder.relayMutationField(
   'setOrganizationMemberRole',
-  { inputFields: (t) => ({ ...memberInput(t), role: t.field({ type: MemberRoleEnum, required: true }) }) },
+  {
+    description: "Whose role changes in which organization, and to what.",
+    inputFields: (t) => ({ ...memberInput(t), role: t.field({ type: MemberRoleEnum, required: true, description: 'The new role.' }) }),
+  },
   {
     description: "Changes a member's role; the last owner cannot become a member. Admin keys only.",
     authScopes: ADMIN,

@@ -1,7 +1,7 @@
 import { builder } from '../../graphql/builder.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { AdminQuery } from '../../graphql/planes.js';
-import { UserErrorType } from '../../graphql/user-error.js';
+import { USER_ERRORS_DESCRIPTION, UserErrorType } from '../../graphql/user-error.js';
 import { DEFAULT_KEY_NAME } from '../../auth/principal.js';
 import { adminActorOf } from '../../auth/permissions.js';
 import { ApiKeyType } from '../api-keys/graphql.js';
@@ -22,17 +22,18 @@ export const UserType = builder.loadableNode('User', {
   sort: (user) => user.id,
   isTypeOf: (value) => (value as { kind?: string }).kind === 'USER',
   fields: (t) => ({
-    username: t.exposeString('username'),
+    username: t.exposeString('username', { description: 'The user\'s name, as in algo://<username>/…; never changes.' }),
     email: t.string({
       nullable: true,
+      description: 'Shown to the user\'s own keys and to admin keys; null for everyone else.',
       resolve: (user, _args, { principal }) =>
         principal.keyKind === 'ADMIN' || principal.userId === user.id ? user.email : null,
     }),
-    fullName: t.exposeString('fullName', { nullable: true }),
-    companyName: t.exposeString('companyName', { nullable: true }),
-    companyRole: t.exposeString('companyRole', { nullable: true }),
+    fullName: t.exposeString('fullName', { nullable: true, description: 'Free text, at most 200 characters.' }),
+    companyName: t.exposeString('companyName', { nullable: true, description: 'Free text, at most 200 characters.' }),
+    companyRole: t.exposeString('companyRole', { nullable: true, description: 'Free text, at most 200 characters.' }),
     isAdmin: t.exposeBoolean('isAdmin', { description: 'A cluster administrator (may hold admin keys).' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the account was created.' }),
     organizations: t.field({
       type: [MembershipType],
       nullable: true,
@@ -58,16 +59,17 @@ builder.objectFields(AdminQuery, (t) => ({
     {
       type: UserType,
       description: 'Every user, oldest first; `query` matches username, email or full name. Pages of at most 100.',
-      args: { query: t.arg.string() },
+      args: { query: t.arg.string({ description: 'Text to look for, case-insensitively, anywhere in the username, email or full name.' }) },
       resolve: (_root, args, { db }) => listUsers(db, args),
     },
-    { name: 'UserConnection' },
-    { name: 'UserEdge' },
+    { name: 'UserConnection', description: 'A page of users.' },
+    { name: 'UserEdge', description: 'A user and its cursor.' },
   ),
   user: t.field({
     type: UserType,
     nullable: true,
-    args: { username: t.arg.string({ required: true }) },
+    description: 'Any user by username, with email and organizations; null if there is none.',
+    args: { username: t.arg.string({ required: true, description: 'Matched case-insensitively.' }) },
     resolve: (_root, { username }, { db }) => findUserByUsername(db, username),
   }),
 }));
@@ -78,10 +80,10 @@ builder.relayMutationField(
     description: 'Fields of a new user. The username can never change and is never reissued.',
     inputFields: (t) => ({
       username: t.string({ required: true, description: 'Letters, digits and underscores, starting with a letter; at most 30.' }),
-      email: t.string({ required: true }),
-      fullName: t.string(),
-      companyName: t.string(),
-      companyRole: t.string(),
+      email: t.string({ required: true, description: 'At most 254 characters; unique among users (case-insensitively) and never reissued.' }),
+      fullName: t.string({ description: 'Free text, at most 200 characters.' }),
+      companyName: t.string({ description: 'Free text, at most 200 characters.' }),
+      companyRole: t.string({ description: 'Free text, at most 200 characters.' }),
       isAdmin: t.boolean({ description: 'Make the user a cluster administrator. Default false.' }),
     }),
   },
@@ -91,21 +93,27 @@ builder.relayMutationField(
     resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createUser(db, adminActorOf(principal, 'createUser'), input)),
   },
   {
+    description: 'The new user and its default-key, or why it was not created.',
     outputFields: (t) => ({
-      user: t.field({ type: UserType, nullable: true, resolve: (payload) => payload.user }),
-      defaultKey: t.field({ type: ApiKeyType, nullable: true, resolve: (payload) => payload.defaultKey }),
+      user: t.field({ type: UserType, nullable: true, description: 'The new user.', resolve: (payload) => payload.user }),
+      defaultKey: t.field({
+        type: ApiKeyType,
+        nullable: true,
+        description: 'Its `default-key`: algo://*, manageAlgorithms, manageAccount, dataAccess READ_WRITE, native and browser calls.',
+        resolve: (payload) => payload.defaultKey,
+      }),
       secret: t.string({
         nullable: true,
         description: 'The default-key\'s secret. Shown only here: store it now.',
         resolve: (payload) => payload.secret,
       }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (payload) => payload.userErrors }),
+      userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (payload) => payload.userErrors }),
     }),
   },
 );
 
 builder.objectFields(MembershipType, (t) => ({
-  user: t.field({ type: UserType, resolve: (membership) => membership.userId }),
+  user: t.field({ type: UserType, description: 'The member.', resolve: (membership) => membership.userId }),
 }));
 
 builder.queryField('user', (t) =>
@@ -114,7 +122,7 @@ builder.queryField('user', (t) =>
     nullable: true,
     description: "A user's public profile (email only to the user).",
     authScopes: { standard: true },
-    args: { username: t.arg.string({ required: true }) },
+    args: { username: t.arg.string({ required: true, description: 'Matched case-insensitively.' }) },
     resolve: (_root, { username }, { db }) => findUserByUsername(db, username),
   }),
 );
@@ -122,12 +130,13 @@ builder.queryField('user', (t) =>
 builder.relayMutationField(
   'updateUser',
   {
+    description: 'A user\'s changes. Absent fields keep their value.',
     inputFields: (t) => ({
       username: t.string({ required: true, description: 'Who (the username itself never changes).' }),
-      email: t.string(),
-      fullName: t.string(),
-      companyName: t.string(),
-      companyRole: t.string(),
+      email: t.string({ description: 'New email: unique among users, case-insensitively. Null keeps the current one.' }),
+      fullName: t.string({ description: 'At most 200 characters; null or blank clears it.' }),
+      companyName: t.string({ description: 'At most 200 characters; null or blank clears it.' }),
+      companyRole: t.string({ description: 'At most 200 characters; null or blank clears it.' }),
       isAdmin: t.boolean({ description: 'Demoting retires the user\'s admin keys; the last administrator stays one.' }),
     }),
   },
@@ -137,16 +146,20 @@ builder.relayMutationField(
     resolve: (_root, { input }, context) => withUserErrors(() => updateUser(context.db, adminActorOf(context.principal, 'updateUser'), input, context.keyCache)),
   },
   {
+    description: 'The user as changed, or why nothing was.',
     outputFields: (t) => ({
-      user: t.field({ type: UserType, nullable: true, resolve: (p) => p.user }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+      user: t.field({ type: UserType, nullable: true, description: 'The user, after the change.', resolve: (p) => p.user }),
+      userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
     }),
   },
 );
 
 builder.relayMutationField(
   'deleteUser',
-  { inputFields: (t) => ({ username: t.string({ required: true }) }) },
+  {
+    description: 'Which user to delete.',
+    inputFields: (t) => ({ username: t.string({ required: true, description: 'The user to delete.' }) }),
+  },
   {
     description:
       'Deletes a user: revokes its keys at once, removes memberships and private algorithms; the name and email are never reissued. Refused while it owns PUBLIC algorithms or is the last owner of an organization. Admin keys only.',
@@ -154,9 +167,14 @@ builder.relayMutationField(
     resolve: (_root, { input }, context) => withUserErrors(() => deleteUser(context.db, adminActorOf(context.principal, 'deleteUser'), input, context.keyCache)),
   },
   {
+    description: 'The deleted user\'s id, or why it was not deleted.',
     outputFields: (t) => ({
-      deletedUserId: t.id({ nullable: true, resolve: (p) => (p.deletedUserId ? encodeGlobalID('User', p.deletedUserId) : null) }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+      deletedUserId: t.id({
+        nullable: true,
+        description: 'The global id the user had.',
+        resolve: (p) => (p.deletedUserId ? encodeGlobalID('User', p.deletedUserId) : null),
+      }),
+      userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
     }),
   },
 );

@@ -8,7 +8,7 @@ import { UserType } from '../users/graphql.js';
 const RateLimitType = builder.objectRef<Budget>('RateLimit').implement({
   description: "The calling key's request budget in the current one-minute window.",
   fields: (t) => ({
-    limit: t.exposeInt('limit'),
+    limit: t.exposeInt('limit', { description: "Requests allowed per window: the key's own rateLimitPerMinute, or the server default." }),
     remaining: t.exposeInt('remaining', { description: 'Requests left, after this one.' }),
     resetAt: t.expose('resetAt', { type: 'DateTime', description: 'When the window ends and the budget refills.' }),
   }),
