@@ -2,8 +2,8 @@
  * Records when keys were last used without writing on the request path: uses are collected in
  * memory and flushed as one UPDATE per interval, however many requests came in.
  */
-import { sql } from 'drizzle-orm';
 import type { Db } from '../db/connect.js';
+import { recordLastUsed } from './key-store.js';
 import type { Logger } from '../core/logger.js';
 
 export class KeyUsageRecorder {
@@ -42,15 +42,8 @@ export class KeyUsageRecorder {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
-    const values = sql.join(
-      [...batch].map(([id, at]) => sql`(${id}::uuid, ${at.toISOString()}::timestamptz)`),
-      sql`, `,
-    );
     try {
-      await this.db.execute(sql`
-        update api_keys as k set last_used_at = v.at
-        from (values ${values}) as v(id, at)
-        where k.id = v.id and (k.last_used_at is null or k.last_used_at < v.at)`);
+      await recordLastUsed(this.db, batch);
       this.onRecorded(batch);
     } catch (error) {
       // Losing a usage timestamp is harmless; failing requests over it would not be.

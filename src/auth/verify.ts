@@ -6,11 +6,10 @@
  * change made by any process counts) and in any case after a short TTL, which bounds staleness
  * if a notification is ever lost.
  */
-import { eq } from 'drizzle-orm';
 import type { Db } from '../db/connect.js';
-import { apiKeys, apiKeySecrets, owners } from '../db/schema.js';
+import { ownerFromProfile } from '../db/records.js';
 import { hashApiKey, keyFromAuthorizationHeader, parseApiKey, type ApiKeyKind } from './api-key.js';
-import { joinProfiles, ownerFromProfile, ownerProfileColumns } from '../db/records.js';
+import { findKeyBySecretHash } from './key-store.js';
 import type { KeyCache } from './key-cache.js';
 import { permissionsOf, type Principal } from './principal.js';
 
@@ -137,14 +136,7 @@ export class KeyVerifier implements KeyCache {
   }
 
   private async load(hash: string, expectedKind: ApiKeyKind, now: number): Promise<CacheEntry> {
-    const [row] = await joinProfiles(
-      this.db
-        .select({ key: apiKeys, secretExpiresAt: apiKeySecrets.expiresAt, ownerKind: owners.kind, ownerDeletedAt: owners.deletedAt, ...ownerProfileColumns })
-        .from(apiKeySecrets)
-        .innerJoin(apiKeys, eq(apiKeys.id, apiKeySecrets.apiKeyId))
-        .innerJoin(owners, eq(owners.id, apiKeys.ownerId))
-        .$dynamic(),
-    ).where(eq(apiKeySecrets.hash, hash));
+    const row = await findKeyBySecretHash(this.db, hash);
     const unknown = { principal: null, validUntil: now + this.options.negativeTtlMs };
     if (!row) return unknown;
     const { key } = row;

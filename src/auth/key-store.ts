@@ -1,0 +1,38 @@
+/** The rows key verification reads and the usage it records: the only SQL of auth/. */
+import { eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/connect.js';
+import { joinProfiles, ownerProfileColumns, type ApiKeyRecord, type OwnerProfile, type OwnerRecord } from '../db/records.js';
+import { apiKeys, apiKeySecrets, owners } from '../db/schema.js';
+
+export type KeyBySecret = OwnerProfile & {
+  key: ApiKeyRecord;
+  /** When this secret stops working (a rolled key's old secret); null while it is the current one. */
+  secretExpiresAt: Date | null;
+  ownerKind: OwnerRecord['kind'];
+  ownerDeletedAt: Date | null;
+};
+
+/** The key a secret's hash belongs to, with its owner, in one indexed statement. */
+export async function findKeyBySecretHash(db: Db, hash: string): Promise<KeyBySecret | undefined> {
+  const [row] = await joinProfiles(
+    db
+      .select({ key: apiKeys, secretExpiresAt: apiKeySecrets.expiresAt, ownerKind: owners.kind, ownerDeletedAt: owners.deletedAt, ...ownerProfileColumns })
+      .from(apiKeySecrets)
+      .innerJoin(apiKeys, eq(apiKeys.id, apiKeySecrets.apiKeyId))
+      .innerJoin(owners, eq(owners.id, apiKeys.ownerId))
+      .$dynamic(),
+  ).where(eq(apiKeySecrets.hash, hash));
+  return row;
+}
+
+/** Moves each key's lastUsedAt forward to the time given (never back), in one statement. */
+export async function recordLastUsed(db: Db, batch: ReadonlyMap<string, Date>): Promise<void> {
+  const values = sql.join(
+    [...batch].map(([id, at]) => sql`(${id}::uuid, ${at.toISOString()}::timestamptz)`),
+    sql`, `,
+  );
+  await db.execute(sql`
+    update ${apiKeys} as k set last_used_at = v.at
+    from (values ${values}) as v(id, at)
+    where k.id = v.id and (k.last_used_at is null or k.last_used_at < v.at)`);
+}
