@@ -46,6 +46,13 @@ export const language = pgEnum('language', [
 export const callability = pgEnum('callability', ['PUBLIC', 'PRIVATE']);
 export const versionType = pgEnum('version_type', ['MAJOR', 'MINOR', 'REVISION']);
 
+/** Each enum's values as a type: the pgEnums above are the one list, and zod and GraphQL read them. */
+export type OwnerKind = (typeof ownerKind.enumValues)[number];
+export type OrganizationType = (typeof organizationType.enumValues)[number];
+export type MemberRole = (typeof memberRole.enumValues)[number];
+export type ApiKeyKind = (typeof apiKeyKind.enumValues)[number];
+export type DataAccess = (typeof dataAccess.enumValues)[number];
+
 /**
  * The owner namespace shared by users and organizations. A row is never deleted: a deleted user or
  * organization keeps its row with `deletedAt` set, so its name is never issued again.

@@ -6,7 +6,7 @@ import { withUserErrors } from '../../graphql/errors.js';
 import { localIdOf } from '../../graphql/ids.js';
 import { AdminQuery } from '../../graphql/planes.js';
 import { UserErrorType } from '../../graphql/user-error.js';
-import { ownerLoader } from '../owners/graphql.js';
+import { loadOwner, OwnerRef } from '../owners/graphql.js';
 import {
   algorithmAccessOf,
   createAdminApiKey,
@@ -80,7 +80,7 @@ export const ApiKeyType = builder.loadableNode('ApiKey', {
       description: "Whether this is its owner's `default-key`, the one code snippets name.",
       resolve: (key) => key.name === DEFAULT_KEY_NAME,
     }),
-    owner: t.loadable({ ...ownerLoader, resolve: (key) => key.ownerId }),
+    owner: t.field({ type: OwnerRef, resolve: (key, _args, context) => loadOwner(context, key.ownerId).then((owner) => owner!) }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     lastUsedAt: t.expose('lastUsedAt', {

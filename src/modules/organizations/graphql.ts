@@ -6,6 +6,10 @@ import type { GraphQLContext } from '../../graphql/context.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { AdminQuery } from '../../graphql/planes.js';
 import { UserErrorType } from '../../graphql/user-error.js';
+import { enumFromDatabase } from '../../graphql/enums.js';
+import type { UserErrorData } from '../../core/errors.js';
+import type { Page, PageArgs } from '../../core/pagination.js';
+import { memberRole, organizationType } from '../../db/schema.js';
 import { OwnerRef } from '../owners/graphql.js';
 import {
   addOrganizationMember,
@@ -13,8 +17,8 @@ import {
   deleteOrganization,
   findOrganizationByName,
   findOrganizationsByIds,
-  listMembers,
   listOrganizations,
+  memberPages,
   membershipsOf,
   removeOrganizationMember,
   setOrganizationMemberRole,
@@ -23,22 +27,35 @@ import {
   type OrganizationRecord,
 } from './service.js';
 
-export const OrganizationTypeEnum = builder.enumType('OrganizationType', { values: ['BASIC', 'LEGACY', 'PRO'] as const });
-export const MemberRoleEnum = builder.enumType('MemberRole', {
+export const OrganizationTypeEnum = enumFromDatabase('OrganizationType', organizationType);
+export const MemberRoleEnum = enumFromDatabase('MemberRole', memberRole, {
   values: {
-    OWNER: { description: 'Manages members and keys, publishes PUBLIC, deletes algorithms.' },
-    MEMBER: { description: "Creates, updates and publishes (PRIVATE) the organization's algorithms." },
-  } as const,
+    OWNER: 'Manages members and keys, publishes PUBLIC, deletes algorithms.',
+    MEMBER: "Creates, updates and publishes (PRIVATE) the organization's algorithms.",
+  },
 });
+
+/** A user's memberships, batched with every other user's of the request (the caller's own included). */
+export function loadMemberships(context: GraphQLContext, userId: string): Promise<MembershipRecord[]> {
+  return batched<string, MembershipRecord[]>(context, 'memberships', async (ids) => {
+    const found = await membershipsOf(context.db, ids);
+    return ids.map((id) => found.filter((m) => m.userId === id));
+  }).load(userId);
+}
 
 /** The caller's memberships, loaded once per request. */
 export function viewerMemberships(context: GraphQLContext): Promise<MembershipRecord[]> {
   const userId = context.principal.userId;
-  if (userId === null) return Promise.resolve([]);
-  return batched<string, MembershipRecord[]>(context, 'viewerMemberships', async (ids) => {
-    const found = await membershipsOf(context.db, ids);
-    return ids.map((id) => found.filter((m) => m.userId === id));
-  }).load(userId);
+  return userId === null ? Promise.resolve([]) : loadMemberships(context, userId);
+}
+
+/** A page of an organization's members, batched with every other organization's page asked with the same arguments. */
+function loadMembers(context: GraphQLContext, organizationId: string, args: PageArgs) {
+  const { first, after, last, before } = args;
+  return batched<string, Page<MembershipRecord>>(context, `members:${JSON.stringify([first, after, last, before])}`, async (ids) => {
+    const pages = await memberPages(context.db, ids, args);
+    return ids.map((id) => pages.get(id)!);
+  }).load(organizationId);
 }
 
 /** Admins, the organization's own keys and its members see its contacts and members. */
@@ -75,7 +92,7 @@ export const OrganizationType = builder.loadableNode('Organization', {
         type: MembershipType,
         nullable: true,
         description: 'Null unless you are a member (or an admin).',
-        resolve: async (o, args, context) => ((await seesInside(context, o)) ? listMembers(context.db, o.id, args) : null),
+        resolve: async (o, args, context) => ((await seesInside(context, o)) ? loadMembers(context, o.id, args) : null),
       },
       { name: 'OrganizationMemberConnection' },
       { name: 'OrganizationMemberEdge' },
@@ -125,17 +142,20 @@ builder.objectFields(AdminQuery, (t) => ({
 
 // --- admin mutations ----------------------------------------------------------------------------
 
+type Payload<T> = Partial<T> & { userErrors: UserErrorData[] };
+type PayloadFields<T> = PothosSchemaTypes.ObjectFieldBuilder<SchemaTypes, Payload<T>>;
+
 const organizationPayload = {
-  outputFields: (t: any) => ({
-    organization: t.field({ type: OrganizationType, nullable: true, resolve: (p: { organization?: OrganizationRecord }) => p.organization }),
-    userErrors: t.field({ type: [UserErrorType], resolve: (p: { userErrors: unknown[] }) => p.userErrors }),
+  outputFields: (t: PayloadFields<{ organization: OrganizationRecord }>) => ({
+    organization: t.field({ type: OrganizationType, nullable: true, resolve: (p) => p.organization }),
+    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
   }),
 };
 const membershipPayload = {
-  outputFields: (t: any) => ({
-    organization: t.field({ type: OrganizationType, nullable: true, resolve: (p: { organization?: OrganizationRecord }) => p.organization }),
-    membership: t.field({ type: MembershipType, nullable: true, resolve: (p: { membership?: MembershipRecord }) => p.membership }),
-    userErrors: t.field({ type: [UserErrorType], resolve: (p: { userErrors: unknown[] }) => p.userErrors }),
+  outputFields: (t: PayloadFields<{ organization: OrganizationRecord; membership: MembershipRecord }>) => ({
+    organization: t.field({ type: OrganizationType, nullable: true, resolve: (p) => p.organization }),
+    membership: t.field({ type: MembershipType, nullable: true, resolve: (p) => p.membership }),
+    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
   }),
 };
 const ADMIN = { admin: true } as const;

@@ -5,11 +5,20 @@ import { UserErrorType } from '../../graphql/user-error.js';
 import { actorOf, DEFAULT_KEY_NAME } from '../../auth/principal.js';
 import { ApiKeyType } from '../api-keys/graphql.js';
 import { findApiKeysByName, visibleApiKeys, type ApiKeyRecord } from '../api-keys/service.js';
+import type { GraphQLContext } from '../../graphql/context.js';
+import { batched } from '../../graphql/batch.js';
 import { OwnerRef } from '../owners/graphql.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { MembershipType } from '../organizations/graphql.js';
-import { membershipsOf } from '../organizations/service.js';
+import { loadMemberships, MembershipType } from '../organizations/graphql.js';
 import { createUser, deleteUser, findUserByUsername, findUsersByIds, listUsers, updateUser, type UserRecord } from './service.js';
+
+/** A user's `default-key` as far as the caller may see it, batched with every other user's of the request. */
+function loadDefaultKey(context: GraphQLContext, userId: string): Promise<ApiKeyRecord | null> {
+  return batched<string, ApiKeyRecord | null>(context, 'defaultKey', async (userIds) => {
+    const keys = await visibleApiKeys(context.db, context.principal, await findApiKeysByName(context.db, userIds, DEFAULT_KEY_NAME));
+    return userIds.map((id) => keys.find((key) => key.ownerId === id) ?? null);
+  }).load(userId);
+}
 
 export const UserType = builder.loadableNode('User', {
   description: 'A person with an account. Emails are shown only to the user and to admins.',
@@ -34,18 +43,14 @@ export const UserType = builder.loadableNode('User', {
       type: [MembershipType],
       nullable: true,
       description: 'The organizations the user belongs to, with roles. Shown to the user and to admins only.',
-      resolve: (user, _args, { db, principal }) =>
-        principal.keyKind === 'ADMIN' || principal.userId === user.id ? membershipsOf(db, [user.id]) : null,
+      resolve: (user, _args, context) =>
+        context.principal.keyKind === 'ADMIN' || context.principal.userId === user.id ? loadMemberships(context, user.id) : null,
     }),
-    defaultKey: t.loadable({
+    defaultKey: t.field({
       type: ApiKeyType,
       nullable: true,
       description: 'The key named `default-key`, if the user has one. Its mask, never its secret.',
-      load: async (userIds: string[], context) =>
-        visibleApiKeys(context.db, context.principal, await findApiKeysByName(context.db, userIds, DEFAULT_KEY_NAME)),
-      // Pothos types loaded node values as record-or-id; this loader only ever returns records.
-      sort: (key) => (key as ApiKeyRecord).ownerId,
-      resolve: (user) => user.id,
+      resolve: (user, _args, context) => loadDefaultKey(context, user.id),
     }),
   }),
 });
