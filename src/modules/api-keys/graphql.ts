@@ -6,6 +6,8 @@ import { withUserErrors } from '../../graphql/errors.js';
 import { localIdOf } from '../../graphql/ids.js';
 import { AdminQuery } from '../../graphql/planes.js';
 import { UserErrorType } from '../../graphql/user-error.js';
+import { enumFromDatabase } from '../../graphql/enums.js';
+import { apiKeyKind, dataAccess } from '../../db/schema.js';
 import { loadOwner, OwnerRef } from '../owners/graphql.js';
 import {
   algorithmAccessOf,
@@ -24,19 +26,19 @@ import {
   type ApiKeyRecord,
 } from './service.js';
 
-export const ApiKeyKindEnum = builder.enumType('ApiKeyKind', {
+export const ApiKeyKindEnum = enumFromDatabase('ApiKeyKind', apiKeyKind, {
   values: {
-    STANDARD: { description: "Calls algorithms and manages its owner's resources (prefix `sim`)." },
-    ADMIN: { description: 'Administers the cluster; may use only admin fields (prefix `adm`).' },
-  } as const,
+    STANDARD: "Calls algorithms and manages its owner's resources (prefix `sim`).",
+    ADMIN: 'Administers the cluster; may use only admin fields (prefix `adm`).',
+  },
 });
 
-export const DataAccessEnum = builder.enumType('DataAccess', {
+export const DataAccessEnum = enumFromDatabase('DataAccess', dataAccess, {
   values: {
-    NONE: { description: 'No Data API access.' },
-    READ: { description: 'Read-only Data API access.' },
-    READ_WRITE: { description: 'Read and write Data API access.' },
-  } as const,
+    NONE: 'No Data API access.',
+    READ: 'Read-only Data API access.',
+    READ_WRITE: 'Read and write Data API access.',
+  },
 });
 
 export const CallerOriginType = builder.objectRef<CallerOriginRules>('CallerOrigin').implement({

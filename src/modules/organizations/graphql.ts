@@ -21,6 +21,7 @@ import {
   memberPages,
   membershipsOf,
   removeOrganizationMember,
+  seesInside,
   setOrganizationMemberRole,
   updateOrganization,
   type MembershipRecord,
@@ -58,12 +59,8 @@ function loadMembers(context: GraphQLContext, organizationId: string, args: Page
   }).load(organizationId);
 }
 
-/** Admins, the organization's own keys and its members see its contacts and members. */
-async function seesInside(context: GraphQLContext, organization: OrganizationRecord): Promise<boolean> {
-  const { principal } = context;
-  if (principal.keyKind === 'ADMIN' || principal.ownerId === organization.id) return true;
-  return (await viewerMemberships(context)).some((m) => m.organizationId === organization.id);
-}
+const insideVisible = (context: GraphQLContext, organization: OrganizationRecord) =>
+  seesInside(context.principal, organization.id, () => viewerMemberships(context));
 
 export const MembershipType = builder.objectRef<MembershipRecord>('OrganizationMembership');
 
@@ -81,18 +78,18 @@ export const OrganizationType = builder.loadableNode('Organization', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     contactName: t.string({
       nullable: true,
-      resolve: async (o, _args, context) => ((await seesInside(context, o)) ? o.contactName : null),
+      resolve: async (o, _args, context) => ((await insideVisible(context, o)) ? o.contactName : null),
     }),
     email: t.string({
       nullable: true,
-      resolve: async (o, _args, context) => ((await seesInside(context, o)) ? o.email : null),
+      resolve: async (o, _args, context) => ((await insideVisible(context, o)) ? o.email : null),
     }),
     members: t.connection(
       {
         type: MembershipType,
         nullable: true,
         description: 'Null unless you are a member (or an admin).',
-        resolve: async (o, args, context) => ((await seesInside(context, o)) ? loadMembers(context, o.id, args) : null),
+        resolve: async (o, args, context) => ((await insideVisible(context, o)) ? loadMembers(context, o.id, args) : null),
       },
       { name: 'OrganizationMemberConnection' },
       { name: 'OrganizationMemberEdge' },

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, count, eq, ilike, inArray, isNull, lte, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Actor } from '../../auth/principal.js';
+import type { Actor, Principal } from '../../auth/principal.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
 import { changesBetween, emailSchema, optionalText, parse } from '../../core/validation.js';
 import { isUuid } from '../../core/ids.js';
@@ -13,7 +13,16 @@ import { ownerNameSchema, quoted } from '../../core/names.js';
 import { assemblePage, keysetPage, pageQuery, planPage, type Page, type PageArgs } from '../../core/pagination.js';
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
-import { organizationMembers, organizations, owners, users } from '../../db/schema.js';
+import {
+  memberRole,
+  organizationMembers,
+  organizations,
+  organizationType,
+  owners,
+  users,
+  type MemberRole,
+  type OrganizationType,
+} from '../../db/schema.js';
 import { recordAudit } from '../audit/service.js';
 import { retireOwner } from '../owners/retire.js';
 
@@ -25,11 +34,9 @@ export interface OrganizationRecord {
   contactName: string | null;
   email: string | null;
   url: string | null;
-  type: 'BASIC' | 'LEGACY' | 'PRO';
+  type: OrganizationType;
   createdAt: Date;
 }
-
-export type MemberRole = 'OWNER' | 'MEMBER';
 
 export interface MembershipRecord {
   organizationId: string;
@@ -93,6 +100,19 @@ export async function listOrganizations(db: Db, args: PageArgs & { query?: strin
 /** `%` and `_` in a search are literal characters, not wildcards. */
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Admins, the organization's own keys and its members see its contacts and members. The caller's
+ * memberships are read only when the key alone does not decide.
+ */
+export async function seesInside(
+  principal: Principal,
+  organizationId: string,
+  callerMemberships: () => Promise<readonly MembershipRecord[]>,
+): Promise<boolean> {
+  if (principal.keyKind === 'ADMIN' || principal.ownerId === organizationId) return true;
+  return (await callerMemberships()).some((m) => m.organizationId === organizationId);
 }
 
 /** The user's role in the organization, or null when not a member. */
@@ -217,7 +237,7 @@ const organizationFields = {
   contactName: optionalText(200),
   email: emailSchema.nullish(),
   url: urlSchema.nullish(),
-  type: z.enum(['BASIC', 'LEGACY', 'PRO']).nullish(),
+  type: z.enum(organizationType.enumValues).nullish(),
 };
 
 export const createOrganizationSchema = z.object({
@@ -334,7 +354,7 @@ export async function deleteOrganization(db: Db, actor: Actor, input: { organiza
   });
 }
 
-const roleSchema = z.enum(['OWNER', 'MEMBER']);
+const roleSchema = z.enum(memberRole.enumValues);
 
 export async function addOrganizationMember(
   db: Db,

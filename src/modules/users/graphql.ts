@@ -10,7 +10,16 @@ import { batched } from '../../graphql/batch.js';
 import { OwnerRef } from '../owners/graphql.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { loadMemberships, MembershipType } from '../organizations/graphql.js';
-import { createUser, deleteUser, findUserByUsername, findUsersByIds, listUsers, updateUser, type UserRecord } from './service.js';
+import {
+  createUser,
+  deleteUser,
+  findUserByUsername,
+  findUsersByIds,
+  listUsers,
+  seesPrivateFields,
+  updateUser,
+  type UserRecord,
+} from './service.js';
 
 /** A user's `default-key` as far as the caller may see it, batched with every other user's of the request. */
 function loadDefaultKey(context: GraphQLContext, userId: string): Promise<ApiKeyRecord | null> {
@@ -31,8 +40,7 @@ export const UserType = builder.loadableNode('User', {
     username: t.exposeString('username'),
     email: t.string({
       nullable: true,
-      resolve: (user, _args, { principal }) =>
-        principal.keyKind === 'ADMIN' || principal.userId === user.id ? user.email : null,
+      resolve: (user, _args, { principal }) => (seesPrivateFields(principal, user.id) ? user.email : null),
     }),
     fullName: t.exposeString('fullName', { nullable: true }),
     companyName: t.exposeString('companyName', { nullable: true }),
@@ -43,8 +51,7 @@ export const UserType = builder.loadableNode('User', {
       type: [MembershipType],
       nullable: true,
       description: 'The organizations the user belongs to, with roles. Shown to the user and to admins only.',
-      resolve: (user, _args, context) =>
-        context.principal.keyKind === 'ADMIN' || context.principal.userId === user.id ? loadMemberships(context, user.id) : null,
+      resolve: (user, _args, context) => (seesPrivateFields(context.principal, user.id) ? loadMemberships(context, user.id) : null),
     }),
     defaultKey: t.field({
       type: ApiKeyType,

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, count, eq, ilike, inArray, isNull, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { DEFAULT_KEY_NAME, DEFAULT_KEY_PERMISSIONS, type Actor } from '../../auth/principal.js';
+import { DEFAULT_KEY_NAME, DEFAULT_KEY_PERMISSIONS, type Actor, type Principal } from '../../auth/principal.js';
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
 import { organizationMembers, owners, users } from '../../db/schema.js';
@@ -29,6 +29,11 @@ export interface UserRecord {
   companyRole: string | null;
   isAdmin: boolean;
   createdAt: Date;
+}
+
+/** A user's email and memberships are shown to the user and to admins only. */
+export function seesPrivateFields(principal: Principal, userId: string): boolean {
+  return principal.keyKind === 'ADMIN' || principal.userId === userId;
 }
 
 export const createUserSchema = z.object({
