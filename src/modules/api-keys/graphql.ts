@@ -1,5 +1,6 @@
 import { actorOf, DEFAULT_KEY_NAME, permissionsOf, type CallerOriginRules } from '../../auth/principal.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import { batched } from '../../graphql/batch.js';
 import { builder, type SchemaTypes } from '../../graphql/builder.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { withUserErrors } from '../../graphql/errors.js';
@@ -14,6 +15,7 @@ import {
   createAdminApiKey,
   createApiKey,
   findApiKeysByIds,
+  findApiKeysByName,
   listAllApiKeys,
   listApiKeys,
   MAX_GRACE_PERIOD_SECONDS,
@@ -109,6 +111,14 @@ export const ApiKeyType = builder.loadableNode('ApiKey', {
     }),
   }),
 });
+
+/** A user's `default-key` as far as the caller may see it, batched with every other user's of the request. */
+export function loadDefaultKey(context: GraphQLContext, userId: string): Promise<ApiKeyRecord | null> {
+  return batched<string, ApiKeyRecord | null>(context, 'defaultKey', async (userIds) => {
+    const keys = await visibleApiKeys(context.db, context.principal, await findApiKeysByName(context.db, userIds, DEFAULT_KEY_NAME));
+    return userIds.map((id) => keys.find((key) => key.ownerId === id) ?? null);
+  }).load(userId);
+}
 
 const ApiKeyConnection = builder.connectionObject({ type: ApiKeyType, name: 'ApiKeyConnection' });
 

@@ -2,11 +2,8 @@ import { builder } from '../../graphql/builder.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { AdminQuery } from '../../graphql/planes.js';
 import { UserErrorType } from '../../graphql/user-error.js';
-import { actorOf, DEFAULT_KEY_NAME } from '../../auth/principal.js';
-import { ApiKeyType } from '../api-keys/graphql.js';
-import { findApiKeysByName, visibleApiKeys, type ApiKeyRecord } from '../api-keys/service.js';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { batched } from '../../graphql/batch.js';
+import { actorOf } from '../../auth/principal.js';
+import { ApiKeyType, loadDefaultKey } from '../api-keys/graphql.js';
 import { OwnerRef } from '../owners/graphql.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { loadMemberships, MembershipType } from '../organizations/graphql.js';
@@ -20,14 +17,6 @@ import {
   updateUser,
   type UserRecord,
 } from './service.js';
-
-/** A user's `default-key` as far as the caller may see it, batched with every other user's of the request. */
-function loadDefaultKey(context: GraphQLContext, userId: string): Promise<ApiKeyRecord | null> {
-  return batched<string, ApiKeyRecord | null>(context, 'defaultKey', async (userIds) => {
-    const keys = await visibleApiKeys(context.db, context.principal, await findApiKeysByName(context.db, userIds, DEFAULT_KEY_NAME));
-    return userIds.map((id) => keys.find((key) => key.ownerId === id) ?? null);
-  }).load(userId);
-}
 
 export const UserType = builder.loadableNode('User', {
   description: 'A person with an account. Emails are shown only to the user and to admins.',
