@@ -45,7 +45,7 @@ export function loadMemberships(context: GraphQLContext, userId: string): Promis
 }
 
 /** The caller's memberships, loaded once per request. */
-export function viewerMemberships(context: GraphQLContext): Promise<MembershipRecord[]> {
+function viewerMemberships(context: GraphQLContext): Promise<MembershipRecord[]> {
   const userId = context.principal.userId;
   return userId === null ? Promise.resolve([]) : loadMemberships(context, userId);
 }
