@@ -11,7 +11,9 @@
 import { hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
-export type ApiKeyKind = 'STANDARD' | 'ADMIN';
+import type { ApiKeyKind } from '../db/schema.js';
+
+export type { ApiKeyKind };
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BODY_LENGTH = 22;

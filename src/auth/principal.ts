@@ -5,8 +5,9 @@
 import type { ApiKeyRecord, OwnerRecord } from '../db/records.js';
 import type { ApiKeyKind } from './api-key.js';
 
-export type OwnerKind = 'USER' | 'ORGANIZATION';
-export type DataAccess = 'NONE' | 'READ' | 'READ_WRITE';
+import type { DataAccess, OwnerKind } from '../db/schema.js';
+
+export type { DataAccess, OwnerKind };
 
 export interface CallerOriginRules {
   allowNativeClients: boolean;

@@ -3,7 +3,7 @@
  * module, so that needing a type (auth/ needs keys and owners) never pulls in a whole service.
  */
 import { eq } from 'drizzle-orm';
-import { apiKeys, organizations, owners, users } from './schema.js';
+import { apiKeys, organizations, owners, users, type MemberRole, type OrganizationType } from './schema.js';
 
 export type ApiKeyRecord = typeof apiKeys.$inferSelect;
 
@@ -38,11 +38,11 @@ export interface OrganizationRecord {
   contactName: string | null;
   email: string | null;
   url: string | null;
-  type: 'BASIC' | 'LEGACY' | 'PRO';
+  type: OrganizationType;
   createdAt: Date;
 }
 
-export type MemberRole = 'OWNER' | 'MEMBER';
+export type { MemberRole };
 
 export interface MembershipRecord {
   organizationId: string;

@@ -12,7 +12,6 @@ import {
   index,
   integer,
   jsonb,
-  pgEnum,
   pgTable,
   primaryKey,
   text,
@@ -21,30 +20,26 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 
+import {
+  apiKeyKind,
+  callability,
+  dataAccess,
+  environment,
+  language,
+  license,
+  memberRole,
+  networkAccess,
+  organizationType,
+  ownerKind,
+  sourceVisibility,
+  versionType,
+} from './enums.js';
+
+// drizzle-kit reads the enums from this file.
+export * from './enums.js';
+
 const timestamps = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 const createdAt = () => timestamps('created_at').notNull().defaultNow();
-
-export const ownerKind = pgEnum('owner_kind', ['USER', 'ORGANIZATION']);
-export const organizationType = pgEnum('organization_type', ['BASIC', 'LEGACY', 'PRO']);
-export const memberRole = pgEnum('member_role', ['OWNER', 'MEMBER']);
-export const apiKeyKind = pgEnum('api_key_kind', ['STANDARD', 'ADMIN']);
-export const dataAccess = pgEnum('data_access', ['NONE', 'READ', 'READ_WRITE']);
-export const license = pgEnum('license', ['APL', 'APACHE2', 'GPL3', 'MIT']);
-export const networkAccess = pgEnum('network_access', ['ISOLATED', 'FULL']);
-export const sourceVisibility = pgEnum('source_visibility', ['OPEN', 'CLOSED']);
-export const environment = pgEnum('environment', ['CPU', 'GPU']);
-export const language = pgEnum('language', [
-  'JAVA',
-  'JAVASCRIPT',
-  'PYTHON2',
-  'PYTHON3',
-  'R',
-  'RUBY',
-  'RUST',
-  'SCALA',
-]);
-export const callability = pgEnum('callability', ['PUBLIC', 'PRIVATE']);
-export const versionType = pgEnum('version_type', ['MAJOR', 'MINOR', 'REVISION']);
 
 /**
  * The owner namespace shared by users and organizations. A row is never deleted: a deleted user or

@@ -6,7 +6,6 @@ import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
-import ValidationPlugin from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
 import { deniedMessage, permissionsHeld, type Permission } from '../auth/permissions.js';
 import type { GraphQLContext } from './context.js';
@@ -41,7 +40,7 @@ export const builder = new SchemaBuilder<{
   Connection: { totalCount: () => Promise<number> };
 }>({
   // scope-auth first, so no other plugin's wrapper runs before authorization.
-  plugins: [ScopeAuthPlugin, RelayPlugin, DataloaderPlugin, ValidationPlugin],
+  plugins: [ScopeAuthPlugin, RelayPlugin, DataloaderPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authScopes: ({ principal }) => permissionsHeld(principal),

@@ -1,18 +1,23 @@
 import { adminActorOf } from '../../auth/permissions.js';
 import { DEFAULT_KEY_NAME, permissionsOf, type CallerOriginRules } from '../../auth/principal.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import { batched } from '../../graphql/batch.js';
 import { builder, type SchemaTypes } from '../../graphql/builder.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { localIdOf } from '../../graphql/ids.js';
 import { AdminQuery } from '../../graphql/planes.js';
 import { USER_ERRORS_DESCRIPTION, UserErrorType, WARNINGS_DESCRIPTION } from '../../graphql/user-error.js';
-import { ownerLoader } from '../owners/graphql.js';
+import type { GraphQLContext } from '../../graphql/context.js';
+import { enumFromDatabase } from '../../graphql/enums.js';
+import { apiKeyKind, dataAccess } from '../../db/enums.js';
 import type { ApiKeyRecord } from '../../db/records.js';
+import { loadOwner, OwnerRef } from '../owners/graphql.js';
 import {
   algorithmAccessOf,
   createAdminApiKey,
   createApiKey,
   findApiKeysByIds,
+  findApiKeysByName,
   listAllApiKeys,
   listApiKeys,
   MAX_GRACE_PERIOD_SECONDS,
@@ -25,21 +30,21 @@ import {
   visibleApiKeys,
 } from './service.js';
 
-export const ApiKeyKindEnum = builder.enumType('ApiKeyKind', {
+export const ApiKeyKindEnum = enumFromDatabase('ApiKeyKind', apiKeyKind, {
   description: 'Which plane a key may use: standard fields or admin fields, never both.',
   values: {
-    STANDARD: { description: "Calls algorithms and manages its owner's resources (prefix `sim`)." },
-    ADMIN: { description: 'Administers the cluster; may use only admin fields (prefix `adm`).' },
-  } as const,
+    STANDARD: "Calls algorithms and manages its owner's resources (prefix `sim`).",
+    ADMIN: 'Administers the cluster; may use only admin fields (prefix `adm`).',
+  },
 });
 
-export const DataAccessEnum = builder.enumType('DataAccess', {
+export const DataAccessEnum = enumFromDatabase('DataAccess', dataAccess, {
   description: 'What a key may do with the Data API (stored and shown here; the Data API enforces it).',
   values: {
-    NONE: { description: 'No Data API access.' },
-    READ: { description: 'Read-only Data API access.' },
-    READ_WRITE: { description: 'Read and write Data API access.' },
-  } as const,
+    NONE: 'No Data API access.',
+    READ: 'Read-only Data API access.',
+    READ_WRITE: 'Read and write Data API access.',
+  },
 });
 
 export const CallerOriginType = builder.objectRef<CallerOriginRules>('CallerOrigin').implement({
@@ -83,7 +88,11 @@ export const ApiKeyType = builder.loadableNode('ApiKey', {
       description: "Whether this is its owner's `default-key`, the one code snippets name.",
       resolve: (key) => key.name === DEFAULT_KEY_NAME,
     }),
-    owner: t.loadable({ ...ownerLoader, description: 'The user or organization the key belongs to and acts for.', resolve: (key) => key.ownerId }),
+    owner: t.field({
+      type: OwnerRef,
+      description: 'The user or organization the key belongs to and acts for.',
+      resolve: (key, _args, context) => loadOwner(context, key.ownerId).then((owner) => owner!),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the key was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When its settings or its secret last changed (update or roll).' }),
     lastUsedAt: t.expose('lastUsedAt', {
@@ -114,6 +123,14 @@ export const ApiKeyType = builder.loadableNode('ApiKey', {
     }),
   }),
 });
+
+/** A user's `default-key` as far as the caller may see it, batched with every other user's of the request. */
+export function loadDefaultKey(context: GraphQLContext, userId: string): Promise<ApiKeyRecord | null> {
+  return batched<string, ApiKeyRecord | null>(context, 'defaultKey', async (userIds) => {
+    const keys = await visibleApiKeys(context.db, context.principal, await findApiKeysByName(context.db, userIds, DEFAULT_KEY_NAME));
+    return userIds.map((id) => keys.find((key) => key.ownerId === id) ?? null);
+  }).load(userId);
+}
 
 const ApiKeyConnection = builder.connectionObject(
   { type: ApiKeyType, name: 'ApiKeyConnection', description: 'A page of API keys.' },

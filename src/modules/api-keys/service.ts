@@ -20,14 +20,13 @@ import {
   NEW_KEY_PERMISSIONS,
   permissionsOf,
   type Actor,
-  type DataAccess,
   type KeyPermissions,
   type OwnerKind,
   type Principal,
 } from '../../auth/principal.js';
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
-import { apiKeys, apiKeySecrets, owners, users } from '../../db/schema.js';
+import { apiKeys, apiKeySecrets, dataAccess, owners, users } from '../../db/schema.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
 import { changesBetween, parse } from '../../core/validation.js';
 import { isUuid } from '../../core/ids.js';
@@ -46,28 +45,16 @@ export const keyNameSchema = z
   .max(64, 'must be at most 64 characters')
   .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
 
-/** What a caller may say about a standard key; absent fields keep their default (or, on update, their value). */
-export interface KeySettingsInput {
-  name?: string | null;
-  algorithmAccess?: string[] | null;
-  manageAlgorithms?: boolean | null;
-  manageAccount?: boolean | null;
-  dataAccess?: DataAccess | null;
-  callerOrigin?: { allowNativeClients?: boolean | null; allowBrowser?: boolean | null; referrerHosts?: string[] | null } | null;
-  /** null: never expires. */
-  expiresAt?: Date | null;
-}
-
-export interface CreateApiKeyInput extends KeySettingsInput {
+export type CreateApiKeyInput = KeySettingsInput & {
   name: string;
   /** Username or organization name; default the calling key's owner. */
   owner?: string | null;
-}
+};
 
-export interface UpdateApiKeyInput extends KeySettingsInput {
+export type UpdateApiKeyInput = KeySettingsInput & {
   id: string;
   disabled?: boolean | null;
-}
+};
 
 export interface KeyChangeResult {
   apiKey: ApiKeyRecord;
@@ -129,64 +116,71 @@ function nameTaken(error: unknown, name: string): ServiceError | undefined {
 // Validation
 
 /**
- * Applies `input` over `base`, validating every given field. Returns the resulting settings and
- * warnings (redundant whitelist entries, hosts that cannot apply), or throws every INVALID error.
+ * Every key setting a caller may give, checked all at once (each broken rule is one INVALID error
+ * naming its field); absent and null fields keep their value, except `expiresAt`, where null removes it.
+ */
+const keySettingsSchema = z.object({
+  name: keyNameSchema.nullish(),
+  algorithmAccess: z
+    .array(z.string())
+    .nullish()
+    .transform((entries, ctx) => {
+      if (!entries) return undefined;
+      const acl = parseAcl(entries);
+      for (const problem of acl.errors) ctx.addIssue({ code: 'custom', message: problem.message, path: [problem.index] });
+      return acl;
+    }),
+  callerOrigin: z
+    .object({
+      allowNativeClients: z.boolean().nullish(),
+      allowBrowser: z.boolean().nullish(),
+      referrerHosts: z
+        .array(z.string())
+        .nullish()
+        .transform((patterns, ctx) => {
+          if (!patterns) return undefined;
+          const hosts: string[] = [];
+          patterns.forEach((pattern, index) => {
+            const parsed = parseHostPattern(pattern);
+            if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error, path: [index] });
+            else if (!hosts.includes(parsed.host)) hosts.push(parsed.host);
+          });
+          return hosts;
+        }),
+    })
+    .nullish(),
+  expiresAt: z
+    .date()
+    .nullish()
+    .refine((date) => date === null || date === undefined || date > new Date(), 'must be in the future'),
+  manageAlgorithms: z.boolean().nullish(),
+  manageAccount: z.boolean().nullish(),
+  dataAccess: z.enum(dataAccess.enumValues).nullish(),
+});
+
+/** What a caller may say about a standard key; absent fields keep their default (or, on update, their value). */
+export type KeySettingsInput = z.input<typeof keySettingsSchema>;
+
+/**
+ * Applies `input` over `base`. Returns the resulting settings and warnings (redundant whitelist
+ * entries, hosts that cannot apply), or throws every INVALID error.
  */
 function applySettings(
   base: { name: string; permissions: KeyPermissions; expiresAt: Date | null },
   input: KeySettingsInput,
-  now: Date,
 ): { name: string; permissions: KeyPermissions; expiresAt: Date | null; warnings: UserErrorData[]; aclInputIndexes?: number[] } {
-  const errors: UserErrorData[] = [];
-  const warnings: UserErrorData[] = [];
-
-  let name = base.name;
-  if (input.name !== undefined && input.name !== null) {
-    const parsed = keyNameSchema.safeParse(input.name);
-    if (parsed.success) name = parsed.data;
-    else errors.push(...parsed.error.issues.map((issue) => ({ code: 'INVALID' as const, field: ['name'], message: `name: ${issue.message}` })));
-  }
-
-  let algorithmAccess = base.permissions.algorithmAccess;
-  let aclInputIndexes: number[] | undefined;
-  if (input.algorithmAccess) {
-    const acl = parseAcl(input.algorithmAccess);
-    for (const problem of acl.errors) {
-      errors.push({
-        code: 'INVALID',
-        field: ['algorithmAccess', String(problem.index)],
-        message: `algorithmAccess.${problem.index}: ${problem.message}`,
-      });
-    }
-    for (const redundant of acl.redundant) {
-      warnings.push({
-        code: 'REDUNDANT',
-        field: ['algorithmAccess', String(redundant.index)],
-        message: `algorithmAccess.${redundant.index}: ${redundant.entry} has no effect: ${redundant.coveredBy} already covers it`,
-      });
-    }
-    algorithmAccess = acl.entries;
-    aclInputIndexes = acl.inputIndexes;
-  }
+  const data = parse(keySettingsSchema, input);
+  const warnings: UserErrorData[] = (data.algorithmAccess?.redundant ?? []).map((redundant) => ({
+    code: 'REDUNDANT',
+    field: ['algorithmAccess', String(redundant.index)],
+    message: `algorithmAccess.${redundant.index}: ${redundant.entry} has no effect: ${redundant.coveredBy} already covers it`,
+  }));
 
   const origin = { ...base.permissions.callerOrigin };
-  if (input.callerOrigin) {
-    origin.allowNativeClients = input.callerOrigin.allowNativeClients ?? origin.allowNativeClients;
-    origin.allowBrowser = input.callerOrigin.allowBrowser ?? origin.allowBrowser;
-    if (input.callerOrigin.referrerHosts) {
-      const hosts: string[] = [];
-      input.callerOrigin.referrerHosts.forEach((raw, index) => {
-        const parsed = parseHostPattern(raw);
-        if ('error' in parsed) {
-          errors.push({
-            code: 'INVALID',
-            field: ['callerOrigin', 'referrerHosts', String(index)],
-            message: `callerOrigin.referrerHosts.${index}: ${parsed.error}`,
-          });
-        } else if (!hosts.includes(parsed.host)) hosts.push(parsed.host);
-      });
-      origin.referrerHosts = hosts;
-    }
+  if (data.callerOrigin) {
+    origin.allowNativeClients = data.callerOrigin.allowNativeClients ?? origin.allowNativeClients;
+    origin.allowBrowser = data.callerOrigin.allowBrowser ?? origin.allowBrowser;
+    origin.referrerHosts = data.callerOrigin.referrerHosts ?? origin.referrerHosts;
   }
   if (!origin.allowBrowser && origin.referrerHosts.length > 0) {
     warnings.push({
@@ -203,25 +197,16 @@ function applySettings(
     });
   }
 
-  let expiresAt = base.expiresAt;
-  if (input.expiresAt !== undefined) {
-    if (input.expiresAt !== null && input.expiresAt <= now) {
-      errors.push({ code: 'INVALID', field: ['expiresAt'], message: 'expiresAt: must be in the future' });
-    }
-    expiresAt = input.expiresAt;
-  }
-
-  if (errors.length > 0) throw new ServiceError(errors);
   return {
-    name,
-    expiresAt,
+    name: data.name ?? base.name,
+    expiresAt: data.expiresAt === undefined ? base.expiresAt : data.expiresAt,
     warnings,
-    aclInputIndexes,
+    aclInputIndexes: data.algorithmAccess?.inputIndexes,
     permissions: {
-      algorithmAccess,
-      manageAlgorithms: input.manageAlgorithms ?? base.permissions.manageAlgorithms,
-      manageAccount: input.manageAccount ?? base.permissions.manageAccount,
-      dataAccess: input.dataAccess ?? base.permissions.dataAccess,
+      algorithmAccess: data.algorithmAccess?.entries ?? base.permissions.algorithmAccess,
+      manageAlgorithms: data.manageAlgorithms ?? base.permissions.manageAlgorithms,
+      manageAccount: data.manageAccount ?? base.permissions.manageAccount,
+      dataAccess: data.dataAccess ?? base.permissions.dataAccess,
       callerOrigin: origin,
     },
   };
@@ -305,8 +290,7 @@ export async function createApiKey(
   input: CreateApiKeyInput,
 ): Promise<KeyChangeResult & { secret: string }> {
   requirePermission(principal, 'createApiKey', 'manageAccount');
-  const now = new Date();
-  const settings = applySettings({ name: '', permissions: NEW_KEY_PERMISSIONS, expiresAt: null }, input, now);
+  const settings = applySettings({ name: '', permissions: NEW_KEY_PERMISSIONS, expiresAt: null }, input);
   return db.transaction(async (tx) => {
     const owner = await resolveManagedOwner(tx, principal, input.owner);
     refuseExcess(
@@ -332,7 +316,7 @@ export async function updateApiKey(db: Db, principal: Principal, input: UpdateAp
   return changingKey(keys, input.id, () => db.transaction(async (tx) => {
     const caller = await callerPowers(tx, principal);
     const key = await managedKey(tx, principal, input.id, caller);
-    const next = applySettings({ name: key.name, permissions: permissionsOf(key), expiresAt: key.expiresAt }, input, new Date());
+    const next = applySettings({ name: key.name, permissions: permissionsOf(key), expiresAt: key.expiresAt }, input);
     refuseExcess({ ...next.permissions, expiresAt: next.expiresAt }, caller, input.expiresAt !== undefined, next.aclInputIndexes);
 
     const { callerOrigin, ...flags } = next.permissions;
@@ -381,6 +365,14 @@ export async function revokeApiKey(db: Db, principal: Principal, input: { id: st
   }));
 }
 
+/** One rule, so a value that is both fractional and out of range is one error, as it always was. */
+const wholeNumberFrom = (min: number, max: number, message: string) =>
+  z.number().refine((value) => Number.isInteger(value) && value >= min && value <= max, message);
+
+const rollSchema = z.object({
+  gracePeriodSeconds: wholeNumberFrom(0, MAX_GRACE_PERIOD_SECONDS, `must be a whole number from 0 to ${MAX_GRACE_PERIOD_SECONDS} (24 h)`),
+});
+
 /**
  * Gives a key a new secret. The old one keeps working for the grace period (0 s to 24 h: a
  * deployment's time to switch), then stops.
@@ -392,12 +384,7 @@ export async function rollApiKey(
   keys: KeyCache,
 ): Promise<KeyChangeResult & { secret: string }> {
   requirePermission(principal, 'rollApiKey', 'manageAccount');
-  const grace = input.gracePeriodSeconds;
-  if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_PERIOD_SECONDS) {
-    throw userError('INVALID', `gracePeriodSeconds: must be a whole number from 0 to ${MAX_GRACE_PERIOD_SECONDS} (24 h)`, [
-      'gracePeriodSeconds',
-    ]);
-  }
+  const { gracePeriodSeconds: grace } = parse(rollSchema, input);
   return changingKey(keys, input.id, () => db.transaction(async (tx) => {
     const key = await managedKey(tx, principal, input.id, await callerPowers(tx, principal), true);
     const now = new Date();
@@ -500,6 +487,14 @@ export async function createAdminApiKey(
 
 export const MAX_RATE_LIMIT_PER_MINUTE = 1_000_000;
 
+const rateLimitSchema = z.object({
+  requestsPerMinute: wholeNumberFrom(
+    1,
+    MAX_RATE_LIMIT_PER_MINUTE,
+    `must be a whole number from 1 to ${MAX_RATE_LIMIT_PER_MINUTE}, or null for the default`,
+  ).nullable(),
+});
+
 /** Admin plane: a key's own request budget per minute, or null for the server default. */
 export async function setApiKeyRateLimit(
   db: Db,
@@ -509,12 +504,7 @@ export async function setApiKeyRateLimit(
 ): Promise<{ apiKey: ApiKeyRecord }> {
   const notFound = userError('NOT_FOUND', 'id: no such API key', ['id']);
   if (!isUuid(input.id)) throw notFound;
-  const limit = input.requestsPerMinute;
-  if (limit !== null && (!Number.isInteger(limit) || limit < 1 || limit > MAX_RATE_LIMIT_PER_MINUTE)) {
-    throw userError('INVALID', `requestsPerMinute: must be a whole number from 1 to ${MAX_RATE_LIMIT_PER_MINUTE}, or null for the default`, [
-      'requestsPerMinute',
-    ]);
-  }
+  const { requestsPerMinute: limit } = parse(rateLimitSchema, input);
   return changingKey(keys, input.id, () => db.transaction(async (tx) => {
     const [before] = await tx.select().from(apiKeys).where(eq(apiKeys.id, input.id)).for('update');
     if (!before) throw notFound;

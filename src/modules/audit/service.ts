@@ -9,6 +9,27 @@ import { insertAuditEvent } from './store.js';
 
 export type AuditTarget = { type: 'USER' | 'ORGANIZATION' | 'API_KEY' | 'ALGORITHM'; id: string };
 
+/** Every action the trail records, so a change is audited only under a name readers know. */
+export type AuditAction =
+  | 'USER_CREATED'
+  | 'USER_UPDATED'
+  | 'USER_DELETED'
+  | 'ORGANIZATION_CREATED'
+  | 'ORGANIZATION_UPDATED'
+  | 'ORGANIZATION_DELETED'
+  | 'ORGANIZATION_MEMBER_ADDED'
+  | 'ORGANIZATION_MEMBER_REMOVED'
+  | 'ORGANIZATION_MEMBER_ROLE_CHANGED'
+  | 'API_KEY_CREATED'
+  | 'API_KEY_UPDATED'
+  | 'API_KEY_ROLLED'
+  | 'API_KEY_REVOKED'
+  | 'API_KEY_RATE_LIMIT_SET'
+  | 'ALGORITHM_CREATED'
+  | 'ALGORITHM_UPDATED'
+  | 'ALGORITHM_PUBLISHED'
+  | 'ALGORITHM_DELETED';
+
 const SECRET_FIELDS = /secret|password|hash|token/i;
 
 function redact(value: unknown): unknown {
@@ -24,7 +45,7 @@ function redact(value: unknown): unknown {
 export async function recordAudit(
   tx: Db,
   actor: Actor,
-  action: string,
+  action: AuditAction,
   target: AuditTarget,
   summary: Record<string, unknown> = {},
 ): Promise<void> {

@@ -5,8 +5,11 @@ import { builder, type SchemaTypes } from '../../graphql/builder.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { AdminQuery } from '../../graphql/planes.js';
-import { describedValues } from '../../graphql/described.js';
 import { USER_ERRORS_DESCRIPTION, UserErrorType } from '../../graphql/user-error.js';
+import { enumFromDatabase } from '../../graphql/enums.js';
+import type { UserErrorData } from '../../core/errors.js';
+import type { Page, PageArgs } from '../../core/pagination.js';
+import { memberRole, organizationType } from '../../db/enums.js';
 import { OwnerRef } from '../owners/graphql.js';
 import {
   addOrganizationMember,
@@ -14,47 +17,57 @@ import {
   deleteOrganization,
   findOrganizationByName,
   findOrganizationsByIds,
-  listMembers,
   listOrganizations,
+  memberPages,
   membershipsOf,
   removeOrganizationMember,
+  seesInside,
   setOrganizationMemberRole,
   updateOrganization,
 } from './service.js';
 import type { MembershipRecord, OrganizationRecord } from '../../db/records.js';
 
-export const OrganizationTypeEnum = builder.enumType('OrganizationType', {
+export const OrganizationTypeEnum = enumFromDatabase('OrganizationType', organizationType, {
   description: "Algorithmia's organization types. Stored and shown; nothing in algoplane depends on the type.",
-  values: describedValues(['BASIC', 'LEGACY', 'PRO'] as const, {
+  values: {
     BASIC: 'The default type.',
     LEGACY: "Algorithmia's legacy type.",
     PRO: "Algorithmia's pro type.",
-  }),
+  },
 });
-export const MemberRoleEnum = builder.enumType('MemberRole', {
+export const MemberRoleEnum = enumFromDatabase('MemberRole', memberRole, {
   description: "A member's role in an organization. An organization always has at least one OWNER.",
   values: {
-    OWNER: { description: 'Manages members and keys, publishes PUBLIC, deletes algorithms.' },
-    MEMBER: { description: "Creates, updates and publishes (PRIVATE) the organization's algorithms." },
-  } as const,
+    OWNER: 'Manages members and keys, publishes PUBLIC, deletes algorithms.',
+    MEMBER: "Creates, updates and publishes (PRIVATE) the organization's algorithms.",
+  },
 });
 
-/** The caller's memberships, loaded once per request. */
-export function viewerMemberships(context: GraphQLContext): Promise<MembershipRecord[]> {
-  const userId = context.principal.userId;
-  if (userId === null) return Promise.resolve([]);
-  return batched<string, MembershipRecord[]>(context, 'viewerMemberships', async (ids) => {
+/** A user's memberships, batched with every other user's of the request (the caller's own included). */
+export function loadMemberships(context: GraphQLContext, userId: string): Promise<MembershipRecord[]> {
+  return batched<string, MembershipRecord[]>(context, 'memberships', async (ids) => {
     const found = await membershipsOf(context.db, ids);
     return ids.map((id) => found.filter((m) => m.userId === id));
   }).load(userId);
 }
 
-/** Admins, the organization's own keys and its members see its contacts and members. */
-async function seesInside(context: GraphQLContext, organization: OrganizationRecord): Promise<boolean> {
-  const { principal } = context;
-  if (principal.keyKind === 'ADMIN' || principal.ownerId === organization.id) return true;
-  return (await viewerMemberships(context)).some((m) => m.organizationId === organization.id);
+/** The caller's memberships, loaded once per request. */
+function viewerMemberships(context: GraphQLContext): Promise<MembershipRecord[]> {
+  const userId = context.principal.userId;
+  return userId === null ? Promise.resolve([]) : loadMemberships(context, userId);
 }
+
+/** A page of an organization's members, batched with every other organization's page asked with the same arguments. */
+function loadMembers(context: GraphQLContext, organizationId: string, args: PageArgs) {
+  const { first, after, last, before } = args;
+  return batched<string, Page<MembershipRecord>>(context, `members:${JSON.stringify([first, after, last, before])}`, async (ids) => {
+    const pages = await memberPages(context.db, ids, args);
+    return ids.map((id) => pages.get(id)!);
+  }).load(organizationId);
+}
+
+const insideVisible = (context: GraphQLContext, organization: OrganizationRecord) =>
+  seesInside(context.principal, organization.id, () => viewerMemberships(context));
 
 export const MembershipType = builder.objectRef<MembershipRecord>('OrganizationMembership');
 
@@ -73,19 +86,19 @@ export const OrganizationType = builder.loadableNode('Organization', {
     contactName: t.string({
       nullable: true,
       description: "Who to contact. Shown to its members, the organization's own keys and admins; null for others.",
-      resolve: async (o, _args, context) => ((await seesInside(context, o)) ? o.contactName : null),
+      resolve: async (o, _args, context) => ((await insideVisible(context, o)) ? o.contactName : null),
     }),
     email: t.string({
       nullable: true,
       description: "Contact email. Shown to its members, the organization's own keys and admins; null for others.",
-      resolve: async (o, _args, context) => ((await seesInside(context, o)) ? o.email : null),
+      resolve: async (o, _args, context) => ((await insideVisible(context, o)) ? o.email : null),
     }),
     members: t.connection(
       {
         type: MembershipType,
         nullable: true,
         description: "Its members, oldest membership first. Null unless you are a member, one of the organization's own keys or an admin.",
-        resolve: async (o, args, context) => ((await seesInside(context, o)) ? listMembers(context.db, o.id, args) : null),
+        resolve: async (o, args, context) => ((await insideVisible(context, o)) ? loadMembers(context, o.id, args) : null),
       },
       { name: 'OrganizationMemberConnection', description: "A page of an organization's members." },
       { name: 'OrganizationMemberEdge', description: 'A membership and its cursor.' },
@@ -136,34 +149,22 @@ builder.objectFields(AdminQuery, (t) => ({
 
 // --- admin mutations ----------------------------------------------------------------------------
 
+type Payload<T> = Partial<T> & { userErrors: UserErrorData[] };
+type PayloadFields<T> = PothosSchemaTypes.ObjectFieldBuilder<SchemaTypes, Payload<T>>;
+
 const organizationPayload = {
   description: 'The organization as created or changed, or why nothing was.',
-  outputFields: (t: any) => ({
-    organization: t.field({
-      type: OrganizationType,
-      nullable: true,
-      description: 'The organization, as created or changed.',
-      resolve: (p: { organization?: OrganizationRecord }) => p.organization,
-    }),
-    userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p: { userErrors: unknown[] }) => p.userErrors }),
+  outputFields: (t: PayloadFields<{ organization: OrganizationRecord }>) => ({
+    organization: t.field({ type: OrganizationType, nullable: true, description: 'The organization, as created or changed.', resolve: (p) => p.organization }),
+    userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
   }),
 };
 const membershipPayload = {
   description: 'The membership after the change, or why nothing changed.',
-  outputFields: (t: any) => ({
-    organization: t.field({
-      type: OrganizationType,
-      nullable: true,
-      description: 'The organization, after the change.',
-      resolve: (p: { organization?: OrganizationRecord }) => p.organization,
-    }),
-    membership: t.field({
-      type: MembershipType,
-      nullable: true,
-      description: 'The membership, after the change.',
-      resolve: (p: { membership?: MembershipRecord }) => p.membership,
-    }),
-    userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p: { userErrors: unknown[] }) => p.userErrors }),
+  outputFields: (t: PayloadFields<{ organization: OrganizationRecord; membership: MembershipRecord }>) => ({
+    organization: t.field({ type: OrganizationType, nullable: true, description: 'The organization, after the change.', resolve: (p) => p.organization }),
+    membership: t.field({ type: MembershipType, nullable: true, description: 'The membership, after the change.', resolve: (p) => p.membership }),
+    userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
   }),
 };
 const ADMIN = { admin: true } as const;

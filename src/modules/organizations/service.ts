@@ -3,18 +3,18 @@
  * owner namespace with usernames. Every organization has at least one OWNER, always.
  */
 import { randomUUID } from 'node:crypto';
-import { and, count, eq, ilike, inArray, isNull, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { and, count, eq, ilike, inArray, isNull, lte, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { changingOwner, type KeyCache } from '../../auth/key-cache.js';
-import type { Actor } from '../../auth/principal.js';
+import type { Actor, Principal } from '../../auth/principal.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
 import { changesBetween, emailSchema, optionalText, parse } from '../../core/validation.js';
 import { isUuid } from '../../core/ids.js';
 import { ownerNameSchema, quoted } from '../../core/names.js';
-import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
+import { assemblePage, keysetPage, pageQuery, planPage, type Page, type PageArgs } from '../../core/pagination.js';
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
-import { organizationMembers, organizations, owners, users } from '../../db/schema.js';
+import { memberRole, organizationMembers, organizations, organizationType, owners, users } from '../../db/schema.js';
 import { organizationProfileColumns, type MemberRole, type MembershipRecord, type OrganizationRecord } from '../../db/records.js';
 import { recordAudit } from '../audit/service.js';
 import { retireOwner } from '../owners/service.js';
@@ -69,6 +69,19 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/**
+ * Admins, the organization's own keys and its members see its contacts and members. The caller's
+ * memberships are read only when the key alone does not decide.
+ */
+export async function seesInside(
+  principal: Principal,
+  organizationId: string,
+  callerMemberships: () => Promise<readonly MembershipRecord[]>,
+): Promise<boolean> {
+  if (principal.keyKind === 'ADMIN' || principal.ownerId === organizationId) return true;
+  return (await callerMemberships()).some((m) => m.organizationId === organizationId);
+}
+
 /** The user's role in the organization, or null when not a member. */
 export async function roleIn(db: Db, organizationId: string, userId: string | null): Promise<MemberRole | null> {
   if (userId === null || !isUuid(organizationId)) return null;
@@ -101,31 +114,63 @@ export function organizationsOf(userId: string | Placeholder): SQL {
   return sql`select ${organizationMembers.organizationId} from ${organizationMembers} where ${eq(organizationMembers.userId, userId)}`;
 }
 
-/** Members of an organization, oldest membership first. */
-export async function listMembers(db: Db, organizationId: string, args: PageArgs): Promise<Page<MembershipRecord & { id: string }>> {
-  const filter = eq(organizationMembers.organizationId, organizationId);
-  return keysetPage(
-    args,
-    { createdAt: organizationMembers.createdAt, id: organizationMembers.userId },
-    async (page) =>
-      (
-        await db
-          .select()
-          .from(organizationMembers)
-          .innerJoin(owners, eq(owners.id, organizationMembers.userId))
-          .where(and(filter, live, page.where))
-          .orderBy(...page.orderBy)
-          .limit(page.limit)
-      ).map(({ organization_members: m }) => ({ ...m, id: m.userId })),
-    async () =>
-      (
-        await db
-          .select({ n: count() })
-          .from(organizationMembers)
-          .innerJoin(owners, eq(owners.id, organizationMembers.userId))
-          .where(and(filter, live))
-      )[0]?.n ?? 0,
+const memberKeyset = { createdAt: organizationMembers.createdAt, id: organizationMembers.userId };
+
+/**
+ * A page of live members (oldest membership first) for each organization, in one statement: a window
+ * function numbers each organization's members, so the page size bounds the rows per organization.
+ */
+export async function memberPages(
+  db: Db,
+  organizationIds: readonly string[],
+  args: PageArgs,
+): Promise<Map<string, Page<MembershipRecord & { id: string }>>> {
+  const m = organizationMembers;
+  const plan = planPage(args);
+  const query = pageQuery(plan, memberKeyset);
+  const valid = organizationIds.filter(isUuid);
+  const byOrganization = new Map<string, (MembershipRecord & { id: string })[]>();
+  if (valid.length > 0) {
+    const ranked = db
+      .select({
+        organizationId: m.organizationId,
+        userId: m.userId,
+        role: m.role,
+        createdAt: m.createdAt,
+        rank: sql<number>`row_number() over (partition by ${m.organizationId} order by ${sql.join(query.orderBy, sql`, `)})`.as('rank'),
+      })
+      .from(m)
+      .innerJoin(owners, eq(owners.id, m.userId))
+      .where(and(inArray(m.organizationId, valid), live, query.where))
+      .as('ranked');
+    const rows = await db
+      .select({ organizationId: ranked.organizationId, userId: ranked.userId, role: ranked.role, createdAt: ranked.createdAt })
+      .from(ranked)
+      .where(lte(ranked.rank, query.limit))
+      .orderBy(ranked.rank);
+    for (const row of rows) {
+      const list = byOrganization.get(row.organizationId) ?? [];
+      list.push({ ...row, id: row.userId });
+      byOrganization.set(row.organizationId, list);
+    }
+  }
+  let totals: Promise<Map<string, number>> | undefined;
+  const countAll = () => (totals ??= countMembers(db, valid));
+  return new Map(
+    organizationIds.map((id) => [id, assemblePage(plan, byOrganization.get(id) ?? [], async () => (await countAll()).get(id) ?? 0)]),
   );
+}
+
+/** Live members per organization, in one statement. */
+async function countMembers(db: Db, organizationIds: string[]): Promise<Map<string, number>> {
+  if (organizationIds.length === 0) return new Map();
+  const counted = await db
+    .select({ organizationId: organizationMembers.organizationId, n: count() })
+    .from(organizationMembers)
+    .innerJoin(owners, eq(owners.id, organizationMembers.userId))
+    .where(and(inArray(organizationMembers.organizationId, organizationIds), live))
+    .groupBy(organizationMembers.organizationId);
+  return new Map(counted.map((row) => [row.organizationId, row.n]));
 }
 
 /** The organizations a user belongs to, with the role in each. */
@@ -159,7 +204,7 @@ const organizationFields = {
   contactName: optionalText(200),
   email: emailSchema.nullish(),
   url: urlSchema.nullish(),
-  type: z.enum(['BASIC', 'LEGACY', 'PRO']).nullish(),
+  type: z.enum(organizationType.enumValues).nullish(),
 };
 
 export const createOrganizationSchema = z.object({
@@ -283,7 +328,7 @@ export async function deleteOrganization(
   }), (result) => result.deletedOrganizationId);
 }
 
-const roleSchema = z.enum(['OWNER', 'MEMBER']);
+const roleSchema = z.enum(memberRole.enumValues);
 
 export async function addOrganizationMember(
   db: Db,

@@ -16,13 +16,6 @@ export const OwnerRef = builder.interfaceRef<OwnerRecord>('Owner').implement({
   }),
 });
 
-/** Field options that resolve an owner id through the per-request owner loader. */
-export const ownerLoader = {
-  type: OwnerRef,
-  load: (ids: string[], context: { db: Parameters<typeof findOwnersByIds>[0] }) => findOwnersByIds(context.db, ids),
-  sort: (owner: OwnerRecord) => owner.id,
-} as const;
-
 /** One owner by id, batched with every other lookup made in the same tick of the request. */
 export function loadOwner(context: { db: Parameters<typeof findOwnersByIds>[0] }, id: string): Promise<OwnerRecord | null> {
   return batched<string, OwnerRecord | null>(context, 'owner', async (ids) => {

@@ -2,16 +2,13 @@ import { builder } from '../../graphql/builder.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { AdminQuery } from '../../graphql/planes.js';
 import { USER_ERRORS_DESCRIPTION, UserErrorType } from '../../graphql/user-error.js';
-import { DEFAULT_KEY_NAME } from '../../auth/principal.js';
 import { adminActorOf } from '../../auth/permissions.js';
-import { ApiKeyType } from '../api-keys/graphql.js';
-import type { ApiKeyRecord, UserRecord } from '../../db/records.js';
-import { findApiKeysByName, visibleApiKeys } from '../api-keys/service.js';
+import type { UserRecord } from '../../db/records.js';
+import { ApiKeyType, loadDefaultKey } from '../api-keys/graphql.js';
 import { OwnerRef } from '../owners/graphql.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { MembershipType } from '../organizations/graphql.js';
-import { membershipsOf } from '../organizations/service.js';
-import { createUser, deleteUser, updateUser } from './service.js';
+import { loadMemberships, MembershipType } from '../organizations/graphql.js';
+import { createUser, deleteUser, seesPrivateFields, updateUser } from './service.js';
 import { findUserByUsername, findUsersByIds, listUsers } from './store.js';
 
 export const UserType = builder.loadableNode('User', {
@@ -26,8 +23,7 @@ export const UserType = builder.loadableNode('User', {
     email: t.string({
       nullable: true,
       description: 'Shown to the user\'s own keys and to admin keys; null for everyone else.',
-      resolve: (user, _args, { principal }) =>
-        principal.keyKind === 'ADMIN' || principal.userId === user.id ? user.email : null,
+      resolve: (user, _args, { principal }) => (seesPrivateFields(principal, user.id) ? user.email : null),
     }),
     fullName: t.exposeString('fullName', { nullable: true, description: 'Free text, at most 200 characters.' }),
     companyName: t.exposeString('companyName', { nullable: true, description: 'Free text, at most 200 characters.' }),
@@ -38,18 +34,13 @@ export const UserType = builder.loadableNode('User', {
       type: [MembershipType],
       nullable: true,
       description: 'The organizations the user belongs to, with roles. Shown to the user and to admins only.',
-      resolve: (user, _args, { db, principal }) =>
-        principal.keyKind === 'ADMIN' || principal.userId === user.id ? membershipsOf(db, [user.id]) : null,
+      resolve: (user, _args, context) => (seesPrivateFields(context.principal, user.id) ? loadMemberships(context, user.id) : null),
     }),
-    defaultKey: t.loadable({
+    defaultKey: t.field({
       type: ApiKeyType,
       nullable: true,
       description: 'The key named `default-key`, if the user has one. Its mask, never its secret.',
-      load: async (userIds: string[], context) =>
-        visibleApiKeys(context.db, context.principal, await findApiKeysByName(context.db, userIds, DEFAULT_KEY_NAME)),
-      // Pothos types loaded node values as record-or-id; this loader only ever returns records.
-      sort: (key) => (key as ApiKeyRecord).ownerId,
-      resolve: (user) => user.id,
+      resolve: (user, _args, context) => loadDefaultKey(context, user.id),
     }),
   }),
 });

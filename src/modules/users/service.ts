@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { changingOwner, type KeyCache } from '../../auth/key-cache.js';
-import { DEFAULT_KEY_NAME, DEFAULT_KEY_PERMISSIONS, type Actor } from '../../auth/principal.js';
+import { DEFAULT_KEY_NAME, DEFAULT_KEY_PERMISSIONS, type Actor, type Principal } from '../../auth/principal.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
 import { ownerNameSchema, quoted } from '../../core/names.js';
 import { changesBetween, emailSchema, optionalText, parse } from '../../core/validation.js';
@@ -17,6 +17,11 @@ import { recordAudit } from '../audit/service.js';
 import { organizationsOnlyOwnedBy } from '../organizations/service.js';
 import { retireOwner } from '../owners/service.js';
 import { countLiveAdministrators, deleteMembershipsOf, insertUser, lockUserNamed, takenNames, updateUserProfile, type Taken } from './store.js';
+
+/** A user's email and memberships are shown to the user and to admins only. */
+export function seesPrivateFields(principal: Principal, userId: string): boolean {
+  return principal.keyKind === 'ADMIN' || principal.userId === userId;
+}
 
 export const createUserSchema = z.object({
   username: ownerNameSchema,
