@@ -3,6 +3,7 @@
  * module, so that needing a type (auth/ needs keys and owners) never pulls in a whole service.
  */
 import { eq } from 'drizzle-orm';
+import type { PgSelect } from 'drizzle-orm/pg-core';
 import { apiKeys, organizations, owners, users, type MemberRole, type OrganizationType } from './schema.js';
 
 export type ApiKeyRecord = typeof apiKeys.$inferSelect;
@@ -84,7 +85,7 @@ export type OwnerProfile = {
 };
 
 /** Left-joins the profile tables onto a query that has `owners` in it. */
-export function joinProfiles<Q extends { leftJoin: (...args: any[]) => any }>(query: Q): Q {
+export function joinProfiles<Q extends PgSelect>(query: Q) {
   return query.leftJoin(users, eq(users.id, owners.id)).leftJoin(organizations, eq(organizations.id, owners.id));
 }
 
