@@ -75,13 +75,15 @@ async function connectPglite(dataDir: string, logger: QueryLogger): Promise<Data
     import('drizzle-orm/pglite/migrator'),
   ]);
   const client = await PGlite.create(inMemory ? undefined : dataDir);
-  const db = drizzlePglite(client, { schema, logger }) as unknown as Db;
+  const driverDb = drizzlePglite(client, { schema, logger });
+  // Services see one interface over both drivers; only the migrator needs the driver's own type.
+  const db = driverDb as unknown as Db;
   return {
     db,
     driver: 'pglite',
     // One connection, one process: nothing else can race us, so no lock is needed.
     async migrate(afterMigrate) {
-      await migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+      await migratePglite(driverDb, { migrationsFolder: MIGRATIONS_FOLDER });
       await afterMigrate?.();
     },
     async listen(channel, onPayload) {
@@ -107,7 +109,8 @@ async function connectPostgres(options: ConnectOptions, logger: QueryLogger): Pr
     connect_timeout: Math.ceil((options.connectTimeoutMs ?? 3000) / 1000),
     connection: { application_name: 'algoplane', statement_timeout: options.statementTimeoutMs ?? 15_000 },
   });
-  const db = drizzlePostgres(preparing(client), { schema, logger }) as unknown as Db;
+  const driverDb = drizzlePostgres(preparing(client), { schema, logger });
+  const db = driverDb as unknown as Db;
   return {
     db,
     driver: 'postgres',
@@ -117,7 +120,7 @@ async function connectPostgres(options: ConnectOptions, logger: QueryLogger): Pr
       const lock = await client.reserve();
       try {
         await lock`select pg_advisory_lock(${STARTUP_LOCK_ID})`;
-        await migratePostgres(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+        await migratePostgres(driverDb, { migrationsFolder: MIGRATIONS_FOLDER });
         await afterMigrate?.();
       } finally {
         await lock`select pg_advisory_unlock(${STARTUP_LOCK_ID})`.catch(() => {});
@@ -148,7 +151,7 @@ function preparing(client: postgres.Sql): postgres.Sql {
   return new Proxy(client, {
     get(target, property, receiver) {
       if (property === 'unsafe') {
-        return (query: string, params?: unknown[], options?: object) => target.unsafe(query, params as never, { ...options, prepare: true });
+        return (query: string, params?: unknown[], options?: object) => target.unsafe(query, params as postgres.ParameterOrJSON<never>[] | undefined, { ...options, prepare: true });
       }
       if (property === 'begin' || property === 'savepoint') {
         return (...args: unknown[]) => {
