@@ -115,7 +115,7 @@ export async function createOrganization(
     const id = randomUUID();
     const refused = await insertOrganization(tx, id, data.name, {
       label: data.label,
-      contactName: data.contactName ?? null,
+      contactName: data.contactName,
       email: data.email ?? null,
       url: data.url ?? null,
       type: data.type ?? 'BASIC',

@@ -62,7 +62,8 @@ export async function listOrganizations(db: Db, args: PageArgs & { query?: strin
 /** What a unique index refused, when a write raced another. */
 export type Taken = 'name';
 
-export type OrganizationProfile = Omit<OrganizationRecord, 'kind' | 'id' | 'name' | 'createdAt'>;
+/** An organization's own columns but its id; the name lives in `owners`. */
+export type OrganizationProfile = Omit<typeof organizations.$inferInsert, 'id' | 'createdAt'>;
 
 /** Inserts the organization's owner and organization rows; 'name' when a unique index refused the name. */
 export async function insertOrganization(tx: Db, id: string, name: string, profile: OrganizationProfile): Promise<Taken | undefined> {
