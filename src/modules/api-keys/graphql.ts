@@ -16,9 +16,6 @@ import {
   algorithmAccessOf,
   createAdminApiKey,
   createApiKey,
-  findApiKeysByIds,
-  findApiKeysByName,
-  listAllApiKeys,
   listApiKeys,
   MAX_GRACE_PERIOD_SECONDS,
   MAX_RATE_LIMIT_PER_MINUTE,
@@ -29,6 +26,7 @@ import {
   updateApiKey,
   visibleApiKeys,
 } from './service.js';
+import { findApiKeysByIds, findApiKeysByName, listAllApiKeys } from './store.js';
 
 export const ApiKeyKindEnum = enumFromDatabase('ApiKeyKind', apiKeyKind, {
   description: 'Which plane a key may use: standard fields or admin fields, never both.',

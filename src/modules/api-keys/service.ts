@@ -5,7 +5,6 @@
  * hashes. Every change is audited in the same transaction as the change. No escalation (README, "API keys"): a key may
  * only shape keys within its own permissions, and only touch keys no more powerful than itself.
  */
-import { and, count, eq, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { ApiKeyRecord } from '../../db/records.js';
 import { changingKey, type KeyCache } from '../../auth/key-cache.js';
@@ -25,15 +24,34 @@ import {
   type Principal,
 } from '../../auth/principal.js';
 import type { Db } from '../../db/connect.js';
-import { violatedUniqueConstraint } from '../../db/errors.js';
-import { apiKeys, apiKeySecrets, dataAccess, owners, users } from '../../db/schema.js';
+import { dataAccess } from '../../db/enums.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
 import { changesBetween, parse } from '../../core/validation.js';
 import { isUuid } from '../../core/ids.js';
 import { quoted } from '../../core/names.js';
-import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
+import type { Page, PageArgs } from '../../core/pagination.js';
 import { recordAudit } from '../audit/service.js';
-import { ownedOrganizations, roleIn } from '../organizations/service.js';
+import { roleIn } from '../organizations/service.js';
+import { ownedOrganizations } from '../organizations/store.js';
+import {
+  deleteAdminApiKey,
+  deleteApiKey,
+  endSecrets,
+  findApiKey,
+  findLiveOwnerNamed,
+  findLiveUserNamed,
+  findOwnerKind,
+  insertApiKey,
+  insertSecret,
+  lockApiKey,
+  setApiKeyMask,
+  setRateLimitPerMinute,
+  standardKeysOf,
+  updateApiKeySettings,
+} from './store.js';
+
+// Temporary, until the algorithms rewrite (branch algos) imports it from ./store.js: delete at that merge.
+export { findApiKeysByName } from './store.js';
 
 
 export const MAX_GRACE_PERIOD_SECONDS = 24 * 60 * 60;
@@ -77,40 +95,29 @@ export interface IssueKeyInput {
 export async function issueApiKey(tx: Db, actor: Actor, input: IssueKeyInput): Promise<{ apiKey: ApiKeyRecord; secret: string }> {
   const secret = generateApiKey(input.kind);
   const { callerOrigin, ...flags } = input.permissions;
-  let apiKey: ApiKeyRecord | undefined;
-  try {
-    [apiKey] = await tx
-      .insert(apiKeys)
-      .values({
-        ownerId: input.ownerId,
-        createdByUserId: input.createdByUserId,
-        name: input.name,
-        kind: input.kind,
-        mask: maskApiKey(secret),
-        expiresAt: input.expiresAt ?? null,
-        ...flags,
-        ...callerOrigin,
-      })
-      .returning();
-  } catch (error) {
-    throw nameTaken(error, input.name) ?? error;
-  }
-  await tx.insert(apiKeySecrets).values({ apiKeyId: apiKey!.id, hash: hashApiKey(secret) });
-  await recordAudit(tx, actor, 'API_KEY_CREATED', { type: 'API_KEY', id: apiKey!.id }, {
+  const apiKey = await insertApiKey(tx, {
+    ownerId: input.ownerId,
+    createdByUserId: input.createdByUserId,
+    name: input.name,
+    kind: input.kind,
+    mask: maskApiKey(secret),
+    expiresAt: input.expiresAt ?? null,
+    ...flags,
+    ...callerOrigin,
+  });
+  if (typeof apiKey === 'string') throw nameTaken(input.name);
+  await insertSecret(tx, apiKey.id, hashApiKey(secret));
+  await recordAudit(tx, actor, 'API_KEY_CREATED', { type: 'API_KEY', id: apiKey.id }, {
     name: input.name,
     kind: input.kind,
     ownerId: input.ownerId,
     expiresAt: input.expiresAt ?? null,
     ...(input.kind === 'STANDARD' ? { permissions: input.permissions } : {}),
   });
-  return { apiKey: apiKey!, secret };
+  return { apiKey, secret };
 }
 
-function nameTaken(error: unknown, name: string): ServiceError | undefined {
-  return violatedUniqueConstraint(error) === 'api_keys_owner_name_key'
-    ? userError('TAKEN', `name: this owner already has a key named ${quoted(name)}`, ['name'])
-    : undefined;
-}
+const nameTaken = (name: string): ServiceError => userError('TAKEN', `name: this owner already has a key named ${quoted(name)}`, ['name']);
 
 // ---------------------------------------------------------------------------------------------
 // Validation
@@ -234,10 +241,7 @@ async function resolveManagedOwner(tx: Db, principal: Principal, name: string | 
   if (name === undefined || name === null) {
     return { id: principal.ownerId, name: principal.ownerName, kind: principal.ownerKind };
   }
-  const [owner] = await tx
-    .select({ id: owners.id, name: owners.name, kind: owners.kind })
-    .from(owners)
-    .where(and(eq(sql`lower(${owners.name})`, name.toLowerCase()), isNull(owners.deletedAt)));
+  const owner = await findLiveOwnerNamed(tx, name);
   if (owner && (await managesOwner(tx, principal, owner))) return owner;
   throw userError('NOT_FOUND', `owner: no user or organization ${quoted(name)} whose keys this key may manage`, ['owner']);
 }
@@ -251,7 +255,7 @@ const powersOf = (key: ApiKeyRecord): KeyPowers => ({ ...permissionsOf(key), exp
 
 /** The calling key as stored now (not as cached), for comparisons. */
 async function callerPowers(tx: Db, principal: Principal): Promise<KeyPowers> {
-  const [key] = await tx.select().from(apiKeys).where(eq(apiKeys.id, principal.keyId));
+  const key = await findApiKey(tx, principal.keyId);
   if (!key) throw userError('FORBIDDEN', 'the calling key no longer exists');
   return powersOf(key);
 }
@@ -264,9 +268,9 @@ async function callerPowers(tx: Db, principal: Principal): Promise<KeyPowers> {
 async function managedKey(tx: Db, principal: Principal, id: string, caller: KeyPowers, outliving = false): Promise<ApiKeyRecord> {
   const notFound = userError('NOT_FOUND', 'id: no such API key', ['id']);
   if (!isUuid(id)) throw notFound;
-  const [key] = await tx.select().from(apiKeys).where(eq(apiKeys.id, id)).for('update');
+  const key = await lockApiKey(tx, id);
   if (!key) throw notFound;
-  const [owner] = await tx.select({ id: owners.id, kind: owners.kind }).from(owners).where(eq(owners.id, key.ownerId));
+  const owner = await findOwnerKind(tx, key.ownerId);
   if (!owner || !(await managesOwner(tx, principal, owner))) throw notFound;
   if (key.kind === 'ADMIN') {
     throw userError('FORBIDDEN', 'id: admin keys are managed with admin keys (revokeAdminApiKey)', ['id']);
@@ -330,23 +334,15 @@ export async function updateApiKey(db: Db, principal: Principal, input: UpdateAp
     const changes = changesBetween(key, values);
     if (Object.keys(changes).length === 0) return { apiKey: key, warnings: next.warnings };
 
-    let updated: ApiKeyRecord | undefined;
-    try {
-      [updated] = await tx
-        .update(apiKeys)
-        .set({ ...values, updatedAt: new Date() })
-        .where(eq(apiKeys.id, key.id))
-        .returning();
-    } catch (error) {
-      throw nameTaken(error, next.name) ?? error;
-    }
+    const updated = await updateApiKeySettings(tx, key.id, values);
+    if (typeof updated === 'string') throw nameTaken(next.name);
     await recordAudit(tx, actorOf(principal), 'API_KEY_UPDATED', { type: 'API_KEY', id: key.id }, {
       name: key.name,
       kind: key.kind,
       ownerId: key.ownerId,
       changes,
     });
-    return { apiKey: updated!, warnings: next.warnings };
+    return { apiKey: updated, warnings: next.warnings };
   }));
 }
 
@@ -355,7 +351,7 @@ export async function revokeApiKey(db: Db, principal: Principal, input: { id: st
   requirePermission(principal, 'revokeApiKey', 'manageAccount');
   return changingKey(keys, input.id, () => db.transaction(async (tx) => {
     const key = await managedKey(tx, principal, input.id, await callerPowers(tx, principal));
-    await tx.delete(apiKeys).where(eq(apiKeys.id, key.id));
+    await deleteApiKey(tx, key.id);
     await recordAudit(tx, actorOf(principal), 'API_KEY_REVOKED', { type: 'API_KEY', id: key.id }, {
       name: key.name,
       kind: key.kind,
@@ -389,18 +385,10 @@ export async function rollApiKey(
     const key = await managedKey(tx, principal, input.id, await callerPowers(tx, principal), true);
     const now = new Date();
     const oldSecretsEnd = new Date(now.getTime() + grace * 1000);
-    await tx.delete(apiKeySecrets).where(and(eq(apiKeySecrets.apiKeyId, key.id), lte(apiKeySecrets.expiresAt, now)));
-    await tx
-      .update(apiKeySecrets)
-      .set({ expiresAt: sql`least(coalesce(${apiKeySecrets.expiresAt}, 'infinity'::timestamptz), ${oldSecretsEnd.toISOString()}::timestamptz)` })
-      .where(eq(apiKeySecrets.apiKeyId, key.id));
+    await endSecrets(tx, key.id, now, oldSecretsEnd);
     const secret = generateApiKey(key.kind);
-    await tx.insert(apiKeySecrets).values({ apiKeyId: key.id, hash: hashApiKey(secret) });
-    const [updated] = await tx
-      .update(apiKeys)
-      .set({ mask: maskApiKey(secret), updatedAt: now })
-      .where(eq(apiKeys.id, key.id))
-      .returning();
+    await insertSecret(tx, key.id, hashApiKey(secret));
+    const updated = await setApiKeyMask(tx, key.id, maskApiKey(secret), now);
     await recordAudit(tx, actorOf(principal), 'API_KEY_ROLLED', { type: 'API_KEY', id: key.id }, {
       name: key.name,
       kind: key.kind,
@@ -408,23 +396,8 @@ export async function rollApiKey(
       gracePeriodSeconds: grace,
       previousSecretValidUntil: oldSecretsEnd.toISOString(),
     });
-    return { apiKey: updated!, secret, warnings: [] };
+    return { apiKey: updated, secret, warnings: [] };
   }));
-}
-
-function keyPage(db: Db, args: PageArgs, filter: SQL | undefined): Promise<Page<ApiKeyRecord>> {
-  return keysetPage(
-    args,
-    apiKeys,
-    (page) =>
-      db
-        .select()
-        .from(apiKeys)
-        .where(and(filter, page.where))
-        .orderBy(...page.orderBy)
-        .limit(page.limit),
-    async () => (await db.select({ n: count() }).from(apiKeys).where(filter))[0]?.n ?? 0,
-  );
 }
 
 /** The standard keys of an owner the caller manages (default: its own owner), oldest first. */
@@ -435,26 +408,11 @@ export async function listApiKeys(
 ): Promise<Page<ApiKeyRecord>> {
   requirePermission(principal, 'apiKeys', 'manageAccount');
   const owner = await resolveManagedOwner(db, principal, args.owner);
-  return keyPage(db, args, and(eq(apiKeys.ownerId, owner.id), eq(apiKeys.kind, 'STANDARD')));
+  return standardKeysOf(db, owner.id, args);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Admin plane
-
-/** Every key, optionally of one owner (by name) and one kind. An unknown owner lists nothing. */
-export async function listAllApiKeys(
-  db: Db,
-  args: PageArgs & { owner?: string | null; kind?: ApiKeyKind | null },
-): Promise<Page<ApiKeyRecord>> {
-  const filters: SQL[] = [];
-  if (args.owner) {
-    filters.push(
-      inArray(apiKeys.ownerId, db.select({ id: owners.id }).from(owners).where(eq(sql`lower(${owners.name})`, args.owner.toLowerCase()))),
-    );
-  }
-  if (args.kind) filters.push(eq(apiKeys.kind, args.kind));
-  return keyPage(db, args, filters.length > 0 ? and(...filters) : undefined);
-}
 
 export const createAdminApiKeySchema = z.object({ username: z.string(), name: keyNameSchema });
 
@@ -466,11 +424,7 @@ export async function createAdminApiKey(
 ): Promise<{ apiKey: ApiKeyRecord; secret: string }> {
   const { username, name } = parse(createAdminApiKeySchema, input);
   return db.transaction(async (tx) => {
-    const [user] = await tx
-      .select({ id: users.id, isAdmin: users.isAdmin })
-      .from(users)
-      .innerJoin(owners, eq(owners.id, users.id))
-      .where(and(eq(sql`lower(${owners.name})`, username.toLowerCase()), isNull(owners.deletedAt)));
+    const user = await findLiveUserNamed(tx, username);
     if (!user) throw userError('NOT_FOUND', `username: no user ${quoted(username)}`, ['username']);
     if (!user.isAdmin) {
       throw userError('INVALID', `username: ${quoted(username)} is not a cluster administrator; only administrators hold admin keys`, ['username']);
@@ -506,15 +460,15 @@ export async function setApiKeyRateLimit(
   if (!isUuid(input.id)) throw notFound;
   const { requestsPerMinute: limit } = parse(rateLimitSchema, input);
   return changingKey(keys, input.id, () => db.transaction(async (tx) => {
-    const [before] = await tx.select().from(apiKeys).where(eq(apiKeys.id, input.id)).for('update');
+    const before = await lockApiKey(tx, input.id);
     if (!before) throw notFound;
-    const [apiKey] = await tx.update(apiKeys).set({ rateLimitPerMinute: limit }).where(eq(apiKeys.id, input.id)).returning();
+    const apiKey = await setRateLimitPerMinute(tx, input.id, limit);
     await recordAudit(tx, actor, 'API_KEY_RATE_LIMIT_SET', { type: 'API_KEY', id: input.id }, {
       name: before.name,
       ownerId: before.ownerId,
       changes: changesBetween(before, { rateLimitPerMinute: limit }),
     });
-    return { apiKey: apiKey! };
+    return { apiKey };
   }));
 }
 
@@ -523,10 +477,7 @@ export async function revokeAdminApiKey(db: Db, actor: Actor, input: { id: strin
   const notFound = userError('NOT_FOUND', 'id: no such admin key', ['id']);
   if (!isUuid(input.id)) throw notFound;
   return changingKey(keys, input.id, () => db.transaction(async (tx) => {
-    const [key] = await tx
-      .delete(apiKeys)
-      .where(and(eq(apiKeys.id, input.id), eq(apiKeys.kind, 'ADMIN')))
-      .returning();
+    const key = await deleteAdminApiKey(tx, input.id);
     if (!key) throw notFound;
     await recordAudit(tx, actor, 'API_KEY_REVOKED', { type: 'API_KEY', id: key.id }, {
       name: key.name,
@@ -557,19 +508,6 @@ export async function visibleApiKeys(db: Db, principal: Principal, keys: readonl
       key.kind === 'STANDARD' &&
       (key.id === principal.keyId || (principal.permissions.manageAccount && managed.has(key.ownerId))),
   );
-}
-
-export async function findApiKeysByIds(db: Db, ids: readonly string[]): Promise<ApiKeyRecord[]> {
-  const valid = ids.filter(isUuid);
-  return valid.length === 0 ? [] : db.select().from(apiKeys).where(inArray(apiKeys.id, valid));
-}
-
-/** Each owner's key with the given name (used for `default-key`). */
-export async function findApiKeysByName(db: Db, ownerIds: readonly string[], name: string): Promise<ApiKeyRecord[]> {
-  return db
-    .select()
-    .from(apiKeys)
-    .where(and(inArray(apiKeys.ownerId, [...ownerIds]), eq(apiKeys.name, name)));
 }
 
 /** A stored whitelist with each entry's redundancy, for display. */

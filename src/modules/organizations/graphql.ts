@@ -15,16 +15,12 @@ import {
   addOrganizationMember,
   createOrganization,
   deleteOrganization,
-  findOrganizationByName,
-  findOrganizationsByIds,
-  listOrganizations,
-  memberPages,
-  membershipsOf,
   removeOrganizationMember,
   seesInside,
   setOrganizationMemberRole,
   updateOrganization,
 } from './service.js';
+import { findOrganizationByName, findOrganizationsByIds, listOrganizations, memberPages, membershipsOf } from './store.js';
 import type { MembershipRecord, OrganizationRecord } from '../../db/records.js';
 
 export const OrganizationTypeEnum = enumFromDatabase('OrganizationType', organizationType, {

@@ -14,7 +14,7 @@ import type { Db } from '../../db/connect.js';
 import type { ApiKeyRecord, UserRecord } from '../../db/records.js';
 import { issueApiKey } from '../api-keys/service.js';
 import { recordAudit } from '../audit/service.js';
-import { organizationsOnlyOwnedBy } from '../organizations/service.js';
+import { organizationsOnlyOwnedBy } from '../organizations/store.js';
 import { retireOwner } from '../owners/service.js';
 import { countLiveAdministrators, deleteMembershipsOf, insertUser, lockUserNamed, takenNames, updateUserProfile, type Taken } from './store.js';
 
