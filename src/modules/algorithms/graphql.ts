@@ -1,56 +1,29 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { actorOf, DEFAULT_KEY_NAME } from '../../auth/principal.js';
-import { callerFromOrigin } from '../../auth/origin.js';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { Page } from '../../core/pagination.js';
-import { batched } from '../../graphql/batch.js';
+import { actorOf } from '../../auth/principal.js';
+import { callerFromOrigin } from '../../auth/origin.js';
+import type { UserErrorData } from '../../core/errors.js';
 import { builder } from '../../graphql/builder.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { localIdOf } from '../../graphql/ids.js';
 import { selectedOnNodes } from '../../graphql/lookahead.js';
 import { UserErrorType } from '../../graphql/user-error.js';
-import { findApiKeysByName } from '../api-keys/service.js';
-import { loadOwner, ownerOf, OwnerRef } from '../owners/graphql.js';
+import { ownerOf, OwnerRef } from '../owners/graphql.js';
 import { UserType } from '../users/graphql.js';
-import {
-  adminDeleteAlgorithm,
-  algorithmStates,
-  createAlgorithm,
-  decideAccess,
-  deleteAlgorithm,
-  findAlgorithmByRef,
-  findAlgorithmsByIds,
-  hasState,
-  latestVersions,
-  listAlgorithms,
-  publishAlgorithm,
-  updateAlgorithm,
-  versionContents,
-  versionFilterKey,
-  versionPages,
-  versionsBySemver,
-  type AlgorithmInclude,
-  type AlgorithmRecord,
-  type AlgorithmState,
-  type ListedAlgorithm,
-  type VersionContents,
-  type VersionFilter,
-  type VersionRecord,
-} from './service.js';
-import { renderSnippet, SNIPPET_LANGUAGES } from './snippets.js';
+import { Catalogue, type ListInclude } from './catalogue.js';
+import { ENUMS, type AccessDecision, type AlgorithmRecord, type AlgorithmSummary, type Details, type Settings, type VersionFilter, type VersionRecord } from './model.js';
+import { adminDeleteAlgorithm, createAlgorithm, decideAccess, deleteAlgorithm, publishAlgorithm, updateAlgorithm } from './service.js';
+import { SNIPPET_LANGUAGES } from './snippets.js';
 
-const enumOf = <const T extends readonly string[]>(name: string, values: T, description?: string) =>
-  builder.enumType(name, { values, description });
-
-export const LicenseEnum = enumOf('License', ['APL', 'APACHE2', 'GPL3', 'MIT'] as const, 'Closed source needs APL.');
-export const NetworkAccessEnum = enumOf('NetworkAccess', ['ISOLATED', 'FULL'] as const);
-export const SourceVisibilityEnum = enumOf('SourceVisibility', ['OPEN', 'CLOSED'] as const);
-export const LanguageEnum = enumOf('Language', ['JAVA', 'JAVASCRIPT', 'PYTHON2', 'PYTHON3', 'R', 'RUBY', 'RUST', 'SCALA'] as const);
-export const EnvironmentEnum = enumOf('Environment', ['CPU', 'GPU'] as const);
-export const CallabilityEnum = enumOf('Callability', ['PUBLIC', 'PRIVATE'] as const, 'Who may call a version: everyone, or the owner.');
-export const VersionTypeEnum = enumOf('VersionType', ['MAJOR', 'MINOR', 'REVISION'] as const);
-const SnippetLanguageEnum = enumOf('SnippetLanguage', SNIPPET_LANGUAGES);
+export const LicenseEnum = builder.enumType('License', { values: ENUMS.license, description: 'Closed source needs APL.' });
+export const NetworkAccessEnum = builder.enumType('NetworkAccess', { values: ENUMS.networkAccess });
+export const SourceVisibilityEnum = builder.enumType('SourceVisibility', { values: ENUMS.sourceVisibility });
+export const LanguageEnum = builder.enumType('Language', { values: ENUMS.language });
+export const EnvironmentEnum = builder.enumType('Environment', { values: ENUMS.environment });
+export const CallabilityEnum = builder.enumType('Callability', { values: ENUMS.callability, description: 'Who may call a version: everyone, or the owner.' });
+export const VersionTypeEnum = builder.enumType('VersionType', { values: ENUMS.versionType });
+const SnippetLanguageEnum = builder.enumType('SnippetLanguage', { values: SNIPPET_LANGUAGES });
 const AccessReasonEnum = builder.enumType('AccessReason', {
   values: {
     ALLOWED: { description: 'The key may call the resolved version.' },
@@ -62,11 +35,13 @@ const AccessReasonEnum = builder.enumType('AccessReason', {
   } as const,
 });
 
-type Details = Pick<AlgorithmRecord, 'label' | 'summary' | 'tagline'>;
-type Settings = Pick<
-  AlgorithmRecord,
-  'license' | 'networkAccess' | 'pipelineEnabled' | 'sourceVisibility' | 'language' | 'environment' | 'packageSet' | 'royaltyMicrocredits'
->;
+/** The request's reads of algorithms and versions, batched (one per request). */
+const catalogues = new WeakMap<GraphQLContext, Catalogue>();
+function catalogueOf(context: GraphQLContext): Catalogue {
+  let catalogue = catalogues.get(context);
+  if (!catalogue) catalogues.set(context, (catalogue = new Catalogue(context.db, context.principal)));
+  return catalogue;
+}
 
 const DetailsType = builder.objectRef<Details>('AlgorithmDetails').implement({
   fields: (t) => ({
@@ -101,11 +76,11 @@ export const AlgorithmVersionType = builder.objectRef<VersionRecord>('AlgorithmV
     semanticVersion: t.exposeString('semanticVersion'),
     versionType: t.expose('versionType', { type: VersionTypeEnum }),
     callability: t.expose('callability', { type: CallabilityEnum }),
-    releaseNotes: t.string({ nullable: true, resolve: async (v, _args, context) => (await contentsOf(context, v)).releaseNotes }),
-    sampleInput: t.string({ nullable: true, resolve: async (v, _args, context) => (await contentsOf(context, v)).sampleInput }),
-    sampleOutput: t.string({ nullable: true, resolve: async (v, _args, context) => (await contentsOf(context, v)).sampleOutput }),
-    details: t.field({ type: DetailsType, resolve: async (v, _args, context) => (await contentsOf(context, v)).details as Details }),
-    settings: t.field({ type: SettingsType, resolve: async (v, _args, context) => (await contentsOf(context, v)).settings as Settings }),
+    releaseNotes: t.string({ nullable: true, resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).releaseNotes }),
+    sampleInput: t.string({ nullable: true, resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).sampleInput }),
+    sampleOutput: t.string({ nullable: true, resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).sampleOutput }),
+    details: t.field({ type: DetailsType, resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).details }),
+    settings: t.field({ type: SettingsType, resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).settings }),
     publishedAt: t.expose('publishedAt', { type: 'DateTime' }),
     publishedBy: t.field({
       type: UserType,
@@ -118,34 +93,12 @@ export const AlgorithmVersionType = builder.objectRef<VersionRecord>('AlgorithmV
 
 const VersionConnection = builder.connectionObject({ type: AlgorithmVersionType, name: 'AlgorithmVersionConnection' });
 
-/** A version's contents: read with it, or else batched with every other version of the request. */
-const contentsOf = async (context: GraphQLContext, version: VersionRecord): Promise<VersionContents> =>
-  version.contents ??
-  (await batched<string, VersionContents | null>(context, 'versionContents', (ids) => versionContents(context.db, ids)).load(version.id))!;
-
-/** Read with the list the algorithm came from, or else batched with every other algorithm of the request. */
-const latestVersionOf = (context: GraphQLContext, algorithm: ListedAlgorithm) =>
-  algorithm.latestVersion !== undefined
-    ? algorithm.latestVersion
-    : batched<ListedAlgorithm, VersionRecord | null>(context, 'latestVersion', async (seen) => {
-        const byAlgorithm = new Map((await latestVersions(context.db, seen)).map((v) => [v.algorithmId, v]));
-        return seen.map((a) => byAlgorithm.get(a.id) ?? null);
-      }).load(algorithm);
-
-/** The algorithm's state: read with it, or else batched with every other algorithm of the request that needs it. */
-const stateOf = (context: GraphQLContext, algorithm: ListedAlgorithm): AlgorithmState | Promise<AlgorithmState> =>
-  hasState(algorithm)
-    ? algorithm
-    : batched<string, AlgorithmState | null>(context, 'algorithmState', (ids) => algorithmStates(context.db, ids))
-        .load(algorithm.id)
-        .then((state) => state!);
-
-/** Fields that read the algorithm's state (its owner and members), or its latest version's (others: see publicView). */
+/** Fields that read the algorithm's state (its owner and members), or its latest version's (others: see `Catalogue.view`). */
 const STATE_READERS = ['details', 'settings', 'sampleInput', 'callability', 'updatedAt', 'snippet'];
 const LATEST_VERSION_READERS = ['latestVersion', ...STATE_READERS];
 
-/** What a list should read with each algorithm, from the fields its client selected. */
-function listIncludes(info: GraphQLResolveInfo): AlgorithmInclude {
+/** What a list should read along with each algorithm, from the fields its client selected. */
+function listIncludes(info: GraphQLResolveInfo): ListInclude {
   const selected = selectedOnNodes(info);
   const versions = selected.get('versions');
   return {
@@ -156,39 +109,10 @@ function listIncludes(info: GraphQLResolveInfo): AlgorithmInclude {
   };
 }
 
-/** The mask of the caller's own default-key, for snippets; null when it has none. */
-const callerDefaultKeyMask = (context: GraphQLContext) =>
-  batched<string, string | null>(context, 'defaultKeyMask', async (ownerIds) => {
-    const keys = await findApiKeysByName(context.db, ownerIds, DEFAULT_KEY_NAME);
-    return ownerIds.map((id) => keys.find((key) => key.ownerId === id)?.mask ?? null);
-  }).load(context.principal.ownerId);
-
-/**
- * What the caller may know of an algorithm's state. The owner and members see it as it is now;
- * everyone else sees it as its newest PUBLIC version published it (its draft and its private
- * versions are none of their business), so to them it is PUBLIC.
- */
-async function publicView(context: GraphQLContext, algorithm: ListedAlgorithm) {
-  if (algorithm.fullAccess) {
-    const state = await stateOf(context, algorithm);
-    return { details: state, settings: state, sampleInput: state.sampleInput, callability: state.callability, updatedAt: state.updatedAt };
-  }
-  // Outsiders see only algorithms with a PUBLIC version, and versions are never deleted alone.
-  const version = (await latestVersionOf(context, algorithm))!;
-  const contents = await contentsOf(context, version);
-  return {
-    details: contents.details as Details,
-    settings: contents.settings as Settings,
-    sampleInput: contents.sampleInput,
-    callability: 'PUBLIC' as const,
-    updatedAt: version.publishedAt,
-  };
-}
-
 export const AlgorithmType = builder.loadableNode('Algorithm', {
   description: 'An algorithm, addressed algo://<owner>/<name>. Others see it once it has a PUBLIC version.',
-  id: { resolve: (algorithm: ListedAlgorithm) => algorithm.id },
-  load: (ids: string[], context) => findAlgorithmsByIds(context.db, context.principal, ids),
+  id: { resolve: (algorithm: AlgorithmSummary) => algorithm.id },
+  load: (ids: string[], context) => catalogueOf(context).byIds(ids),
   sort: (algorithm) => algorithm.id,
   fields: (t) => ({
     name: t.exposeString('name'),
@@ -197,36 +121,33 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
       // Lists and lookups read the owner's name and kind along; the rest of it loads when asked for.
       resolve: (algorithm, _args, context, info) => ownerOf(context, info, algorithm),
     }),
-    details: t.field({ type: DetailsType, resolve: async (a, _args, context) => (await publicView(context, a)).details }),
+    details: t.field({ type: DetailsType, resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).details }),
     settings: t.field({
       type: SettingsType,
       resolve: async (a, _args, context) => {
-        const view = await publicView(context, a);
+        const view = await catalogueOf(context).view(a);
         return { ...view.settings, algorithmCallability: view.callability };
       },
     }),
-    sampleInput: t.string({ nullable: true, resolve: async (a, _args, context) => (await publicView(context, a)).sampleInput }),
+    sampleInput: t.string({ nullable: true, resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).sampleInput }),
     callability: t.field({
       type: CallabilityEnum,
       description: "The newest version's callability (PRIVATE until published). Outsiders see only PUBLIC versions.",
-      resolve: async (a, _args, context) => (await publicView(context, a)).callability,
+      resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).callability,
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.field({ type: 'DateTime', resolve: async (a, _args, context) => (await publicView(context, a)).updatedAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).updatedAt }),
     latestVersion: t.field({
       type: AlgorithmVersionType,
       nullable: true,
       description: 'The newest version you may see: any for the owner and members, the newest PUBLIC one for others.',
-      resolve: (algorithm, _args, context) => latestVersionOf(context, algorithm),
+      resolve: (algorithm, _args, context) => catalogueOf(context).latestVersion(algorithm),
     }),
     version: t.field({
       type: AlgorithmVersionType,
       nullable: true,
       args: { semver: t.arg.string({ required: true, description: 'Exactly, e.g. 1.2.3.' }) },
-      resolve: (algorithm, { semver }, context) =>
-        batched<ListedAlgorithm, VersionRecord | null>(context, `version:${semver}`, (seen) =>
-          versionsBySemver(context.db, seen, semver),
-        ).load(algorithm),
+      resolve: (algorithm, { semver }, context) => catalogueOf(context).version(algorithm, semver),
     }),
     versions: t.connection(
       {
@@ -236,33 +157,14 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
           published: t.arg.boolean({ description: 'Every version is published; false selects none.' }),
           callability: t.arg({ type: CallabilityEnum }),
         },
-        resolve: (algorithm, args, context) => {
-          const key = versionFilterKey(args as VersionFilter);
-          if (algorithm.versionPage?.key === key) return algorithm.versionPage.page;
-          return batched<ListedAlgorithm, Page<VersionRecord>>(context, `versions:${key}`, async (seen) => {
-            const pages = await versionPages(context.db, seen, args as VersionFilter);
-            return seen.map((a) => pages.get(a.id)!);
-          }).load(algorithm);
-        },
+        resolve: (algorithm, args, context) => catalogueOf(context).versions(algorithm, args),
       },
       VersionConnection,
     ),
     snippet: t.string({
       description: "A ready-to-paste call of the latest version, naming your default-key by its mask (never its secret).",
       args: { language: t.arg({ type: SnippetLanguageEnum, required: true }) },
-      resolve: async (algorithm, { language }, context) => {
-        const [ownerName, version, mask] = await Promise.all([
-          algorithm.ownerName ?? loadOwner(context, algorithm.ownerId).then((owner) => (owner?.kind === 'USER' ? owner.username : owner?.name)),
-          latestVersionOf(context, algorithm),
-          callerDefaultKeyMask(context),
-        ]);
-        return renderSnippet(language, {
-          apiUrl: context.algorithmApiUrl,
-          path: `${ownerName}/${algorithm.name}${version ? `/${version.semanticVersion}` : ''}`,
-          keyMask: mask,
-          sampleInput: (version && (await contentsOf(context, version)).sampleInput) ?? (algorithm.fullAccess ? (await stateOf(context, algorithm)).sampleInput : null),
-        });
-      },
+      resolve: (algorithm, { language }, context) => catalogueOf(context).snippet(algorithm, language, context.algorithmApiUrl),
     }),
   }),
 });
@@ -275,24 +177,21 @@ builder.interfaceFields(OwnerRef, (t) => ({
       type: AlgorithmType,
       description: "The owner's algorithms that you may see, oldest first.",
       args: { callability: t.arg({ type: CallabilityEnum }) },
-      resolve: (owner, args, { db, principal }, info) =>
-        listAlgorithms(db, principal, { ...args, owner: owner.kind === 'USER' ? owner.username : owner.name }, listIncludes(info)),
+      resolve: (owner, args, context, info) => catalogueOf(context).algorithmsOf(owner.id, args, listIncludes(info)),
     },
     AlgorithmConnection,
   ),
 }));
 
-const AccessDecisionType = builder
-  .objectRef<Awaited<ReturnType<typeof decideAccess>>>('AccessDecision')
-  .implement({
-    description: 'Whether the calling key may call an algorithm version, and why.',
-    fields: (t) => ({
-      allowed: t.exposeBoolean('allowed'),
-      reason: t.expose('reason', { type: AccessReasonEnum }),
-      algorithm: t.field({ type: AlgorithmType, nullable: true, resolve: (d) => d.algorithm }),
-      version: t.field({ type: AlgorithmVersionType, nullable: true, resolve: (d) => d.version }),
-    }),
-  });
+const AccessDecisionType = builder.objectRef<AccessDecision>('AccessDecision').implement({
+  description: 'Whether the calling key may call an algorithm version, and why.',
+  fields: (t) => ({
+    allowed: t.exposeBoolean('allowed'),
+    reason: t.expose('reason', { type: AccessReasonEnum }),
+    algorithm: t.field({ type: AlgorithmType, nullable: true, resolve: (d) => d.algorithm }),
+    version: t.field({ type: AlgorithmVersionType, nullable: true, resolve: (d) => d.version }),
+  }),
+});
 
 // --- queries ------------------------------------------------------------------------------------
 
@@ -303,7 +202,7 @@ builder.queryFields((t) => ({
     description: 'One algorithm by "owner/name" or "algo://owner/name"; null if it does not exist for you.',
     authScopes: { standard: true },
     args: { ref: t.arg.string({ required: true }) },
-    resolve: (_root, { ref }, { db, principal }) => findAlgorithmByRef(db, principal, ref),
+    resolve: (_root, { ref }, context) => catalogueOf(context).byRef(ref),
   }),
   algorithms: t.connection(
     {
@@ -314,7 +213,7 @@ builder.queryFields((t) => ({
         owner: t.arg.string({ description: 'Username or organization name.' }),
         callability: t.arg({ type: CallabilityEnum, description: "The latest version's callability." }),
       },
-      resolve: (_root, args, { db, principal }, info) => listAlgorithms(db, principal, args, listIncludes(info)),
+      resolve: (_root, args, context, info) => catalogueOf(context).list(args, listIncludes(info)),
     },
     AlgorithmConnection,
   ),
@@ -359,10 +258,14 @@ const VersionInfoInput = builder.inputType('AlgorithmVersionInfoInput', {
   fields: (t) => ({ sampleInput: t.string() }),
 });
 
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+type PayloadFields<Payload> = PothosSchemaTypes.ObjectFieldBuilder<Types, Payload>;
+type Answer<T> = Partial<T> & { userErrors: UserErrorData[] };
+
 const algorithmPayloadFields = {
-  outputFields: (t: any) => ({
-    algorithm: t.field({ type: AlgorithmType, nullable: true, resolve: (p: { algorithm?: AlgorithmRecord }) => p.algorithm }),
-    userErrors: t.field({ type: [UserErrorType], resolve: (p: { userErrors: unknown[] }) => p.userErrors }),
+  outputFields: (t: PayloadFields<Answer<{ algorithm: AlgorithmRecord }>>) => ({
+    algorithm: t.field({ type: AlgorithmType, nullable: true, resolve: (p) => p.algorithm }),
+    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
   }),
 };
 
@@ -382,7 +285,7 @@ builder.relayMutationField(
   {
     description: 'Creates an algorithm (private until a PUBLIC version is published).',
     authScopes: MANAGE,
-    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createAlgorithm(db, principal, input as never)),
+    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createAlgorithm(db, principal, input)),
   },
   algorithmPayloadFields,
 );
@@ -401,7 +304,7 @@ builder.relayMutationField(
     description: 'Changes only the fields given. Published versions keep their snapshot.',
     authScopes: MANAGE,
     resolve: (_root, { input }, { db, principal }) =>
-      withUserErrors(() => updateAlgorithm(db, principal, { ...(input as never as object), id: localIdOf(String(input.id), 'Algorithm') })),
+      withUserErrors(() => updateAlgorithm(db, principal, { ...input, id: localIdOf(String(input.id), 'Algorithm') })),
   },
   algorithmPayloadFields,
 );
@@ -433,13 +336,15 @@ builder.relayMutationField(
   },
 );
 
-const deletedIdField = (t: any) => ({
-  deletedAlgorithmId: t.id({
-    nullable: true,
-    resolve: (p: { deletedAlgorithmId?: string }) => (p.deletedAlgorithmId ? encodeGlobalID('Algorithm', p.deletedAlgorithmId) : null),
+const deletedIdFields = {
+  outputFields: (t: PayloadFields<Answer<{ deletedAlgorithmId: string }>>) => ({
+    deletedAlgorithmId: t.id({
+      nullable: true,
+      resolve: (p) => (p.deletedAlgorithmId ? encodeGlobalID('Algorithm', p.deletedAlgorithmId) : null),
+    }),
+    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
   }),
-  userErrors: t.field({ type: [UserErrorType], resolve: (p: { userErrors: unknown[] }) => p.userErrors }),
-});
+};
 
 builder.relayMutationField(
   'deleteAlgorithm',
@@ -450,7 +355,7 @@ builder.relayMutationField(
     resolve: (_root, { input }, { db, principal }) =>
       withUserErrors(() => deleteAlgorithm(db, principal, { id: localIdOf(String(input.id), 'Algorithm') })),
   },
-  { outputFields: deletedIdField },
+  deletedIdFields,
 );
 
 builder.relayMutationField(
@@ -462,5 +367,5 @@ builder.relayMutationField(
     resolve: (_root, { input }, { db, principal }) =>
       withUserErrors(() => adminDeleteAlgorithm(db, actorOf(principal), { id: localIdOf(String(input.id), 'Algorithm') })),
   },
-  { outputFields: deletedIdField },
+  deletedIdFields,
 );
