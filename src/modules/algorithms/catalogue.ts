@@ -60,13 +60,35 @@ const versionFilterKey = (args: VersionFilter): string =>
     published: args.published ?? null,
   } satisfies Required<VersionFilter>);
 
+/** A value at hand, or one to wait for. */
+export type NowOrLater<T> = T | Promise<T>;
+
+/**
+ * A batching loader (DataLoader) by id that answers at once, without a promise, what a read has
+ * handed it already: a list of 50 algorithms has 100 such answers, and promises cost them time.
+ */
+class Loader<V> {
+  private readonly known = new Map<string, { value: V }>();
+  private readonly loader: DataLoader<string, V>;
+  constructor(batch: (keys: readonly string[]) => Promise<V[]>) {
+    this.loader = new DataLoader(batch);
+  }
+  prime(key: string, value: V): void {
+    if (!this.known.has(key)) this.known.set(key, { value });
+  }
+  load(key: string): NowOrLater<V> {
+    const hit = this.known.get(key);
+    return hit ? hit.value : this.loader.load(key);
+  }
+}
+
 /** A loader per key (a filter, a semver, a list's arguments), made when first asked for. */
-class Loaders<K, V> {
-  private readonly byKey = new Map<string, DataLoader<K, V>>();
-  constructor(private readonly make: (key: string) => DataLoader<K, V>) {}
-  get(key: string): DataLoader<K, V> {
+class Loaders<V> {
+  private readonly byKey = new Map<string, Loader<V>>();
+  constructor(private readonly make: (key: string) => (ids: readonly string[]) => Promise<V[]>) {}
+  get(key: string): Loader<V> {
     let loader = this.byKey.get(key);
-    if (!loader) this.byKey.set(key, (loader = this.make(key)));
+    if (!loader) this.byKey.set(key, (loader = new Loader(this.make(key))));
     return loader;
   }
 }
@@ -92,56 +114,56 @@ export class Catalogue {
     return valid.length === 0 ? Promise.resolve([]) : this.read({ by: 'ids', ids: valid }, along);
   }
 
-  private readonly records = new DataLoader<string, AlgorithmRecord | null>(async (ids) => {
+  private readonly records = new Loader<AlgorithmRecord | null>(async (ids) => {
     const found = await this.readByIds(ids, { state: true });
     this.prime(found, undefined);
     return inOrder(ids, found, (entry) => ({ ...entry.algorithm, ...entry.state! }));
   });
 
-  private readonly states = new DataLoader<string, AlgorithmState | null>(async (ids) =>
+  private readonly states = new Loader<AlgorithmState | null>(async (ids) =>
     inOrder(ids, await this.readByIds(ids, { state: true }), (entry) => entry.state!),
   );
 
-  private readonly latestVersions = new DataLoader<string, VersionRecord | null>(async (ids) =>
+  private readonly latestVersions = new Loader<VersionRecord | null>(async (ids) =>
     inOrder(ids, await this.readByIds(ids, { latestVersion: true }), (entry) => entry.latestVersion!),
   );
 
-  private readonly versionPages = new Loaders<string, Page<VersionRecord>>(
+  private readonly versionPages = new Loaders<Page<VersionRecord>>(
     (key) =>
-      new DataLoader(async (ids) => {
+      async (ids) => {
         const filter = JSON.parse(key) as VersionFilter;
         const plan = planPage(filter);
         const found = filter.published === false ? [] : await this.readByIds(ids, { versions: { callability: filter.callability ?? null, plan } });
         const byId = new Map(found.map((entry) => [entry.algorithm.id, entry.versions!]));
         return ids.map((id) => this.versionPage(id, filter, plan, byId.get(id) ?? []));
-      }),
+      },
   );
 
-  private readonly versionCounts = new Loaders<string, number>(
+  private readonly versionCounts = new Loaders<number>(
     (callability) =>
-      new DataLoader(async (ids) => {
+      async (ids) => {
         const along = { versionCount: { callability: callability === 'ANY' ? null : (callability as Callability) } };
         return inOrder(ids, await this.readByIds(ids, along), (entry) => entry.versionCount!).map((n) => n ?? 0);
-      }),
+      },
   );
 
-  private readonly versionsBySemver = new Loaders<string, VersionRecord | null>(
+  private readonly versionsBySemver = new Loaders<VersionRecord | null>(
     (semver) =>
-      new DataLoader(async (ids) => {
+      async (ids) => {
         const ref = parseVersionRef(semver);
         if (ref?.kind !== 'exact') return ids.map(() => null);
         return inOrder(ids, await this.readByIds(ids, { pick: ref }), (entry) => entry.picked!);
-      }),
+      },
   );
 
-  private readonly contentsById = new DataLoader<string, VersionContents | null>(async (ids) => {
+  private readonly contentsById = new Loader<VersionContents | null>(async (ids) => {
     const found = await versionContents(this.db, ids.filter(isUuid));
     return ids.map((id) => found.get(id) ?? null);
   });
 
-  private readonly ownerPages = new Loaders<string, Page<AlgorithmSummary>>(
+  private readonly ownerPages = new Loaders<Page<AlgorithmSummary>>(
     (key) =>
-      new DataLoader(async (ownerIds) => {
+      async (ownerIds) => {
         const { args, include } = JSON.parse(key) as { args: ListArgs; include: ListInclude };
         const plan = planPage(args);
         const which = { by: 'owners' as const, ownerIds: ownerIds.filter(isUuid), callability: args.callability, plan };
@@ -156,7 +178,7 @@ export class Catalogue {
             count(ownerId),
           ),
         );
-      }),
+      },
   );
 
   /** What a list reads along for `include`: a version page whose arguments are wrong is left to its own load, which reports them. */
@@ -185,19 +207,15 @@ export class Catalogue {
   }
 
   private versionPage(algorithmId: string, filter: VersionFilter, plan: PagePlan, found: VersionRecord[]): Page<VersionRecord> {
-    const count = () => (filter.published === false ? Promise.resolve(0) : this.versionCounts.get(filter.callability ?? 'ANY').load(algorithmId));
+    const count = async () => (filter.published === false ? 0 : this.versionCounts.get(filter.callability ?? 'ANY').load(algorithmId));
     return assemblePage(plan, found, count);
   }
 
   // --- algorithms ----------------------------------------------------------------------------
 
-  byId(id: string): Promise<AlgorithmRecord | null> {
-    return this.records.load(id);
-  }
-
   /** Those of `ids` the caller sees. */
   async byIds(ids: readonly string[]): Promise<AlgorithmRecord[]> {
-    return (await this.records.loadMany(ids)).filter((found): found is AlgorithmRecord => found !== null && !(found instanceof Error));
+    return (await Promise.all(ids.map((id) => this.records.load(id)))).filter((found) => found !== null);
   }
 
   /** `owner/name` or `algo://owner/name` (a version part is ignored here). */
@@ -224,7 +242,7 @@ export class Catalogue {
   }
 
   /** A page of one owner's algorithms: the same page of every owner asked for in this tick is one statement. */
-  algorithmsOf(ownerId: string, args: ListArgs, include: ListInclude): Promise<Page<AlgorithmSummary>> {
+  algorithmsOf(ownerId: string, args: ListArgs, include: ListInclude): NowOrLater<Page<AlgorithmSummary>> {
     const key = JSON.stringify({
       args: { first: args.first ?? null, after: args.after ?? null, last: args.last ?? null, before: args.before ?? null, callability: args.callability ?? null },
       include,
@@ -234,25 +252,25 @@ export class Catalogue {
 
   // --- what is read per algorithm ------------------------------------------------------------
 
-  state(algorithm: AlgorithmSummary): Promise<AlgorithmState> {
-    return this.states.load(algorithm.id).then((state) => state!);
+  async state(algorithm: AlgorithmSummary): Promise<AlgorithmState> {
+    return (await this.states.load(algorithm.id))!;
   }
 
-  latestVersion(algorithm: AlgorithmSummary): Promise<VersionRecord | null> {
+  latestVersion(algorithm: AlgorithmSummary): NowOrLater<VersionRecord | null> {
     return this.latestVersions.load(algorithm.id);
   }
 
-  versions(algorithm: AlgorithmSummary, filter: VersionFilter): Promise<Page<VersionRecord>> {
+  versions(algorithm: AlgorithmSummary, filter: VersionFilter): NowOrLater<Page<VersionRecord>> {
     return this.versionPages.get(versionFilterKey(filter)).load(algorithm.id);
   }
 
   /** Its visible version with exactly this semver; null when none. */
-  version(algorithm: AlgorithmSummary, semver: string): Promise<VersionRecord | null> {
+  version(algorithm: AlgorithmSummary, semver: string): NowOrLater<VersionRecord | null> {
     return this.versionsBySemver.get(semver).load(algorithm.id);
   }
 
-  contents(version: VersionRecord): Promise<VersionContents> {
-    return this.contentsById.load(version.id).then((contents) => contents!);
+  async contents(version: VersionRecord): Promise<VersionContents> {
+    return (await this.contentsById.load(version.id))!;
   }
 
   /**
@@ -271,7 +289,7 @@ export class Catalogue {
     return { details: contents.details, settings: contents.settings, sampleInput: contents.sampleInput, callability: 'PUBLIC', updatedAt: version.publishedAt };
   }
 
-  private readonly defaultKeyMasks = new DataLoader<string, string | null>(async (ownerIds) => {
+  private readonly defaultKeyMasks = new Loader<string | null>(async (ownerIds) => {
     const keys = await findApiKeysByName(this.db, ownerIds, DEFAULT_KEY_NAME);
     return ownerIds.map((id) => keys.find((key) => key.ownerId === id)?.mask ?? null);
   });
