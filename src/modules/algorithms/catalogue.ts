@@ -115,8 +115,9 @@ export class Catalogue {
   }
 
   private readonly records = new Loader<AlgorithmRecord | null>(async (ids) => {
-    const found = await this.readByIds(ids, { state: true });
-    this.prime(found, undefined);
+    const along = { state: true };
+    const found = await this.readByIds(ids, along);
+    this.prime(found, along);
     return inOrder(ids, found, (entry) => ({ ...entry.algorithm, ...entry.state! }));
   });
 
@@ -167,8 +168,9 @@ export class Catalogue {
         const { args, include } = JSON.parse(key) as { args: ListArgs; include: ListInclude };
         const plan = planPage(args);
         const which = { by: 'owners' as const, ownerIds: ownerIds.filter(isUuid), callability: args.callability, plan };
-        const found = which.ownerIds.length === 0 ? [] : await this.read(which, this.along(include));
-        this.prime(found, include.versions);
+        const along = this.along(include);
+        const found = which.ownerIds.length === 0 ? [] : await this.read(which, along);
+        this.prime(found, along, include.versions);
         let totals: Promise<Map<string, number>> | undefined;
         const count = (ownerId: string) => async () => (await (totals ??= countCatalogue(this.db, this.principal, which))).get(ownerId) ?? 0;
         return ownerIds.map((ownerId) =>
@@ -196,13 +198,13 @@ export class Catalogue {
   }
 
   /** Hands what a read took along to the loaders, so that the fields asking for it cost no statement. */
-  private prime(found: CatalogueEntry[], versions: VersionFilter | undefined): void {
-    const pages = versions && this.versionPages.get(versionFilterKey(versions));
-    const plan = versions && planPage(versions);
-    for (const { algorithm, state, latestVersion, versions: page } of found) {
+  private prime(found: CatalogueEntry[], along: Along, filter?: VersionFilter): void {
+    const plan = along.versions?.plan;
+    const pages = plan && filter ? this.versionPages.get(versionFilterKey(filter)) : undefined;
+    for (const { algorithm, state, latestVersion, versions } of found) {
       if (state) this.states.prime(algorithm.id, state);
       if (latestVersion !== undefined) this.latestVersions.prime(algorithm.id, latestVersion);
-      if (page && pages && plan && versions) pages.prime(algorithm.id, this.versionPage(algorithm.id, versions, plan, page));
+      if (versions && pages && plan && filter) pages.prime(algorithm.id, this.versionPage(algorithm.id, filter, plan, versions));
     }
   }
 
@@ -222,9 +224,10 @@ export class Catalogue {
   async byRef(ref: string): Promise<AlgorithmRecord | null> {
     const parsed = parseAlgorithmRef(ref);
     if (!parsed) return null;
-    const [found] = await this.read({ by: 'name', owner: parsed.owner, name: parsed.name }, { state: true });
+    const along = { state: true };
+    const [found] = await this.read({ by: 'name', owner: parsed.owner, name: parsed.name }, along);
     if (!found) return null;
-    this.prime([found], undefined);
+    this.prime([found], along);
     return { ...found.algorithm, ...found.state! };
   }
 
@@ -232,8 +235,9 @@ export class Catalogue {
   async list(args: ListArgs & { owner?: string | null }, include: ListInclude): Promise<Page<AlgorithmSummary>> {
     const plan = planPage(args);
     const which = { by: 'page' as const, owner: args.owner, callability: args.callability, plan };
-    const found = await this.read(which, this.along(include));
-    this.prime(found, include.versions);
+    const along = this.along(include);
+    const found = await this.read(which, along);
+    this.prime(found, along, include.versions);
     return assemblePage(
       plan,
       found.map((entry) => entry.algorithm),
