@@ -94,7 +94,7 @@ class Loaders<V> {
 }
 
 /** The values `ids` ask for, in their order, from entries keyed by algorithm id (null for one not found). */
-const inOrder = <V>(ids: readonly string[], entries: CatalogueEntry[], value: (entry: CatalogueEntry) => V): (V | null)[] => {
+const inOrder = <E extends CatalogueEntry, V>(ids: readonly string[], entries: E[], value: (entry: E) => V): (V | null)[] => {
   const byId = new Map(entries.map((entry) => [entry.algorithm.id, value(entry)]));
   return ids.map((id) => byId.get(id) ?? null);
 };
@@ -105,28 +105,28 @@ export class Catalogue {
     private readonly principal: Principal,
   ) {}
 
-  private read(which: Which, along: Along): Promise<CatalogueEntry[]> {
+  private read<const A extends Along>(which: Which, along: A): Promise<CatalogueEntry<A>[]> {
     return readCatalogue(this.db, this.principal, which, along);
   }
 
-  private readByIds(ids: readonly string[], along: Along): Promise<CatalogueEntry[]> {
+  private readByIds<const A extends Along>(ids: readonly string[], along: A): Promise<CatalogueEntry<A>[]> {
     const valid = ids.filter(isUuid);
     return valid.length === 0 ? Promise.resolve([]) : this.read({ by: 'ids', ids: valid }, along);
   }
 
   private readonly records = new Loader<AlgorithmRecord | null>(async (ids) => {
-    const along = { state: true };
+    const along = { state: true } as const;
     const found = await this.readByIds(ids, along);
     this.prime(found, along);
-    return inOrder(ids, found, (entry) => ({ ...entry.algorithm, ...entry.state! }));
+    return inOrder(ids, found, (entry) => ({ ...entry.algorithm, ...entry.state }));
   });
 
   private readonly states = new Loader<AlgorithmState | null>(async (ids) =>
-    inOrder(ids, await this.readByIds(ids, { state: true }), (entry) => entry.state!),
+    inOrder(ids, await this.readByIds(ids, { state: true }), (entry) => entry.state),
   );
 
   private readonly latestVersions = new Loader<VersionRecord | null>(async (ids) =>
-    inOrder(ids, await this.readByIds(ids, { latestVersion: true }), (entry) => entry.latestVersion!),
+    inOrder(ids, await this.readByIds(ids, { latestVersion: true }), (entry) => entry.latestVersion),
   );
 
   private readonly versionPages = new Loaders<Page<VersionRecord>>(
@@ -135,7 +135,7 @@ export class Catalogue {
         const filter = JSON.parse(key) as VersionFilter;
         const plan = planPage(filter);
         const found = filter.published === false ? [] : await this.readByIds(ids, { versions: { callability: filter.callability ?? null, plan } });
-        const byId = new Map(found.map((entry) => [entry.algorithm.id, entry.versions!]));
+        const byId = new Map(found.map((entry) => [entry.algorithm.id, entry.versions]));
         return ids.map((id) => this.versionPage(id, filter, plan, byId.get(id) ?? []));
       },
   );
@@ -144,7 +144,7 @@ export class Catalogue {
     (callability) =>
       async (ids) => {
         const along = { versionCount: { callability: callability === 'ANY' ? null : (callability as Callability) } };
-        return inOrder(ids, await this.readByIds(ids, along), (entry) => entry.versionCount!).map((n) => n ?? 0);
+        return inOrder(ids, await this.readByIds(ids, along), (entry) => entry.versionCount).map((n) => n ?? 0);
       },
   );
 
@@ -153,7 +153,7 @@ export class Catalogue {
       async (ids) => {
         const ref = parseVersionRef(semver);
         if (ref?.kind !== 'exact') return ids.map(() => null);
-        return inOrder(ids, await this.readByIds(ids, { pick: ref }), (entry) => entry.picked!);
+        return inOrder(ids, await this.readByIds(ids, { pick: ref }), (entry) => entry.picked);
       },
   );
 
@@ -224,11 +224,11 @@ export class Catalogue {
   async byRef(ref: string): Promise<AlgorithmRecord | null> {
     const parsed = parseAlgorithmRef(ref);
     if (!parsed) return null;
-    const along = { state: true };
+    const along = { state: true } as const;
     const [found] = await this.read({ by: 'name', owner: parsed.owner, name: parsed.name }, along);
     if (!found) return null;
     this.prime([found], along);
-    return { ...found.algorithm, ...found.state! };
+    return { ...found.algorithm, ...found.state };
   }
 
   /** A page of the algorithms the caller sees, optionally of one owner (by name) and one callability. */

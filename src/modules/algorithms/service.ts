@@ -302,7 +302,7 @@ export async function decideAccess(db: Db, principal: Principal, ref: string, ca
   // The algorithm and the version the reference picks, in one read.
   const [found] = await readCatalogue(db, principal, { by: 'name', owner: parsed.owner, name: parsed.name }, { state: true, pick: parsed.version });
   if (!found) return deny('NOT_FOUND');
-  const algorithm: AlgorithmRecord = { ...found.algorithm, ...found.state! };
+  const algorithm: AlgorithmRecord = { ...found.algorithm, ...found.state };
   const version = found.picked;
   if (!version) {
     const reason = parsed.version.kind === 'latest' && !algorithm.hasPublicVersion ? 'NO_PUBLIC_VERSION' : 'VERSION_NOT_FOUND';

@@ -50,15 +50,18 @@ export interface Along {
   pick?: VersionRef;
 }
 
-/** An algorithm found, with what was asked along: a part is present exactly when its read asked for it. */
-export interface CatalogueEntry {
-  algorithm: AlgorithmSummary;
-  state?: AlgorithmState;
-  latestVersion?: VersionRecord | null;
-  versions?: VersionRecord[];
-  versionCount?: number;
-  picked?: VersionRecord | null;
-}
+/** What `along` says of one part: undefined when it did not ask for it. */
+type Asked<A extends Along, K extends keyof Along> = K extends keyof A ? A[K] : undefined;
+
+/** A part of an entry: there when the read asked for it (true, or its arguments), absent when it did not, else maybe. */
+type Part<Asked, T> = [Asked] extends [undefined | false] ? unknown : [Asked] extends [true | object] ? T : Partial<T>;
+
+/** An algorithm found, with exactly the parts its read asked for along. */
+export type CatalogueEntry<A extends Along = Along> = { algorithm: AlgorithmSummary } & Part<Asked<A, 'state'>, { state: AlgorithmState }> &
+  Part<Asked<A, 'latestVersion'>, { latestVersion: VersionRecord | null }> &
+  Part<Asked<A, 'versions'>, { versions: VersionRecord[] }> &
+  Part<Asked<A, 'versionCount'>, { versionCount: number }> &
+  Part<Asked<A, 'pick'>, { picked: VersionRecord | null }>;
 
 /** What the text of a catalogue statement depends on; everything else is bound as values. */
 interface CatalogueShape {
@@ -274,7 +277,7 @@ function versionFrom(json: VersionArray, algorithm: AlgorithmSummary): VersionRe
 }
 
 /** The visible algorithms `which` names, with what `along` asks for: one statement. */
-export async function readCatalogue(db: Db, principal: Principal, which: Which, along: Along): Promise<CatalogueEntry[]> {
+export async function readCatalogue<const A extends Along>(db: Db, principal: Principal, which: Which, along: A): Promise<CatalogueEntry<A>[]> {
   const rows = await catalogueStatement(db, shapeOf(principal, which, along)).execute(valuesOf(principal, which, along));
   return rows.map((row) => {
     const algorithm: AlgorithmSummary = {
@@ -293,7 +296,8 @@ export async function readCatalogue(db: Db, principal: Principal, which: Which, 
     if (row.versions !== undefined) entry.versions = row.versions.map((json) => versionFrom(json, algorithm));
     if (row.versionCount !== undefined) entry.versionCount = row.versionCount;
     if (row.picked !== undefined) entry.picked = row.picked && versionFrom(row.picked, algorithm);
-    return entry;
+    // The statement's shape came from `along`: it read exactly the parts `along` asked for.
+    return entry as CatalogueEntry<A>;
   });
 }
 
