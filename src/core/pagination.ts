@@ -139,7 +139,7 @@ export interface PageShape {
 
 /**
  * A page's bounds, order and limit over placeholders named `<prefix>afterAt`, `<prefix>limit`, …,
- * for statements rendered once per shape (db/compiled.ts); `pageValues` gives the values.
+ * for statements prepared once per shape (db/prepared.ts); `pageValues` gives the values.
  */
 export function pagePlaceholders(columns: KeysetColumns, shape: PageShape, prefix: string) {
   const position = (bound: string): Position => [sql.placeholder(`${prefix}${bound}At`), sql.placeholder(`${prefix}${bound}Id`)];

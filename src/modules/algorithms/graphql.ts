@@ -1,91 +1,65 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { actorOf, DEFAULT_KEY_NAME } from '../../auth/principal.js';
-import { callerFromOrigin } from '../../auth/origin.js';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { Page } from '../../core/pagination.js';
-import { batched } from '../../graphql/batch.js';
+import { actorOf } from '../../auth/principal.js';
+import { callerFromOrigin } from '../../auth/origin.js';
+import type { UserErrorData } from '../../core/errors.js';
 import { builder } from '../../graphql/builder.js';
+import { describedEnum } from '../../graphql/enums.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { localIdOf } from '../../graphql/ids.js';
 import { selectedOnNodes } from '../../graphql/lookahead.js';
-import { describedValues } from '../../graphql/described.js';
-import { USER_ERRORS_DESCRIPTION, UserErrorType } from '../../graphql/user-error.js';
-import { findApiKeysByName } from '../api-keys/service.js';
-import { loadOwner, ownerOf, OwnerRef } from '../owners/graphql.js';
+import { UserErrorType } from '../../graphql/user-error.js';
+import { ownerOf, OwnerRef } from '../owners/graphql.js';
 import { UserType } from '../users/graphql.js';
-import {
-  adminDeleteAlgorithm,
-  algorithmStates,
-  createAlgorithm,
-  decideAccess,
-  deleteAlgorithm,
-  findAlgorithmByRef,
-  findAlgorithmsByIds,
-  hasState,
-  latestVersions,
-  listAlgorithms,
-  publishAlgorithm,
-  updateAlgorithm,
-  versionContents,
-  versionFilterKey,
-  versionPages,
-  versionsBySemver,
-  type AlgorithmInclude,
-  type AlgorithmRecord,
-  type AlgorithmState,
-  type ListedAlgorithm,
-  type VersionContents,
-  type VersionFilter,
-  type VersionRecord,
-} from './service.js';
-import { renderSnippet, SNIPPET_LANGUAGES } from './snippets.js';
+import { Catalogue, type ListInclude } from './catalogue.js';
+import { ENUMS, type AccessDecision, type AlgorithmRecord, type AlgorithmSummary, type Details, type Settings, type VersionFilter, type VersionRecord } from './model.js';
+import { adminDeleteAlgorithm, createAlgorithm, decideAccess, deleteAlgorithm, publishAlgorithm, updateAlgorithm } from './service.js';
+import { SNIPPET_LANGUAGES } from './snippets.js';
 
-const enumOf = <const T extends readonly string[]>(
-  name: string,
-  values: T,
-  description: string,
-  valueDescriptions: Record<T[number], string>,
-) =>
-  builder.enumType(name, { values: describedValues<T[number]>(values, valueDescriptions), description });
-
-export const LicenseEnum = enumOf('License', ['APL', 'APACHE2', 'GPL3', 'MIT'] as const, 'Closed source needs APL.', {
-  APL: 'The APL license: the only one that allows CLOSED source. The default.',
-  APACHE2: 'Apache License 2.0.',
-  GPL3: 'GNU General Public License v3.',
-  MIT: 'The MIT License.',
+export const LicenseEnum = describedEnum('License', ENUMS.license, {
+  description: 'Closed source needs APL.',
+  values: {
+    APL: 'The APL license: the only one that allows CLOSED source. The default.',
+    APACHE2: 'Apache License 2.0.',
+    GPL3: 'GNU General Public License v3.',
+    MIT: 'The MIT License.',
+  },
 });
-export const NetworkAccessEnum = enumOf('NetworkAccess', ['ISOLATED', 'FULL'] as const, 'Whether the algorithm may reach the network when it runs.', {
-  ISOLATED: 'No network access. The default.',
-  FULL: 'Full network access.',
+export const NetworkAccessEnum = describedEnum('NetworkAccess', ENUMS.networkAccess, {
+  description: 'Whether the algorithm may reach the network when it runs.',
+  values: { ISOLATED: 'No network access. The default.', FULL: 'Full network access.' },
 });
-export const SourceVisibilityEnum = enumOf('SourceVisibility', ['OPEN', 'CLOSED'] as const, "Whether callers may see the algorithm's source.", {
-  OPEN: 'Open source.',
-  CLOSED: 'Closed source. Needs the APL license; the default.',
+export const SourceVisibilityEnum = describedEnum('SourceVisibility', ENUMS.sourceVisibility, {
+  description: "Whether callers may see the algorithm's source.",
+  values: { OPEN: 'Open source.', CLOSED: 'Closed source. Needs the APL license; the default.' },
 });
-export const LanguageEnum = enumOf(
-  'Language',
-  ['JAVA', 'JAVASCRIPT', 'PYTHON2', 'PYTHON3', 'R', 'RUBY', 'RUST', 'SCALA'] as const,
-  'The language the algorithm is written in. A language needs an environment.',
-  { JAVA: 'Java.', JAVASCRIPT: 'JavaScript.', PYTHON2: 'Python 2.', PYTHON3: 'Python 3.', R: 'R.', RUBY: 'Ruby.', RUST: 'Rust.', SCALA: 'Scala.' },
-);
-export const EnvironmentEnum = enumOf('Environment', ['CPU', 'GPU'] as const, 'The hardware the algorithm runs on.', {
-  CPU: 'CPU only.',
-  GPU: 'With a GPU.',
+export const LanguageEnum = describedEnum('Language', ENUMS.language, {
+  description: 'The language the algorithm is written in. A language needs an environment.',
+  values: { JAVA: 'Java.', JAVASCRIPT: 'JavaScript.', PYTHON2: 'Python 2.', PYTHON3: 'Python 3.', R: 'R.', RUBY: 'Ruby.', RUST: 'Rust.', SCALA: 'Scala.' },
 });
-export const CallabilityEnum = enumOf('Callability', ['PUBLIC', 'PRIVATE'] as const, 'Who may call a version: everyone, or the owner.', {
-  PUBLIC: 'Anyone may see and call it (with a key whose algorithmAccess covers it).',
-  PRIVATE: "Only the owner and, for an organization's algorithm, its members may see and call it.",
+export const EnvironmentEnum = describedEnum('Environment', ENUMS.environment, {
+  description: 'The hardware the algorithm runs on.',
+  values: { CPU: 'CPU only.', GPU: 'With a GPU.' },
 });
-export const VersionTypeEnum = enumOf('VersionType', ['MAJOR', 'MINOR', 'REVISION'] as const, 'Which part of the semantic version a publish bumps.', {
-  MAJOR: 'x.0.0; the first version is 1.0.0. The only bump that may change callability.',
-  MINOR: '1.x.0; the first version is 0.1.0.',
-  REVISION: '1.2.x; the first version is 0.0.1.',
+export const CallabilityEnum = describedEnum('Callability', ENUMS.callability, {
+  description: 'Who may call a version: everyone, or the owner.',
+  values: {
+    PUBLIC: 'Anyone may see and call it (with a key whose algorithmAccess covers it).',
+    PRIVATE: "Only the owner and, for an organization's algorithm, its members may see and call it.",
+  },
 });
-const SnippetLanguageEnum = enumOf('SnippetLanguage', SNIPPET_LANGUAGES, 'The language of a code snippet.', {
-  CURL: 'A curl command line.',
-  PYTHON: "Python, with Algorithmia's client library.",
-  JAVASCRIPT: "Node.js, with Algorithmia's client library.",
+export const VersionTypeEnum = describedEnum('VersionType', ENUMS.versionType, {
+  description: 'Which part of the semantic version a publish bumps.',
+  values: {
+    MAJOR: 'x.0.0; the first version is 1.0.0. The only bump that may change callability.',
+    MINOR: '1.x.0; the first version is 0.1.0.',
+    REVISION: '1.2.x; the first version is 0.0.1.',
+  },
+});
+const SnippetLanguageEnum = describedEnum('SnippetLanguage', SNIPPET_LANGUAGES, {
+  description: 'The language of a code snippet.',
+  values: { CURL: 'A curl command line.', PYTHON: "Python, with Algorithmia's client library.", JAVASCRIPT: "Node.js, with Algorithmia's client library." },
 });
 const AccessReasonEnum = builder.enumType('AccessReason', {
   description: 'Why an algorithmAccess decision came out as it did.',
@@ -99,39 +73,32 @@ const AccessReasonEnum = builder.enumType('AccessReason', {
   } as const,
 });
 
-/** Who sees what: the owner and members, the algorithm as it is now; others, its newest PUBLIC version. */
-const NOW_OR_PUBLISHED = 'As it is now for the owner and members; as its newest PUBLIC version published it for others.';
-
-type Details = Pick<AlgorithmRecord, 'label' | 'summary' | 'tagline'>;
-type Settings = Pick<
-  AlgorithmRecord,
-  'license' | 'networkAccess' | 'pipelineEnabled' | 'sourceVisibility' | 'language' | 'environment' | 'packageSet' | 'royaltyMicrocredits'
->;
+/** The request's reads of algorithms and versions, batched (one per request). */
+const catalogues = new WeakMap<GraphQLContext, Catalogue>();
+function catalogueOf(context: GraphQLContext): Catalogue {
+  let catalogue = catalogues.get(context);
+  if (!catalogue) catalogues.set(context, (catalogue = new Catalogue(context.db, context.principal)));
+  return catalogue;
+}
 
 const DetailsType = builder.objectRef<Details>('AlgorithmDetails').implement({
-  description: 'The texts that present an algorithm.',
   fields: (t) => ({
-    label: t.exposeString('label', { description: 'Display name, 1 to 100 characters.' }),
-    summary: t.exposeString('summary', { nullable: true, description: 'What it does, at length: at most 10000 characters.' }),
-    tagline: t.exposeString('tagline', { nullable: true, description: 'What it does, in one line: at most 200 characters.' }),
+    label: t.exposeString('label'),
+    summary: t.exposeString('summary', { nullable: true }),
+    tagline: t.exposeString('tagline', { nullable: true }),
   }),
 });
 
 const SettingsType = builder.objectRef<Settings & { algorithmCallability?: AlgorithmRecord['callability'] }>('AlgorithmSettings').implement({
-  description: 'How an algorithm is licensed, built and run.',
   fields: (t) => ({
-    license: t.expose('license', { type: LicenseEnum, description: 'Its license.' }),
-    networkAccess: t.expose('networkAccess', { type: NetworkAccessEnum, description: 'Whether it may reach the network when it runs.' }),
-    pipelineEnabled: t.exposeBoolean('pipelineEnabled', { description: 'Whether it may call other algorithms.' }),
-    sourceVisibility: t.expose('sourceVisibility', { type: SourceVisibilityEnum, description: 'Whether callers may see its source.' }),
-    language: t.expose('language', {
-      type: LanguageEnum,
-      nullable: true,
-      description: 'The language it is written in; may be null when a packageSet is set.',
-    }),
-    environment: t.expose('environment', { type: EnvironmentEnum, nullable: true, description: 'The hardware it runs on; always set when a language is.' }),
-    packageSet: t.exposeString('packageSet', { nullable: true, description: 'The runtime package set, free text (e.g. python37).' }),
-    royaltyMicrocredits: t.exposeInt('royaltyMicrocredits', { description: 'Royalty per call, in microcredits (millionths of a credit).' }),
+    license: t.expose('license', { type: LicenseEnum }),
+    networkAccess: t.expose('networkAccess', { type: NetworkAccessEnum }),
+    pipelineEnabled: t.exposeBoolean('pipelineEnabled'),
+    sourceVisibility: t.expose('sourceVisibility', { type: SourceVisibilityEnum }),
+    language: t.expose('language', { type: LanguageEnum, nullable: true }),
+    environment: t.expose('environment', { type: EnvironmentEnum, nullable: true }),
+    packageSet: t.exposeString('packageSet', { nullable: true }),
+    royaltyMicrocredits: t.exposeInt('royaltyMicrocredits'),
     algorithmCallability: t.expose('algorithmCallability', {
       type: CallabilityEnum,
       nullable: true,
@@ -143,36 +110,16 @@ const SettingsType = builder.objectRef<Settings & { algorithmCallability?: Algor
 export const AlgorithmVersionType = builder.objectRef<VersionRecord>('AlgorithmVersion').implement({
   description: 'An immutable snapshot taken at publish time.',
   fields: (t) => ({
-    id: t.id({ description: 'Opaque id, unique among versions.', resolve: (v) => encodeGlobalID('AlgorithmVersion', v.id) }),
-    semanticVersion: t.exposeString('semanticVersion', { description: 'major.minor.patch, e.g. 1.2.3.' }),
-    versionType: t.expose('versionType', { type: VersionTypeEnum, description: 'Which part this publish bumped.' }),
-    callability: t.expose('callability', { type: CallabilityEnum, description: 'Who may call this version; fixed at publish.' }),
-    releaseNotes: t.string({
-      nullable: true,
-      description: 'What the publisher said changed.',
-      resolve: async (v, _args, context) => (await contentsOf(context, v)).releaseNotes,
-    }),
-    sampleInput: t.string({
-      nullable: true,
-      description: 'Example input, as published.',
-      resolve: async (v, _args, context) => (await contentsOf(context, v)).sampleInput,
-    }),
-    sampleOutput: t.string({
-      nullable: true,
-      description: 'Example output, as published.',
-      resolve: async (v, _args, context) => (await contentsOf(context, v)).sampleOutput,
-    }),
-    details: t.field({
-      type: DetailsType,
-      description: 'The details as published.',
-      resolve: async (v, _args, context) => (await contentsOf(context, v)).details as Details,
-    }),
-    settings: t.field({
-      type: SettingsType,
-      description: 'The settings as published.',
-      resolve: async (v, _args, context) => (await contentsOf(context, v)).settings as Settings,
-    }),
-    publishedAt: t.expose('publishedAt', { type: 'DateTime', description: 'When it was published.' }),
+    id: t.id({ resolve: (v) => encodeGlobalID('AlgorithmVersion', v.id) }),
+    semanticVersion: t.exposeString('semanticVersion'),
+    versionType: t.expose('versionType', { type: VersionTypeEnum }),
+    callability: t.expose('callability', { type: CallabilityEnum }),
+    releaseNotes: t.string({ nullable: true, resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).releaseNotes }),
+    sampleInput: t.string({ nullable: true, resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).sampleInput }),
+    sampleOutput: t.string({ nullable: true, resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).sampleOutput }),
+    details: t.field({ type: DetailsType, resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).details }),
+    settings: t.field({ type: SettingsType, resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).settings }),
+    publishedAt: t.expose('publishedAt', { type: 'DateTime' }),
     publishedBy: t.field({
       type: UserType,
       nullable: true,
@@ -182,39 +129,14 @@ export const AlgorithmVersionType = builder.objectRef<VersionRecord>('AlgorithmV
   }),
 });
 
-const VersionConnection = builder.connectionObject(
-  { type: AlgorithmVersionType, name: 'AlgorithmVersionConnection', description: "A page of an algorithm's versions." },
-  { description: 'A version and its cursor.' },
-);
+const VersionConnection = builder.connectionObject({ type: AlgorithmVersionType, name: 'AlgorithmVersionConnection' });
 
-/** A version's contents: read with it, or else batched with every other version of the request. */
-const contentsOf = async (context: GraphQLContext, version: VersionRecord): Promise<VersionContents> =>
-  version.contents ??
-  (await batched<string, VersionContents | null>(context, 'versionContents', (ids) => versionContents(context.db, ids)).load(version.id))!;
-
-/** Read with the list the algorithm came from, or else batched with every other algorithm of the request. */
-const latestVersionOf = (context: GraphQLContext, algorithm: ListedAlgorithm) =>
-  algorithm.latestVersion !== undefined
-    ? algorithm.latestVersion
-    : batched<ListedAlgorithm, VersionRecord | null>(context, 'latestVersion', async (seen) => {
-        const byAlgorithm = new Map((await latestVersions(context.db, seen)).map((v) => [v.algorithmId, v]));
-        return seen.map((a) => byAlgorithm.get(a.id) ?? null);
-      }).load(algorithm);
-
-/** The algorithm's state: read with it, or else batched with every other algorithm of the request that needs it. */
-const stateOf = (context: GraphQLContext, algorithm: ListedAlgorithm): AlgorithmState | Promise<AlgorithmState> =>
-  hasState(algorithm)
-    ? algorithm
-    : batched<string, AlgorithmState | null>(context, 'algorithmState', (ids) => algorithmStates(context.db, ids))
-        .load(algorithm.id)
-        .then((state) => state!);
-
-/** Fields that read the algorithm's state (its owner and members), or its latest version's (others: see publicView). */
+/** Fields that read the algorithm's state (its owner and members), or its latest version's (others: see `Catalogue.view`). */
 const STATE_READERS = ['details', 'settings', 'sampleInput', 'callability', 'updatedAt', 'snippet'];
 const LATEST_VERSION_READERS = ['latestVersion', ...STATE_READERS];
 
-/** What a list should read with each algorithm, from the fields its client selected. */
-function listIncludes(info: GraphQLResolveInfo): AlgorithmInclude {
+/** What a list should read along with each algorithm, from the fields its client selected. */
+function listIncludes(info: GraphQLResolveInfo): ListInclude {
   const selected = selectedOnNodes(info);
   const versions = selected.get('versions');
   return {
@@ -225,92 +147,45 @@ function listIncludes(info: GraphQLResolveInfo): AlgorithmInclude {
   };
 }
 
-/** The mask of the caller's own default-key, for snippets; null when it has none. */
-const callerDefaultKeyMask = (context: GraphQLContext) =>
-  batched<string, string | null>(context, 'defaultKeyMask', async (ownerIds) => {
-    const keys = await findApiKeysByName(context.db, ownerIds, DEFAULT_KEY_NAME);
-    return ownerIds.map((id) => keys.find((key) => key.ownerId === id)?.mask ?? null);
-  }).load(context.principal.ownerId);
-
-/**
- * What the caller may know of an algorithm's state. The owner and members see it as it is now;
- * everyone else sees it as its newest PUBLIC version published it (its draft and its private
- * versions are none of their business), so to them it is PUBLIC.
- */
-async function publicView(context: GraphQLContext, algorithm: ListedAlgorithm) {
-  if (algorithm.fullAccess) {
-    const state = await stateOf(context, algorithm);
-    return { details: state, settings: state, sampleInput: state.sampleInput, callability: state.callability, updatedAt: state.updatedAt };
-  }
-  // Outsiders see only algorithms with a PUBLIC version, and versions are never deleted alone.
-  const version = (await latestVersionOf(context, algorithm))!;
-  const contents = await contentsOf(context, version);
-  return {
-    details: contents.details as Details,
-    settings: contents.settings as Settings,
-    sampleInput: contents.sampleInput,
-    callability: 'PUBLIC' as const,
-    updatedAt: version.publishedAt,
-  };
-}
-
 export const AlgorithmType = builder.loadableNode('Algorithm', {
   description: 'An algorithm, addressed algo://<owner>/<name>. Others see it once it has a PUBLIC version.',
-  id: { resolve: (algorithm: ListedAlgorithm) => algorithm.id },
-  load: (ids: string[], context) => findAlgorithmsByIds(context.db, context.principal, ids),
+  id: { resolve: (algorithm: AlgorithmSummary) => algorithm.id },
+  load: (ids: string[], context) => catalogueOf(context).byIds(ids),
   sort: (algorithm) => algorithm.id,
   fields: (t) => ({
-    name: t.exposeString('name', { description: 'Unique per owner: letters, digits and underscores, starting with a letter; at most 30.' }),
+    name: t.exposeString('name'),
     owner: t.field({
       type: OwnerRef,
-      description: 'The user or organization it belongs to.',
       // Lists and lookups read the owner's name and kind along; the rest of it loads when asked for.
       resolve: (algorithm, _args, context, info) => ownerOf(context, info, algorithm),
     }),
-    details: t.field({
-      type: DetailsType,
-      description: `Its label, summary and tagline. ${NOW_OR_PUBLISHED}`,
-      resolve: async (a, _args, context) => (await publicView(context, a)).details,
-    }),
+    details: t.field({ type: DetailsType, resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).details }),
     settings: t.field({
       type: SettingsType,
-      description: `Its license, runtime and other settings. ${NOW_OR_PUBLISHED}`,
       resolve: async (a, _args, context) => {
-        const view = await publicView(context, a);
+        const view = await catalogueOf(context).view(a);
         return { ...view.settings, algorithmCallability: view.callability };
       },
     }),
-    sampleInput: t.string({
-      nullable: true,
-      description: `Example input for callers. ${NOW_OR_PUBLISHED}`,
-      resolve: async (a, _args, context) => (await publicView(context, a)).sampleInput,
-    }),
+    sampleInput: t.string({ nullable: true, resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).sampleInput }),
     callability: t.field({
       type: CallabilityEnum,
       description: "The newest version's callability (PRIVATE until published). Outsiders see only PUBLIC versions.",
-      resolve: async (a, _args, context) => (await publicView(context, a)).callability,
+      resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).callability,
     }),
-    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the algorithm was created.' }),
-    updatedAt: t.field({
-      type: 'DateTime',
-      description: 'When it last changed (update or publish); for others, when its newest PUBLIC version was published.',
-      resolve: async (a, _args, context) => (await publicView(context, a)).updatedAt,
-    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.field({ type: 'DateTime', resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).updatedAt }),
     latestVersion: t.field({
       type: AlgorithmVersionType,
       nullable: true,
       description: 'The newest version you may see: any for the owner and members, the newest PUBLIC one for others.',
-      resolve: (algorithm, _args, context) => latestVersionOf(context, algorithm),
+      resolve: (algorithm, _args, context) => catalogueOf(context).latestVersion(algorithm),
     }),
     version: t.field({
       type: AlgorithmVersionType,
       nullable: true,
-      description: 'One version by its exact semantic version; null if there is none you may see.',
       args: { semver: t.arg.string({ required: true, description: 'Exactly, e.g. 1.2.3.' }) },
-      resolve: (algorithm, { semver }, context) =>
-        batched<ListedAlgorithm, VersionRecord | null>(context, `version:${semver}`, (seen) =>
-          versionsBySemver(context.db, seen, semver),
-        ).load(algorithm),
+      resolve: (algorithm, { semver }, context) => catalogueOf(context).version(algorithm, semver),
     }),
     versions: t.connection(
       {
@@ -318,78 +193,43 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
         description: 'Versions you may see, oldest first (ask for `last` to get the newest).',
         args: {
           published: t.arg.boolean({ description: 'Every version is published; false selects none.' }),
-          callability: t.arg({ type: CallabilityEnum, description: 'Only versions of this callability.' }),
+          callability: t.arg({ type: CallabilityEnum }),
         },
-        resolve: (algorithm, args, context) => {
-          const key = versionFilterKey(args as VersionFilter);
-          if (algorithm.versionPage?.key === key) return algorithm.versionPage.page;
-          return batched<ListedAlgorithm, Page<VersionRecord>>(context, `versions:${key}`, async (seen) => {
-            const pages = await versionPages(context.db, seen, args as VersionFilter);
-            return seen.map((a) => pages.get(a.id)!);
-          }).load(algorithm);
-        },
+        resolve: (algorithm, args, context) => catalogueOf(context).versions(algorithm, args),
       },
       VersionConnection,
     ),
     snippet: t.string({
       description: "A ready-to-paste call of the latest version, naming your default-key by its mask (never its secret).",
-      args: { language: t.arg({ type: SnippetLanguageEnum, required: true, description: 'The language to write the call in.' }) },
-      resolve: async (algorithm, { language }, context) => {
-        const [ownerName, version, mask] = await Promise.all([
-          algorithm.ownerName ?? loadOwner(context, algorithm.ownerId).then((owner) => (owner?.kind === 'USER' ? owner.username : owner?.name)),
-          latestVersionOf(context, algorithm),
-          callerDefaultKeyMask(context),
-        ]);
-        return renderSnippet(language, {
-          apiUrl: context.algorithmApiUrl,
-          path: `${ownerName}/${algorithm.name}${version ? `/${version.semanticVersion}` : ''}`,
-          keyMask: mask,
-          sampleInput: (version && (await contentsOf(context, version)).sampleInput) ?? (algorithm.fullAccess ? (await stateOf(context, algorithm)).sampleInput : null),
-        });
-      },
+      args: { language: t.arg({ type: SnippetLanguageEnum, required: true }) },
+      resolve: (algorithm, { language }, context) => catalogueOf(context).snippet(algorithm, language, context.algorithmApiUrl),
     }),
   }),
 });
 
-const AlgorithmConnection = builder.connectionObject(
-  { type: AlgorithmType, name: 'AlgorithmConnection', description: 'A page of algorithms.' },
-  { name: 'AlgorithmEdge', description: 'An algorithm and its cursor.' },
-);
+const AlgorithmConnection = builder.connectionObject({ type: AlgorithmType, name: 'AlgorithmConnection' }, { name: 'AlgorithmEdge' });
 
 builder.interfaceFields(OwnerRef, (t) => ({
   algorithms: t.connection(
     {
       type: AlgorithmType,
       description: "The owner's algorithms that you may see, oldest first.",
-      args: { callability: t.arg({ type: CallabilityEnum, description: "The latest version's callability." }) },
-      resolve: (owner, args, { db, principal }, info) =>
-        listAlgorithms(db, principal, { ...args, owner: owner.kind === 'USER' ? owner.username : owner.name }, listIncludes(info)),
+      args: { callability: t.arg({ type: CallabilityEnum }) },
+      resolve: (owner, args, context, info) => catalogueOf(context).algorithmsOf(owner.id, args, listIncludes(info)),
     },
     AlgorithmConnection,
   ),
 }));
 
-const AccessDecisionType = builder
-  .objectRef<Awaited<ReturnType<typeof decideAccess>>>('AccessDecision')
-  .implement({
-    description: 'Whether the calling key may call an algorithm version, and why.',
-    fields: (t) => ({
-      allowed: t.exposeBoolean('allowed', { description: 'Whether the key may call the reference.' }),
-      reason: t.expose('reason', { type: AccessReasonEnum, description: 'Why: ALLOWED, or what refused it.' }),
-      algorithm: t.field({
-        type: AlgorithmType,
-        nullable: true,
-        description: 'The algorithm; null when refused before it was looked up (ORIGIN_NOT_ALLOWED, NOT_IN_ACL) or NOT_FOUND.',
-        resolve: (d) => d.algorithm,
-      }),
-      version: t.field({
-        type: AlgorithmVersionType,
-        nullable: true,
-        description: 'The version the reference resolves to; null unless allowed.',
-        resolve: (d) => d.version,
-      }),
-    }),
-  });
+const AccessDecisionType = builder.objectRef<AccessDecision>('AccessDecision').implement({
+  description: 'Whether the calling key may call an algorithm version, and why.',
+  fields: (t) => ({
+    allowed: t.exposeBoolean('allowed'),
+    reason: t.expose('reason', { type: AccessReasonEnum }),
+    algorithm: t.field({ type: AlgorithmType, nullable: true, resolve: (d) => d.algorithm }),
+    version: t.field({ type: AlgorithmVersionType, nullable: true, resolve: (d) => d.version }),
+  }),
+});
 
 // --- queries ------------------------------------------------------------------------------------
 
@@ -399,8 +239,8 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'One algorithm by "owner/name" or "algo://owner/name"; null if it does not exist for you.',
     authScopes: { standard: true },
-    args: { ref: t.arg.string({ required: true, description: 'owner/name or algo://owner/name.' }) },
-    resolve: (_root, { ref }, { db, principal }) => findAlgorithmByRef(db, principal, ref),
+    args: { ref: t.arg.string({ required: true }) },
+    resolve: (_root, { ref }, context) => catalogueOf(context).byRef(ref),
   }),
   algorithms: t.connection(
     {
@@ -411,7 +251,7 @@ builder.queryFields((t) => ({
         owner: t.arg.string({ description: 'Username or organization name.' }),
         callability: t.arg({ type: CallabilityEnum, description: "The latest version's callability." }),
       },
-      resolve: (_root, args, { db, principal }, info) => listAlgorithms(db, principal, args, listIncludes(info)),
+      resolve: (_root, args, context, info) => catalogueOf(context).list(args, listIncludes(info)),
     },
     AlgorithmConnection,
   ),
@@ -420,10 +260,7 @@ builder.queryFields((t) => ({
     description: 'May THIS key call `ref` (owner/name[/version])? From `origin` if given, else from this request\'s origin.',
     authScopes: { standard: true },
     args: {
-      ref: t.arg.string({
-        required: true,
-        description: 'owner/name[/version] or algo://…; version: latest (the default), latestPrivate, 1.2.3, 1.2.* or 1.*.',
-      }),
+      ref: t.arg.string({ required: true }),
       origin: t.arg.string({ description: 'A browser origin like https://app.example.com; omit for this request.' }),
     },
     resolve: (_root, { ref, origin }, { db, principal, caller }) =>
@@ -434,45 +271,39 @@ builder.queryFields((t) => ({
 // --- mutations ----------------------------------------------------------------------------------
 
 const DetailsInput = builder.inputType('AlgorithmDetailsInput', {
-  description: 'The texts that present an algorithm. On update, absent fields keep their value.',
   fields: (t) => ({
-    label: t.string({ description: 'Display name, 1 to 100 characters. Required on create.' }),
-    summary: t.string({ description: 'What it does, at length: at most 10000 characters; null or blank clears it.' }),
-    tagline: t.string({ description: 'What it does, in one line: at most 200 characters; null or blank clears it.' }),
+    label: t.string({ description: 'Required on create.' }),
+    summary: t.string(),
+    tagline: t.string(),
   }),
 });
 
 const SettingsInput = builder.inputType('AlgorithmSettingsInput', {
   description: 'Omitted fields keep their value (new algorithms: APL, ISOLATED, CLOSED, no pipeline, 0 royalty).',
   fields: (t) => ({
-    license: t.field({ type: LicenseEnum, description: 'Default APL. Anything else needs sourceVisibility OPEN.' }),
-    networkAccess: t.field({ type: NetworkAccessEnum, description: 'Default ISOLATED.' }),
-    pipelineEnabled: t.boolean({ description: 'Whether it may call other algorithms. Default false.' }),
-    sourceVisibility: t.field({ type: SourceVisibilityEnum, description: 'Default CLOSED, which needs license APL.' }),
+    license: t.field({ type: LicenseEnum }),
+    networkAccess: t.field({ type: NetworkAccessEnum }),
+    pipelineEnabled: t.boolean(),
+    sourceVisibility: t.field({ type: SourceVisibilityEnum }),
     language: t.field({ type: LanguageEnum, description: 'A language or a packageSet is required; a language needs an environment.' }),
-    environment: t.field({ type: EnvironmentEnum, description: 'Required when a language is set. Null clears it.' }),
-    packageSet: t.string({ description: 'The runtime package set, e.g. python37: at most 100 characters. Null or blank clears it.' }),
-    royaltyMicrocredits: t.int({ description: 'Royalty per call, in microcredits: 0 to 1000000000. Default 0.' }),
+    environment: t.field({ type: EnvironmentEnum }),
+    packageSet: t.string(),
+    royaltyMicrocredits: t.int(),
   }),
 });
 
 const VersionInfoInput = builder.inputType('AlgorithmVersionInfoInput', {
-  description: 'What the next published version starts from.',
-  fields: (t) => ({
-    sampleInput: t.string({ description: 'Example input for callers, at most 100000 characters; null or blank clears it.' }),
-  }),
+  fields: (t) => ({ sampleInput: t.string() }),
 });
 
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+type PayloadFields<Payload> = PothosSchemaTypes.ObjectFieldBuilder<Types, Payload>;
+type Answer<T> = Partial<T> & { userErrors: UserErrorData[] };
+
 const algorithmPayloadFields = {
-  description: 'The algorithm as created or changed, or why nothing was.',
-  outputFields: (t: any) => ({
-    algorithm: t.field({
-      type: AlgorithmType,
-      nullable: true,
-      description: 'The algorithm, as created or changed.',
-      resolve: (p: { algorithm?: AlgorithmRecord }) => p.algorithm,
-    }),
-    userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p: { userErrors: unknown[] }) => p.userErrors }),
+  outputFields: (t: PayloadFields<Answer<{ algorithm: AlgorithmRecord }>>) => ({
+    algorithm: t.field({ type: AlgorithmType, nullable: true, resolve: (p) => p.algorithm }),
+    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
   }),
 };
 
@@ -481,22 +312,18 @@ const MANAGE = { $all: { standard: true, manageAlgorithms: true } } as const;
 builder.relayMutationField(
   'createAlgorithm',
   {
-    description: 'A new algorithm. It needs a label, and a language or a packageSet.',
     inputFields: (t) => ({
       owner: t.string({ description: "Username or organization name; default the calling key's owner." }),
-      name: t.string({
-        required: true,
-        description: 'Unique per owner, never changes: letters, digits and underscores, starting with a letter; at most 30.',
-      }),
-      details: t.field({ type: DetailsInput, required: true, description: 'Its label (required), summary and tagline.' }),
-      settings: t.field({ type: SettingsInput, description: 'Its settings; omitted ones take their defaults.' }),
-      versionInfo: t.field({ type: VersionInfoInput, description: 'Its sample input.' }),
+      name: t.string({ required: true }),
+      details: t.field({ type: DetailsInput, required: true }),
+      settings: t.field({ type: SettingsInput }),
+      versionInfo: t.field({ type: VersionInfoInput }),
     }),
   },
   {
     description: 'Creates an algorithm (private until a PUBLIC version is published).',
     authScopes: MANAGE,
-    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createAlgorithm(db, principal, input as never)),
+    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createAlgorithm(db, principal, input)),
   },
   algorithmPayloadFields,
 );
@@ -504,19 +331,18 @@ builder.relayMutationField(
 builder.relayMutationField(
   'updateAlgorithm',
   {
-    description: "An algorithm's changes. Absent fields keep their value; the name and owner never change.",
     inputFields: (t) => ({
-      id: t.id({ required: true, description: "The algorithm's global id." }),
-      details: t.field({ type: DetailsInput, description: 'Changes to its label, summary and tagline.' }),
-      settings: t.field({ type: SettingsInput, description: 'Changes to its settings.' }),
-      versionInfo: t.field({ type: VersionInfoInput, description: 'Changes to its sample input.' }),
+      id: t.id({ required: true }),
+      details: t.field({ type: DetailsInput }),
+      settings: t.field({ type: SettingsInput }),
+      versionInfo: t.field({ type: VersionInfoInput }),
     }),
   },
   {
     description: 'Changes only the fields given. Published versions keep their snapshot.',
     authScopes: MANAGE,
     resolve: (_root, { input }, { db, principal }) =>
-      withUserErrors(() => updateAlgorithm(db, principal, { ...(input as never as object), id: localIdOf(String(input.id), 'Algorithm') })),
+      withUserErrors(() => updateAlgorithm(db, principal, { ...input, id: localIdOf(String(input.id), 'Algorithm') })),
   },
   algorithmPayloadFields,
 );
@@ -524,14 +350,13 @@ builder.relayMutationField(
 builder.relayMutationField(
   'publishAlgorithm',
   {
-    description: 'Which algorithm to publish, and how.',
     inputFields: (t) => ({
-      id: t.id({ required: true, description: "The algorithm's global id." }),
-      versionType: t.field({ type: VersionTypeEnum, required: true, description: 'Which part of the last version to bump.' }),
+      id: t.id({ required: true }),
+      versionType: t.field({ type: VersionTypeEnum, required: true }),
       callability: t.field({ type: CallabilityEnum, description: 'Default: as the last version. Changes only with MAJOR.' }),
-      releaseNotes: t.string({ description: 'What changed, at most 100000 characters.' }),
+      releaseNotes: t.string(),
       sampleInput: t.string({ description: "Default: the algorithm's sampleInput." }),
-      sampleOutput: t.string({ description: 'Example output, at most 100000 characters.' }),
+      sampleOutput: t.string(),
     }),
   },
   {
@@ -541,44 +366,44 @@ builder.relayMutationField(
       withUserErrors(() => publishAlgorithm(db, principal, { ...input, id: localIdOf(String(input.id), 'Algorithm') })),
   },
   {
-    description: 'The new version, or why nothing was published.',
     outputFields: (t) => ({
-      algorithm: t.field({ type: AlgorithmType, nullable: true, description: 'The algorithm, after publishing.', resolve: (p) => p.algorithm }),
-      version: t.field({ type: AlgorithmVersionType, nullable: true, description: 'The new version.', resolve: (p) => p.version }),
-      userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
+      algorithm: t.field({ type: AlgorithmType, nullable: true, resolve: (p) => p.algorithm }),
+      version: t.field({ type: AlgorithmVersionType, nullable: true, resolve: (p) => p.version }),
+      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
     }),
   },
 );
 
-const deletedIdField = (t: any) => ({
-  deletedAlgorithmId: t.id({
-    nullable: true,
-    description: 'The global id the algorithm had.',
-    resolve: (p: { deletedAlgorithmId?: string }) => (p.deletedAlgorithmId ? encodeGlobalID('Algorithm', p.deletedAlgorithmId) : null),
+const deletedIdFields = {
+  outputFields: (t: PayloadFields<Answer<{ deletedAlgorithmId: string }>>) => ({
+    deletedAlgorithmId: t.id({
+      nullable: true,
+      resolve: (p) => (p.deletedAlgorithmId ? encodeGlobalID('Algorithm', p.deletedAlgorithmId) : null),
+    }),
+    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
   }),
-  userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p: { userErrors: unknown[] }) => p.userErrors }),
-});
+};
 
 builder.relayMutationField(
   'deleteAlgorithm',
-  { description: 'Which algorithm to delete.', inputFields: (t) => ({ id: t.id({ required: true, description: "The algorithm's global id." }) }) },
+  { inputFields: (t) => ({ id: t.id({ required: true }) }) },
   {
     description: 'Deletes an algorithm that has no PUBLIC version (callers may depend on those: see adminDeleteAlgorithm).',
     authScopes: MANAGE,
     resolve: (_root, { input }, { db, principal }) =>
       withUserErrors(() => deleteAlgorithm(db, principal, { id: localIdOf(String(input.id), 'Algorithm') })),
   },
-  { description: "The deleted algorithm's id, or why it was not deleted.", outputFields: deletedIdField },
+  deletedIdFields,
 );
 
 builder.relayMutationField(
   'adminDeleteAlgorithm',
-  { description: 'Which algorithm to delete.', inputFields: (t) => ({ id: t.id({ required: true, description: "The algorithm's global id." }) }) },
+  { inputFields: (t) => ({ id: t.id({ required: true }) }) },
   {
     description: 'Deletes any algorithm, PUBLIC versions included. Admin keys only.',
     authScopes: { admin: true },
     resolve: (_root, { input }, { db, principal }) =>
       withUserErrors(() => adminDeleteAlgorithm(db, actorOf(principal), { id: localIdOf(String(input.id), 'Algorithm') })),
   },
-  { description: "The deleted algorithm's id, or why it was not deleted.", outputFields: deletedIdField },
+  deletedIdFields,
 );

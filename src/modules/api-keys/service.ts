@@ -50,8 +50,6 @@ import {
   updateApiKeySettings,
 } from './store.js';
 
-// Temporary, until the algorithms rewrite (branch algos) imports it from ./store.js: delete at that merge.
-export { findApiKeysByName } from './store.js';
 
 
 export const MAX_GRACE_PERIOD_SECONDS = 24 * 60 * 60;

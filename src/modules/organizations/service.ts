@@ -29,8 +29,6 @@ import {
   userIdsNamed,
 } from './store.js';
 
-// Temporary, until the algorithms rewrite (branch algos) imports it from ./store.js: delete at that merge.
-export { organizationsOf } from './store.js';
 
 // ---------------------------------------------------------------------------------------------
 // Reading

@@ -1,0 +1,155 @@
+/**
+ * What an algorithm and its versions are, as records, enums and input schemas. The database enums
+ * (db/schema.ts) are the one definition of each enum: the input schemas here and the GraphQL enums
+ * read their values from them.
+ */
+import { z } from 'zod';
+import { optionalText } from '../../core/validation.js';
+import { NAME_PATTERN } from '../../core/names.js';
+import {
+  algorithms,
+  algorithmVersions,
+  callability,
+  environment,
+  language,
+  license,
+  networkAccess,
+  sourceVisibility,
+  versionType,
+} from '../../db/schema.js';
+import type { OwnerSummary } from '../../db/records.js';
+
+export const ENUMS = {
+  license: license.enumValues,
+  networkAccess: networkAccess.enumValues,
+  sourceVisibility: sourceVisibility.enumValues,
+  language: language.enumValues,
+  environment: environment.enumValues,
+  callability: callability.enumValues,
+  versionType: versionType.enumValues,
+} as const;
+
+export type Callability = (typeof callability.enumValues)[number];
+
+export type AlgorithmRow = typeof algorithms.$inferSelect;
+export type VersionRow = typeof algorithmVersions.$inferSelect;
+
+/** What every read of a visible algorithm has: enough to name, page and authorize it. */
+export type AlgorithmSummary = Pick<AlgorithmRow, 'id' | 'ownerId' | 'name' | 'hasPublicVersion' | 'createdAt'> &
+  OwnerSummary & {
+    /** Whether the caller sees it from inside (owner, member, admin): all its versions, and its state. */
+    fullAccess: boolean;
+  };
+
+/** The algorithm as it is now, which its owner and members see (outsiders see its latest PUBLIC version's). */
+export type AlgorithmState = Omit<AlgorithmRow, 'id' | 'ownerId' | 'name' | 'hasPublicVersion' | 'createdAt'>;
+
+/** An algorithm with all of its state, as lookups and changes return it. */
+export type AlgorithmRecord = AlgorithmSummary & AlgorithmState;
+
+export type Settings = Pick<
+  AlgorithmRow,
+  'license' | 'networkAccess' | 'pipelineEnabled' | 'sourceVisibility' | 'language' | 'environment' | 'packageSet' | 'royaltyMicrocredits'
+>;
+export type Details = Pick<AlgorithmRow, 'label' | 'summary' | 'tagline'>;
+
+/** What lists and lookups show of a version; its contents are read only when a client asks for them. */
+export type VersionSummary = Pick<
+  VersionRow,
+  'id' | 'algorithmId' | 'major' | 'minor' | 'patch' | 'versionType' | 'callability' | 'publishedAt' | 'publishedByUserId'
+>;
+
+export type VersionRecord = VersionSummary & {
+  /** The keyset of version pages: versions are created when published. */
+  createdAt: Date;
+  semanticVersion: string;
+  /** Whether the caller sees the algorithm from inside (owner, member): who published is shown only then. */
+  fullAccess: boolean;
+};
+
+/** A version's snapshot of the algorithm, as published. */
+export type VersionContents = Pick<VersionRow, 'releaseNotes' | 'sampleInput' | 'sampleOutput'> & {
+  details: Details;
+  settings: Settings;
+};
+
+/** Which versions of an algorithm a `versions` page selects, besides what the caller may see. */
+export interface VersionFilter {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+  callability?: Callability | null;
+  published?: boolean | null;
+}
+
+export type AccessReason = 'ALLOWED' | 'NOT_IN_ACL' | 'NOT_FOUND' | 'NO_PUBLIC_VERSION' | 'VERSION_NOT_FOUND' | 'ORIGIN_NOT_ALLOWED';
+
+export interface AccessDecision {
+  allowed: boolean;
+  reason: AccessReason;
+  algorithm: AlgorithmRecord | null;
+  version: VersionRecord | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input: what a transport hands over is `Unchecked`; the schemas say what is required and allowed.
+
+/** Input before `parse` checks it: any field may be missing or null. */
+type Unchecked<T> = {
+  [K in keyof T]?: (NonNullable<T[K]> extends string | number | boolean ? NonNullable<T[K]> : Unchecked<NonNullable<T[K]>>) | null;
+};
+
+const text = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
+
+const detailsSchema = z.object({
+  label: text(100).min(1, 'is required'),
+  summary: optionalText(10_000),
+  tagline: optionalText(200),
+});
+
+export const settingsSchema = z.object({
+  license: z.enum(ENUMS.license).nullish(),
+  networkAccess: z.enum(ENUMS.networkAccess).nullish(),
+  pipelineEnabled: z.boolean().nullish(),
+  sourceVisibility: z.enum(ENUMS.sourceVisibility).nullish(),
+  language: z.enum(ENUMS.language).nullish(),
+  environment: z.enum(ENUMS.environment).nullish(),
+  packageSet: optionalText(100),
+  royaltyMicrocredits: z.number().int('must be a whole number').min(0, 'must be 0 or more').max(1_000_000_000, 'must be at most 1000000000').nullish(),
+});
+export type SettingsInput = z.output<typeof settingsSchema>;
+
+const algorithmNameSchema = z
+  .string()
+  .max(30, 'must be at most 30 characters')
+  .regex(NAME_PATTERN, 'must start with a letter and contain only letters, digits and underscores');
+
+const versionInfoSchema = z.object({ sampleInput: optionalText(100_000) });
+
+export const createAlgorithmSchema = z.object({
+  owner: z.string().nullish(),
+  name: algorithmNameSchema,
+  details: detailsSchema,
+  settings: settingsSchema.nullish(),
+  versionInfo: versionInfoSchema.nullish(),
+});
+export type CreateAlgorithmInput = Unchecked<z.input<typeof createAlgorithmSchema>>;
+
+export const updateAlgorithmSchema = z.object({
+  id: z.string(),
+  details: detailsSchema.partial().nullish(),
+  settings: settingsSchema.nullish(),
+  versionInfo: versionInfoSchema.nullish(),
+});
+export type UpdateAlgorithmInput = Unchecked<z.input<typeof updateAlgorithmSchema>>;
+
+export const publishAlgorithmSchema = z.object({
+  id: z.string(),
+  versionType: z.enum(ENUMS.versionType),
+  callability: z.enum(ENUMS.callability).nullish(),
+  releaseNotes: optionalText(100_000),
+  sampleInput: optionalText(100_000),
+  sampleOutput: optionalText(100_000),
+});
+export type PublishAlgorithmInput = Unchecked<z.input<typeof publishAlgorithmSchema>>;

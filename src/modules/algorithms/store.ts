@@ -1,0 +1,412 @@
+/**
+ * All SQL of algorithms and versions. Reads go through one statement builder, the catalogue: the
+ * algorithms a caller sees (by ids, by name, a page of a list, or a page per owner), each with
+ * what its reader asked for along (its state, its latest version, one page of its versions, their
+ * count, the version a reference picks). What a caller sees is decided by visibility.ts alone.
+ */
+import { and, count, desc, eq, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm';
+import type { Principal } from '../../auth/principal.js';
+import type { Db } from '../../db/connect.js';
+import { anyOf } from '../../db/any.js';
+import { preparedPerShape } from '../../db/prepared.js';
+import { algorithms, algorithmVersions, owners } from '../../db/schema.js';
+import { pagePlaceholders, pageValues, type PagePlan, type PageShape } from '../../core/pagination.js';
+import type { OwnerSummary } from '../../db/records.js';
+import type {
+  AlgorithmRow,
+  AlgorithmState,
+  AlgorithmSummary,
+  Callability,
+  Details,
+  Settings,
+  VersionContents,
+  VersionRecord,
+  VersionRow,
+  VersionSummary,
+} from './model.js';
+import { formatVersion, type VersionRef } from './versions.js';
+import { accessOf, callerValues, fullAccessTo, seenCallability, seesAlgorithm, seesVersion, type Access, type SeenAlgorithm } from './visibility.js';
+
+// ---------------------------------------------------------------------------------------------
+// The catalogue
+
+/** Which visible algorithms a read is about. */
+export type Which =
+  | { by: 'ids'; ids: readonly string[] }
+  | { by: 'name'; owner: string; name: string }
+  /** A page of all visible algorithms, or of those of the owner named `owner`. */
+  | { by: 'page'; owner?: string | null; callability?: Callability | null; plan: PagePlan }
+  /** The same page of each of these owners' algorithms. */
+  | { by: 'owners'; ownerIds: readonly string[]; callability?: Callability | null; plan: PagePlan };
+
+/** What a read takes along with each algorithm it finds. */
+export interface Along {
+  state?: boolean;
+  latestVersion?: boolean;
+  /** One page of its versions (every version is published: a `published: false` filter never gets here). */
+  versions?: { callability: Callability | null; plan: PagePlan };
+  versionCount?: { callability: Callability | null };
+  /** The newest version the reference selects that the caller may call through it. */
+  pick?: VersionRef;
+}
+
+/** What `along` says of one part: undefined when it did not ask for it. */
+type Asked<A extends Along, K extends keyof Along> = K extends keyof A ? A[K] : undefined;
+
+/** A part of an entry: there when the read asked for it (true, or its arguments), absent when it did not, else maybe. */
+type Part<Asked, T> = [Asked] extends [undefined | false] ? unknown : [Asked] extends [true | object] ? T : Partial<T>;
+
+/** An algorithm found, with exactly the parts its read asked for along. */
+export type CatalogueEntry<A extends Along = Along> = { algorithm: AlgorithmSummary } & Part<Asked<A, 'state'>, { state: AlgorithmState }> &
+  Part<Asked<A, 'latestVersion'>, { latestVersion: VersionRecord | null }> &
+  Part<Asked<A, 'versions'>, { versions: VersionRecord[] }> &
+  Part<Asked<A, 'versionCount'>, { versionCount: number }> &
+  Part<Asked<A, 'pick'>, { picked: VersionRecord | null }>;
+
+/** What the text of a catalogue statement depends on; everything else is bound as values. */
+interface CatalogueShape {
+  access: Access;
+  by: Which['by'];
+  ofOwner: boolean;
+  callability: Callability | null;
+  page: PageShape | null;
+  state: boolean;
+  latestVersion: boolean;
+  versions: { callability: Callability | null; page: PageShape } | null;
+  versionCount: { callability: Callability | null } | null;
+  pick: { kind: VersionRef['kind']; minor: boolean } | null;
+}
+
+const pageShape = (plan: PagePlan): PageShape => ({ after: plan.after !== undefined, before: plan.before !== undefined, backwards: plan.backwards });
+
+function shapeOf(principal: Principal, which: Which, along: Along): CatalogueShape {
+  const paged = which.by === 'page' || which.by === 'owners' ? which : undefined;
+  return {
+    access: accessOf(principal),
+    by: which.by,
+    ofOwner: which.by === 'page' && Boolean(which.owner),
+    callability: paged?.callability ?? null,
+    page: paged ? pageShape(paged.plan) : null,
+    state: along.state === true,
+    latestVersion: along.latestVersion === true,
+    versions: along.versions ? { callability: along.versions.callability, page: pageShape(along.versions.plan) } : null,
+    versionCount: along.versionCount ? { callability: along.versionCount.callability } : null,
+    pick: along.pick ? { kind: along.pick.kind, minor: along.pick.kind === 'prefix' && along.pick.minor !== undefined } : null,
+  };
+}
+
+function valuesOf(principal: Principal, which: Which, along: Along): Record<string, unknown> {
+  const values: Record<string, unknown> = callerValues(principal);
+  if (which.by === 'ids') values.ids = which.ids;
+  if (which.by === 'name') Object.assign(values, { ownerName: which.owner.toLowerCase(), name: which.name.toLowerCase() });
+  if (which.by === 'page') Object.assign(values, { ownerName: which.owner?.toLowerCase() }, pageValues(which.plan, 'page'));
+  if (which.by === 'owners') Object.assign(values, { ownerIds: which.ownerIds }, pageValues(which.plan, 'page'));
+  if (along.versions) Object.assign(values, pageValues(along.versions.plan, 'versions'));
+  const pick = along.pick;
+  if (pick?.kind === 'exact') Object.assign(values, { pickMajor: pick.version.major, pickMinor: pick.version.minor, pickPatch: pick.version.patch });
+  if (pick?.kind === 'prefix') Object.assign(values, { pickMajor: pick.major, pickMinor: pick.minor });
+  return values;
+}
+
+const algorithmKeyset = { createdAt: algorithms.createdAt, id: algorithms.id };
+const versionKeyset = { createdAt: algorithmVersions.publishedAt, id: algorithmVersions.id };
+const newestFirst = [desc(algorithmVersions.major), desc(algorithmVersions.minor), desc(algorithmVersions.patch)];
+
+const stateColumns = {
+  label: algorithms.label,
+  summary: algorithms.summary,
+  tagline: algorithms.tagline,
+  license: algorithms.license,
+  networkAccess: algorithms.networkAccess,
+  pipelineEnabled: algorithms.pipelineEnabled,
+  sourceVisibility: algorithms.sourceVisibility,
+  language: algorithms.language,
+  environment: algorithms.environment,
+  packageSet: algorithms.packageSet,
+  royaltyMicrocredits: algorithms.royaltyMicrocredits,
+  sampleInput: algorithms.sampleInput,
+  callability: algorithms.callability,
+  updatedAt: algorithms.updatedAt,
+} satisfies { [K in keyof AlgorithmState]-?: unknown };
+
+/** The conditions that pick which visible algorithms a read is about (not its page bounds). */
+function whichWhere(shape: CatalogueShape, fullAccess: SQL): SQL | undefined {
+  const ownerNamed = eq(sql`lower(${owners.name})`, sql.placeholder('ownerName'));
+  return and(
+    shape.by === 'ids' ? anyOf(algorithms.id, sql.placeholder('ids')) : undefined,
+    shape.by === 'name' ? and(ownerNamed, eq(sql`lower(${algorithms.name})`, sql.placeholder('name'))) : undefined,
+    shape.by === 'owners' ? anyOf(algorithms.ownerId, sql.placeholder('ownerIds')) : undefined,
+    shape.ofOwner ? ownerNamed : undefined,
+    shape.callability ? seenCallability(fullAccess, shape.callability) : undefined,
+  );
+}
+
+/** A version read along with its algorithm; its time is epoch milliseconds (a number parses faster than a timestamp's text). */
+interface VersionJson {
+  id: string;
+  major: number;
+  minor: number;
+  patch: number;
+  versionType: VersionSummary['versionType'];
+  callability: Callability;
+  publishedAt: number;
+  publishedByUserId: string | null;
+}
+
+/**
+ * What each field of a version read along is, in the order of its json array: this object alone
+ * decides that order, for the SQL and for `versionFrom`. An array, not an object: keys made the
+ * nested list's statement about a quarter slower (docs/ALGORITHMS-READ-PATH.md).
+ */
+const versionJsonFields = {
+  id: algorithmVersions.id,
+  major: algorithmVersions.major,
+  minor: algorithmVersions.minor,
+  patch: algorithmVersions.patch,
+  versionType: algorithmVersions.versionType,
+  callability: algorithmVersions.callability,
+  publishedAt: sql`floor(extract(epoch from ${algorithmVersions.publishedAt}) * 1000)`,
+  publishedByUserId: algorithmVersions.publishedByUserId,
+} satisfies Record<keyof VersionJson, unknown>;
+
+const versionJson = sql`json_build_array(${sql.join(Object.values(versionJsonFields), sql`, `)})`;
+
+/** Where each field sits in a version's json array. */
+const slot = Object.fromEntries(Object.keys(versionJsonFields).map((name, i) => [name, i])) as Record<keyof VersionJson, number>;
+
+/** A version's json array, as the driver parsed it. */
+type VersionArray = readonly VersionJson[keyof VersionJson][];
+
+const field = <K extends keyof VersionJson>(json: VersionArray, name: K) => json[slot[name]] as VersionJson[K];
+
+/** The version `pick` selects among those the caller sees: private ones only through latestPrivate or an exact version. */
+function pickedVersion(seen: SeenAlgorithm, pick: NonNullable<CatalogueShape['pick']>): SQL {
+  const v = algorithmVersions;
+  const conditions = and(
+    seesVersion(seen),
+    pick.kind === 'latestPrivate' || pick.kind === 'exact' ? undefined : eq(v.callability, 'PUBLIC'),
+    pick.kind === 'exact' || pick.kind === 'prefix' ? eq(v.major, sql.placeholder('pickMajor')) : undefined,
+    pick.kind === 'exact' || pick.minor ? eq(v.minor, sql.placeholder('pickMinor')) : undefined,
+    pick.kind === 'exact' ? eq(v.patch, sql.placeholder('pickPatch')) : undefined,
+  );
+  return sql`(select ${versionJson} from ${v} where ${conditions} order by ${sql.join(newestFirst, sql`, `)} limit 1)`;
+}
+
+/**
+ * The catalogue statement: the visible algorithms, with what is read along as correlated
+ * subqueries, which Postgres evaluates only for the rows the page keeps (one index probe each).
+ * One statement whatever the page size or number of owners. It selects plain table columns where
+ * it can: drizzle maps those fastest, and a list maps up to 100 rows per request.
+ */
+const catalogueStatement = preparedPerShape((db: Db, shape: CatalogueShape) => {
+  const full = fullAccessTo(shape.access);
+  const seen: SeenAlgorithm = { id: algorithms.id, fullAccess: full };
+  const page = shape.page ? pagePlaceholders(algorithmKeyset, shape.page, 'page') : undefined;
+  const v = algorithmVersions;
+  const versionsPage = shape.versions && pagePlaceholders(versionKeyset, shape.versions.page, 'versions');
+  const versionsCallability = (callability: Callability | null) => (callability ? eq(v.callability, callability) : undefined);
+  const visible = and(seesAlgorithm(full), whichWhere(shape, full));
+  let where = and(visible, page?.where);
+  if (shape.by === 'owners' && page) {
+    // A page per owner: each owner's algorithms numbered in page order (Postgres stops at the limit).
+    const ranked = db
+      .select({
+        id: algorithms.id,
+        rank: sql<number>`row_number() over (partition by ${algorithms.ownerId} order by ${sql.join(page.orderBy, sql`, `)})`.as('rank'),
+      })
+      .from(algorithms)
+      .innerJoin(owners, eq(owners.id, algorithms.ownerId))
+      .where(where)
+      .as('ranked');
+    where = inArray(algorithms.id, db.select({ id: ranked.id }).from(ranked).where(lte(ranked.rank, page.limit)));
+  }
+  const query = db
+    .select({
+      // The summary at the top level: drizzle maps nested fields at a cost per row.
+      id: algorithms.id,
+      ownerId: algorithms.ownerId,
+      name: algorithms.name,
+      hasPublicVersion: algorithms.hasPublicVersion,
+      createdAt: algorithms.createdAt,
+      ownerName: owners.name,
+      ownerKind: owners.kind,
+      fullAccess: sql<boolean>`${full}`,
+      ...(shape.state && { state: stateColumns }),
+      ...(shape.latestVersion && {
+        latestVersion: sql<VersionArray | null>`(select ${versionJson} from ${v} where ${seesVersion(seen)}
+          order by ${sql.join(newestFirst, sql`, `)} limit 1)`,
+      }),
+      ...(shape.versions &&
+        versionsPage && {
+          versions: sql<VersionArray[]>`to_json(array(select ${versionJson} from ${v}
+            where ${and(seesVersion(seen), versionsCallability(shape.versions.callability), versionsPage.where)}
+            order by ${sql.join(versionsPage.orderBy, sql`, `)} limit ${versionsPage.limit}))`,
+        }),
+      ...(shape.versionCount && {
+        versionCount: sql<number>`(select count(*)::int from ${v} where ${and(seesVersion(seen), versionsCallability(shape.versionCount.callability))})`,
+      }),
+      ...(shape.pick && { picked: sql<VersionArray | null>`${pickedVersion(seen, shape.pick)}` }),
+    })
+    .from(algorithms)
+    .innerJoin(owners, eq(owners.id, algorithms.ownerId))
+    .where(where)
+    .$dynamic();
+  if (shape.by === 'owners' && page) return query.orderBy(algorithms.ownerId, ...page.orderBy).prepare('algorithms_catalogue');
+  if (shape.by === 'page' && page) return query.orderBy(...page.orderBy).limit(page.limit).prepare('algorithms_catalogue');
+  return query.prepare('algorithms_catalogue');
+});
+
+/** A version read along as json, made a record (a page of 50 algorithms reads up to 300: no intermediate objects). */
+function versionFrom(json: VersionArray, algorithm: AlgorithmSummary): VersionRecord {
+  const publishedAt = new Date(field(json, 'publishedAt'));
+  const semver = { major: field(json, 'major'), minor: field(json, 'minor'), patch: field(json, 'patch') };
+  return {
+    id: field(json, 'id'),
+    algorithmId: algorithm.id,
+    major: semver.major,
+    minor: semver.minor,
+    patch: semver.patch,
+    versionType: field(json, 'versionType'),
+    callability: field(json, 'callability'),
+    publishedAt,
+    publishedByUserId: field(json, 'publishedByUserId'),
+    createdAt: publishedAt,
+    semanticVersion: formatVersion(semver),
+    fullAccess: algorithm.fullAccess,
+  };
+}
+
+/** The visible algorithms `which` names, with what `along` asks for: one statement. */
+export async function readCatalogue<const A extends Along>(db: Db, principal: Principal, which: Which, along: A): Promise<CatalogueEntry<A>[]> {
+  const rows = await catalogueStatement(db, shapeOf(principal, which, along)).execute(valuesOf(principal, which, along));
+  return rows.map((row) => {
+    const algorithm: AlgorithmSummary = {
+      id: row.id,
+      ownerId: row.ownerId,
+      name: row.name,
+      hasPublicVersion: row.hasPublicVersion,
+      createdAt: row.createdAt,
+      ownerName: row.ownerName,
+      ownerKind: row.ownerKind,
+      fullAccess: row.fullAccess,
+    };
+    const entry: CatalogueEntry = { algorithm };
+    if (row.state !== undefined) entry.state = row.state;
+    if (row.latestVersion !== undefined) entry.latestVersion = row.latestVersion && versionFrom(row.latestVersion, algorithm);
+    if (row.versions !== undefined) entry.versions = row.versions.map((json) => versionFrom(json, algorithm));
+    if (row.versionCount !== undefined) entry.versionCount = row.versionCount;
+    if (row.picked !== undefined) entry.picked = row.picked && versionFrom(row.picked, algorithm);
+    // The statement's shape came from `along`: it read exactly the parts `along` asked for.
+    return entry as CatalogueEntry<A>;
+  });
+}
+
+const countStatement = preparedPerShape((db: Db, shape: CatalogueShape) => {
+  const full = fullAccessTo(shape.access);
+  const counted = db
+    .select({ ownerId: shape.by === 'owners' ? algorithms.ownerId : sql<string | null>`null`, n: count() })
+    .from(algorithms)
+    .innerJoin(owners, eq(owners.id, algorithms.ownerId))
+    .where(and(seesAlgorithm(full), whichWhere(shape, full)))
+    .$dynamic();
+  return (shape.by === 'owners' ? counted.groupBy(algorithms.ownerId) : counted).prepare('algorithms_count');
+});
+
+/** How many visible algorithms a paged read selects over all its pages: by owner id for `owners`, else under ''. */
+export async function countCatalogue(db: Db, principal: Principal, which: Which & { by: 'page' | 'owners' }): Promise<Map<string, number>> {
+  const rows = await countStatement(db, shapeOf(principal, which, {})).execute(valuesOf(principal, which, {}));
+  return new Map(rows.map((row) => [row.ownerId ?? '', row.n]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Versions
+
+export function toVersion(row: VersionSummary, fullAccess: boolean): VersionRecord {
+  return {
+    id: row.id,
+    algorithmId: row.algorithmId,
+    major: row.major,
+    minor: row.minor,
+    patch: row.patch,
+    versionType: row.versionType,
+    callability: row.callability,
+    publishedAt: row.publishedAt,
+    publishedByUserId: row.publishedByUserId,
+    createdAt: row.publishedAt,
+    semanticVersion: formatVersion(row),
+    fullAccess,
+  };
+}
+
+/** The contents of these versions, in one statement, by id (ids of versions the caller was shown). */
+export async function versionContents(db: Db, ids: readonly string[]): Promise<Map<string, VersionContents>> {
+  const v = algorithmVersions;
+  const found = await db
+    .select({
+      id: v.id,
+      releaseNotes: v.releaseNotes,
+      sampleInput: v.sampleInput,
+      sampleOutput: v.sampleOutput,
+      // A snapshot of the algorithm's details and settings, written by `insertVersion` alone.
+      details: sql<Details>`${v.details}`,
+      settings: sql<Settings>`${v.settings}`,
+    })
+    .from(v)
+    .where(anyOf(v.id, ids));
+  return new Map(found.map(({ id, ...contents }) => [id, contents]));
+}
+
+export async function lastVersion(tx: Db, algorithmId: string): Promise<VersionRow | undefined> {
+  const [last] = await tx
+    .select()
+    .from(algorithmVersions)
+    .where(eq(algorithmVersions.algorithmId, algorithmId))
+    .orderBy(...newestFirst)
+    .limit(1);
+  return last;
+}
+
+export type NewVersion = Omit<typeof algorithmVersions.$inferInsert, 'details' | 'settings'> & { details: Details; settings: Settings };
+
+export async function insertVersion(tx: Db, values: NewVersion): Promise<VersionRow> {
+  const [version] = await tx.insert(algorithmVersions).values(values).returning();
+  return version!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Algorithms and their owners, for changes
+
+/** A live owner by id or by name (any case). */
+export async function findOwner(tx: Db, by: { id: string } | { name: string }): Promise<OwnerSummary | undefined> {
+  const [owner] = await tx
+    .select({ ownerId: owners.id, ownerName: owners.name, ownerKind: owners.kind })
+    .from(owners)
+    .where(and('id' in by ? eq(owners.id, by.id) : eq(sql`lower(${owners.name})`, by.name.toLowerCase()), isNull(owners.deletedAt)));
+  return owner;
+}
+
+/** The algorithm with its owner's summary, row-locked for a change. */
+export async function lockAlgorithm(tx: Db, id: string): Promise<{ row: AlgorithmRow; owner: OwnerSummary } | undefined> {
+  const [found] = await tx
+    .select({ row: algorithms, owner: { ownerId: owners.id, ownerName: owners.name, ownerKind: owners.kind } })
+    .from(algorithms)
+    .innerJoin(owners, eq(owners.id, algorithms.ownerId))
+    .where(eq(algorithms.id, id))
+    .for('update', { of: algorithms });
+  return found;
+}
+
+export async function insertAlgorithm(tx: Db, values: typeof algorithms.$inferInsert): Promise<AlgorithmRow> {
+  const [created] = await tx.insert(algorithms).values(values).returning();
+  return created!;
+}
+
+export async function updateAlgorithmRow(tx: Db, id: string, values: Partial<typeof algorithms.$inferInsert>): Promise<AlgorithmRow> {
+  const [updated] = await tx.update(algorithms).set(values).where(eq(algorithms.id, id)).returning();
+  return updated!;
+}
+
+export async function deleteAlgorithmRow(tx: Db, id: string): Promise<AlgorithmRow | undefined> {
+  const [deleted] = await tx.delete(algorithms).where(eq(algorithms.id, id)).returning();
+  return deleted;
+}

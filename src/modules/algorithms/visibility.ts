@@ -1,0 +1,54 @@
+/**
+ * Who sees which algorithms and versions: the one rule, as SQL predicates that every read of
+ * algorithms and versions is built from (store.ts).
+ *
+ *   full access  admin keys to everything; organization keys to their organization's algorithms;
+ *                user keys to their own and to those of the organizations they belong to
+ *   algorithms   with full access, all; else those with a PUBLIC version; never a deleted owner's
+ *   versions     with full access to the algorithm, all; else its PUBLIC ones
+ *
+ * The predicates are written over placeholders (`callerValues` fills them), so a statement's text
+ * depends only on the kind of caller, never on who it is.
+ */
+import { and, eq, isNull, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import type { Principal } from '../../auth/principal.js';
+import { algorithms, algorithmVersions, owners } from '../../db/schema.js';
+import { organizationsOf } from '../organizations/store.js';
+
+/** What the text of a caller's full-access predicate depends on. */
+export type Access = 'admin' | 'organization' | 'user';
+
+export const accessOf = (principal: Principal): Access =>
+  principal.keyKind === 'ADMIN' ? 'admin' : principal.userId === null ? 'organization' : 'user';
+
+export const callerValues = (principal: Principal) => ({ callerOwnerId: principal.ownerId, callerUserId: principal.userId });
+
+/** Whether the caller has full access to the algorithm row in scope (`algorithms`). */
+export function fullAccessTo(access: Access): SQL {
+  if (access === 'admin') return sql`true`;
+  const own = eq(algorithms.ownerId, sql.placeholder('callerOwnerId'));
+  return access === 'organization' ? own : or(own, sql`${algorithms.ownerId} in (${organizationsOf(sql.placeholder('callerUserId'))})`)!;
+}
+
+/** Whether the caller sees the algorithm row in scope (`algorithms` joined with its `owners` row). */
+export const seesAlgorithm = (fullAccess: SQL): SQL => and(or(fullAccess, eq(algorithms.hasPublicVersion, true)), isNull(owners.deletedAt))!;
+
+/** An algorithm the caller sees, as a statement refers to it: its id, and whether the caller has full access to it. */
+export interface SeenAlgorithm {
+  id: AnyColumn | SQL | SQL.Aliased;
+  fullAccess: SQL | SQL.Aliased;
+}
+
+/** Whether the caller sees the `algorithm_versions` row in scope, a version of `algorithm`. */
+export const seesVersion = (algorithm: SeenAlgorithm): SQL =>
+  and(eq(algorithmVersions.algorithmId, algorithm.id), or(sql`${algorithm.fullAccess}`, eq(algorithmVersions.callability, 'PUBLIC')))!;
+
+/**
+ * Callability as the caller sees it: outsiders see only PUBLIC versions, so to them every visible
+ * algorithm is PUBLIC, whatever its newest (private) version says.
+ */
+export function seenCallability(fullAccess: SQL, callability: 'PUBLIC' | 'PRIVATE'): SQL {
+  return callability === 'PRIVATE'
+    ? and(fullAccess, eq(algorithms.callability, 'PRIVATE'))!
+    : or(and(fullAccess, eq(algorithms.callability, 'PUBLIC')), sql`not (${fullAccess})`)!;
+}
