@@ -14,6 +14,10 @@
 const ADAPTER = '^src/modules/[^/]+/(graphql|rest)\\.ts$';
 const SERVICE = '^src/modules/[^/]+/(?!(graphql|rest)\\.ts$)[^/]+\\.ts$';
 const ENTRY = '^src/(main|app|bootstrap|config)\\.ts$';
+/** Files that build SQL: each module's store, and the visibility predicates of algorithms (SQL by nature). */
+const SQL_FILE = '^src/modules/[^/]+/(store|visibility)\\.ts$';
+/** A module's files that hold its rules and call its store. */
+const SERVICE_ONLY = '^src/modules/[^/]+/(service|catalogue)\\.ts$';
 
 module.exports = {
   forbidden: [
@@ -28,6 +32,20 @@ module.exports = {
     { name: 'adapters-through-services', severity: 'error', comment: 'Resolvers and handlers translate; SQL and tables stay in services and stores.', from: { path: `${ADAPTER}|^src/(graphql|rest)/` }, to: { path: '^src/db/(schema|compiled|any)\\.ts$' } },
     { name: 'only-the-schema-gathers-modules', severity: 'error', comment: 'graphql/ infrastructure is below the modules that use it; schema.ts alone imports them all.', from: { path: '^src/graphql/', pathNot: '^src/graphql/schema\\.ts$' }, to: { path: ADAPTER } },
     { name: 'entry-points-are-tops', severity: 'error', comment: 'Nothing inside imports the wiring.', from: { path: '^src/', pathNot: ENTRY }, to: { path: ENTRY } },
+    {
+      name: 'sql-only-in-stores',
+      severity: 'error',
+      comment: 'SQL is built in db/ and in stores alone (a module\'s store.ts, its visibility predicates, auth/key-store.ts), so no file mixes SQL with rules.',
+      from: { path: '^src/', pathNot: `^src/db/|^src/auth/key-store\\.ts$|${SQL_FILE}` },
+      to: { path: ['^node_modules/drizzle-orm/', '^src/db/(schema|keyset|any|like)\\.ts$'] },
+    },
+    {
+      name: 'stores-know-no-rules',
+      severity: 'error',
+      comment: 'A store reads and writes rows (it may use record types and the principal\'s ids); rules, permissions and audit are the services\'.',
+      from: { path: SQL_FILE },
+      to: { path: `^src/(gate|graphql|rest)/|${SERVICE_ONLY}|${ADAPTER}|${ENTRY}` },
+    },
     { name: 'no-orphans', severity: 'error', comment: 'A file nothing imports is dead code.', from: { orphan: true, path: '^src/', pathNot: '^src/main\\.ts$' }, to: {} },
   ],
   options: {

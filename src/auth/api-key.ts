@@ -11,7 +11,7 @@
 import { hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
-import type { ApiKeyKind } from '../db/schema.js';
+import type { ApiKeyKind } from '../db/enums.js';
 
 export type { ApiKeyKind };
 

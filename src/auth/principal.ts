@@ -5,7 +5,7 @@
 import type { ApiKeyRecord, OwnerRecord } from '../db/records.js';
 import type { ApiKeyKind } from './api-key.js';
 
-import type { DataAccess, OwnerKind } from '../db/schema.js';
+import type { DataAccess, OwnerKind } from '../db/enums.js';
 
 export type { DataAccess, OwnerKind };
 

@@ -4,9 +4,11 @@
  */
 import { eq } from 'drizzle-orm';
 import type { PgSelect } from 'drizzle-orm/pg-core';
-import { apiKeys, organizations, owners, users, type MemberRole, type OrganizationType } from './schema.js';
+import { algorithms, algorithmVersions, apiKeys, organizations, owners, users, type MemberRole, type OrganizationType } from './schema.js';
 
 export type ApiKeyRecord = typeof apiKeys.$inferSelect;
+export type AlgorithmRow = typeof algorithms.$inferSelect;
+export type VersionRow = typeof algorithmVersions.$inferSelect;
 
 export interface UserRecord {
   kind: 'USER';

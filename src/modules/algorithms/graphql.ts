@@ -9,7 +9,7 @@ import type { GraphQLContext } from '../../graphql/context.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { localIdOf } from '../../graphql/ids.js';
 import { selectedOnNodes } from '../../graphql/lookahead.js';
-import { UserErrorType } from '../../graphql/user-error.js';
+import { USER_ERRORS_DESCRIPTION, UserErrorType } from '../../graphql/user-error.js';
 import { ownerOf, OwnerRef } from '../owners/graphql.js';
 import { UserType } from '../users/graphql.js';
 import { Catalogue, type ListInclude } from './catalogue.js';
@@ -82,23 +82,29 @@ function catalogueOf(context: GraphQLContext): Catalogue {
 }
 
 const DetailsType = builder.objectRef<Details>('AlgorithmDetails').implement({
+  description: 'The texts that present an algorithm.',
   fields: (t) => ({
-    label: t.exposeString('label'),
-    summary: t.exposeString('summary', { nullable: true }),
-    tagline: t.exposeString('tagline', { nullable: true }),
+    label: t.exposeString('label', { description: 'Display name, 1 to 100 characters.' }),
+    summary: t.exposeString('summary', { nullable: true, description: 'What it does, at length: at most 10000 characters.' }),
+    tagline: t.exposeString('tagline', { nullable: true, description: 'What it does, in one line: at most 200 characters.' }),
   }),
 });
 
 const SettingsType = builder.objectRef<Settings & { algorithmCallability?: AlgorithmRecord['callability'] }>('AlgorithmSettings').implement({
+  description: 'How an algorithm is licensed, built and run.',
   fields: (t) => ({
-    license: t.expose('license', { type: LicenseEnum }),
-    networkAccess: t.expose('networkAccess', { type: NetworkAccessEnum }),
-    pipelineEnabled: t.exposeBoolean('pipelineEnabled'),
-    sourceVisibility: t.expose('sourceVisibility', { type: SourceVisibilityEnum }),
-    language: t.expose('language', { type: LanguageEnum, nullable: true }),
-    environment: t.expose('environment', { type: EnvironmentEnum, nullable: true }),
-    packageSet: t.exposeString('packageSet', { nullable: true }),
-    royaltyMicrocredits: t.exposeInt('royaltyMicrocredits'),
+    license: t.expose('license', { type: LicenseEnum, description: 'Its license.' }),
+    networkAccess: t.expose('networkAccess', { type: NetworkAccessEnum, description: 'Whether it may reach the network when it runs.' }),
+    pipelineEnabled: t.exposeBoolean('pipelineEnabled', { description: 'Whether it may call other algorithms.' }),
+    sourceVisibility: t.expose('sourceVisibility', { type: SourceVisibilityEnum, description: 'Whether callers may see its source.' }),
+    language: t.expose('language', {
+      type: LanguageEnum,
+      nullable: true,
+      description: 'The language it is written in; may be null when a packageSet is set.',
+    }),
+    environment: t.expose('environment', { type: EnvironmentEnum, nullable: true, description: 'The hardware it runs on; always set when a language is.' }),
+    packageSet: t.exposeString('packageSet', { nullable: true, description: 'The runtime package set, free text (e.g. python37).' }),
+    royaltyMicrocredits: t.exposeInt('royaltyMicrocredits', { description: 'Royalty per call, in microcredits (millionths of a credit).' }),
     algorithmCallability: t.expose('algorithmCallability', {
       type: CallabilityEnum,
       nullable: true,
@@ -110,16 +116,36 @@ const SettingsType = builder.objectRef<Settings & { algorithmCallability?: Algor
 export const AlgorithmVersionType = builder.objectRef<VersionRecord>('AlgorithmVersion').implement({
   description: 'An immutable snapshot taken at publish time.',
   fields: (t) => ({
-    id: t.id({ resolve: (v) => encodeGlobalID('AlgorithmVersion', v.id) }),
-    semanticVersion: t.exposeString('semanticVersion'),
-    versionType: t.expose('versionType', { type: VersionTypeEnum }),
-    callability: t.expose('callability', { type: CallabilityEnum }),
-    releaseNotes: t.string({ nullable: true, resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).releaseNotes }),
-    sampleInput: t.string({ nullable: true, resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).sampleInput }),
-    sampleOutput: t.string({ nullable: true, resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).sampleOutput }),
-    details: t.field({ type: DetailsType, resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).details }),
-    settings: t.field({ type: SettingsType, resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).settings }),
-    publishedAt: t.expose('publishedAt', { type: 'DateTime' }),
+    id: t.id({ description: 'Opaque id, unique among versions.', resolve: (v) => encodeGlobalID('AlgorithmVersion', v.id) }),
+    semanticVersion: t.exposeString('semanticVersion', { description: 'major.minor.patch, e.g. 1.2.3.' }),
+    versionType: t.expose('versionType', { type: VersionTypeEnum, description: 'Which part this publish bumped.' }),
+    callability: t.expose('callability', { type: CallabilityEnum, description: 'Who may call this version; fixed at publish.' }),
+    releaseNotes: t.string({
+      nullable: true,
+      description: 'What the publisher said changed.',
+      resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).releaseNotes,
+    }),
+    sampleInput: t.string({
+      nullable: true,
+      description: 'Example input, as published.',
+      resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).sampleInput,
+    }),
+    sampleOutput: t.string({
+      nullable: true,
+      description: 'Example output, as published.',
+      resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).sampleOutput,
+    }),
+    details: t.field({
+      type: DetailsType,
+      description: 'The details as published.',
+      resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).details,
+    }),
+    settings: t.field({
+      type: SettingsType,
+      description: 'The settings as published.',
+      resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).settings,
+    }),
+    publishedAt: t.expose('publishedAt', { type: 'DateTime', description: 'When it was published.' }),
     publishedBy: t.field({
       type: UserType,
       nullable: true,
@@ -129,7 +155,10 @@ export const AlgorithmVersionType = builder.objectRef<VersionRecord>('AlgorithmV
   }),
 });
 
-const VersionConnection = builder.connectionObject({ type: AlgorithmVersionType, name: 'AlgorithmVersionConnection' });
+const VersionConnection = builder.connectionObject(
+  { type: AlgorithmVersionType, name: 'AlgorithmVersionConnection', description: "A page of an algorithm's versions." },
+  { description: 'A version and its cursor.' },
+);
 
 /** Fields that read the algorithm's state (its owner and members), or its latest version's (others: see `Catalogue.view`). */
 const STATE_READERS = ['details', 'settings', 'sampleInput', 'callability', 'updatedAt', 'snippet'];
@@ -153,28 +182,43 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
   load: (ids: string[], context) => catalogueOf(context).byIds(ids),
   sort: (algorithm) => algorithm.id,
   fields: (t) => ({
-    name: t.exposeString('name'),
+    name: t.exposeString('name', { description: 'Unique per owner: letters, digits and underscores, starting with a letter; at most 30.' }),
     owner: t.field({
       type: OwnerRef,
+      description: 'The user or organization it belongs to.',
       // Lists and lookups read the owner's name and kind along; the rest of it loads when asked for.
       resolve: (algorithm, _args, context, info) => ownerOf(context, info, algorithm),
     }),
-    details: t.field({ type: DetailsType, resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).details }),
+    details: t.field({
+      type: DetailsType,
+      description: 'Its label, summary and tagline. As it is now for the owner and members; as its newest PUBLIC version published it for others.',
+      resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).details,
+    }),
     settings: t.field({
       type: SettingsType,
+      description:
+        'Its license, runtime and other settings. As it is now for the owner and members; as its newest PUBLIC version published it for others.',
       resolve: async (a, _args, context) => {
         const view = await catalogueOf(context).view(a);
         return { ...view.settings, algorithmCallability: view.callability };
       },
     }),
-    sampleInput: t.string({ nullable: true, resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).sampleInput }),
+    sampleInput: t.string({
+      nullable: true,
+      description: 'Example input for callers. As it is now for the owner and members; as its newest PUBLIC version published it for others.',
+      resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).sampleInput,
+    }),
     callability: t.field({
       type: CallabilityEnum,
       description: "The newest version's callability (PRIVATE until published). Outsiders see only PUBLIC versions.",
       resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).callability,
     }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.field({ type: 'DateTime', resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).updatedAt }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the algorithm was created.' }),
+    updatedAt: t.field({
+      type: 'DateTime',
+      description: 'When it last changed (update or publish); for others, when its newest PUBLIC version was published.',
+      resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).updatedAt,
+    }),
     latestVersion: t.field({
       type: AlgorithmVersionType,
       nullable: true,
@@ -184,6 +228,7 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
     version: t.field({
       type: AlgorithmVersionType,
       nullable: true,
+      description: 'One version by its exact semantic version; null if there is none you may see.',
       args: { semver: t.arg.string({ required: true, description: 'Exactly, e.g. 1.2.3.' }) },
       resolve: (algorithm, { semver }, context) => catalogueOf(context).version(algorithm, semver),
     }),
@@ -193,7 +238,7 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
         description: 'Versions you may see, oldest first (ask for `last` to get the newest).',
         args: {
           published: t.arg.boolean({ description: 'Every version is published; false selects none.' }),
-          callability: t.arg({ type: CallabilityEnum }),
+          callability: t.arg({ type: CallabilityEnum, description: 'Only versions of this callability.' }),
         },
         resolve: (algorithm, args, context) => catalogueOf(context).versions(algorithm, args),
       },
@@ -201,20 +246,23 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
     ),
     snippet: t.string({
       description: "A ready-to-paste call of the latest version, naming your default-key by its mask (never its secret).",
-      args: { language: t.arg({ type: SnippetLanguageEnum, required: true }) },
+      args: { language: t.arg({ type: SnippetLanguageEnum, required: true, description: 'The language to write the call in.' }) },
       resolve: (algorithm, { language }, context) => catalogueOf(context).snippet(algorithm, language, context.algorithmApiUrl),
     }),
   }),
 });
 
-const AlgorithmConnection = builder.connectionObject({ type: AlgorithmType, name: 'AlgorithmConnection' }, { name: 'AlgorithmEdge' });
+const AlgorithmConnection = builder.connectionObject(
+  { type: AlgorithmType, name: 'AlgorithmConnection', description: 'A page of algorithms.' },
+  { name: 'AlgorithmEdge', description: 'An algorithm and its cursor.' },
+);
 
 builder.interfaceFields(OwnerRef, (t) => ({
   algorithms: t.connection(
     {
       type: AlgorithmType,
       description: "The owner's algorithms that you may see, oldest first.",
-      args: { callability: t.arg({ type: CallabilityEnum }) },
+      args: { callability: t.arg({ type: CallabilityEnum, description: "The latest version's callability." }) },
       resolve: (owner, args, context, info) => catalogueOf(context).algorithmsOf(owner.id, args, listIncludes(info)),
     },
     AlgorithmConnection,
@@ -224,10 +272,20 @@ builder.interfaceFields(OwnerRef, (t) => ({
 const AccessDecisionType = builder.objectRef<AccessDecision>('AccessDecision').implement({
   description: 'Whether the calling key may call an algorithm version, and why.',
   fields: (t) => ({
-    allowed: t.exposeBoolean('allowed'),
-    reason: t.expose('reason', { type: AccessReasonEnum }),
-    algorithm: t.field({ type: AlgorithmType, nullable: true, resolve: (d) => d.algorithm }),
-    version: t.field({ type: AlgorithmVersionType, nullable: true, resolve: (d) => d.version }),
+    allowed: t.exposeBoolean('allowed', { description: 'Whether the key may call the reference.' }),
+    reason: t.expose('reason', { type: AccessReasonEnum, description: 'Why: ALLOWED, or what refused it.' }),
+    algorithm: t.field({
+      type: AlgorithmType,
+      nullable: true,
+      description: 'The algorithm; null when refused before it was looked up (ORIGIN_NOT_ALLOWED, NOT_IN_ACL) or NOT_FOUND.',
+      resolve: (d) => d.algorithm,
+    }),
+    version: t.field({
+      type: AlgorithmVersionType,
+      nullable: true,
+      description: 'The version the reference resolves to; null unless allowed.',
+      resolve: (d) => d.version,
+    }),
   }),
 });
 
@@ -239,7 +297,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'One algorithm by "owner/name" or "algo://owner/name"; null if it does not exist for you.',
     authScopes: { standard: true },
-    args: { ref: t.arg.string({ required: true }) },
+    args: { ref: t.arg.string({ required: true, description: 'owner/name or algo://owner/name.' }) },
     resolve: (_root, { ref }, context) => catalogueOf(context).byRef(ref),
   }),
   algorithms: t.connection(
@@ -260,7 +318,10 @@ builder.queryFields((t) => ({
     description: 'May THIS key call `ref` (owner/name[/version])? From `origin` if given, else from this request\'s origin.',
     authScopes: { standard: true },
     args: {
-      ref: t.arg.string({ required: true }),
+      ref: t.arg.string({
+        required: true,
+        description: 'owner/name[/version] or algo://…; version: latest (the default), latestPrivate, 1.2.3, 1.2.* or 1.*.',
+      }),
       origin: t.arg.string({ description: 'A browser origin like https://app.example.com; omit for this request.' }),
     },
     resolve: (_root, { ref, origin }, { db, principal, caller }) =>
@@ -271,29 +332,33 @@ builder.queryFields((t) => ({
 // --- mutations ----------------------------------------------------------------------------------
 
 const DetailsInput = builder.inputType('AlgorithmDetailsInput', {
+  description: 'The texts that present an algorithm. On update, absent fields keep their value.',
   fields: (t) => ({
-    label: t.string({ description: 'Required on create.' }),
-    summary: t.string(),
-    tagline: t.string(),
+    label: t.string({ description: 'Display name, 1 to 100 characters. Required on create.' }),
+    summary: t.string({ description: 'What it does, at length: at most 10000 characters; null or blank clears it.' }),
+    tagline: t.string({ description: 'What it does, in one line: at most 200 characters; null or blank clears it.' }),
   }),
 });
 
 const SettingsInput = builder.inputType('AlgorithmSettingsInput', {
   description: 'Omitted fields keep their value (new algorithms: APL, ISOLATED, CLOSED, no pipeline, 0 royalty).',
   fields: (t) => ({
-    license: t.field({ type: LicenseEnum }),
-    networkAccess: t.field({ type: NetworkAccessEnum }),
-    pipelineEnabled: t.boolean(),
-    sourceVisibility: t.field({ type: SourceVisibilityEnum }),
+    license: t.field({ type: LicenseEnum, description: 'Default APL. Anything else needs sourceVisibility OPEN.' }),
+    networkAccess: t.field({ type: NetworkAccessEnum, description: 'Default ISOLATED.' }),
+    pipelineEnabled: t.boolean({ description: 'Whether it may call other algorithms. Default false.' }),
+    sourceVisibility: t.field({ type: SourceVisibilityEnum, description: 'Default CLOSED, which needs license APL.' }),
     language: t.field({ type: LanguageEnum, description: 'A language or a packageSet is required; a language needs an environment.' }),
-    environment: t.field({ type: EnvironmentEnum }),
-    packageSet: t.string(),
-    royaltyMicrocredits: t.int(),
+    environment: t.field({ type: EnvironmentEnum, description: 'Required when a language is set. Null clears it.' }),
+    packageSet: t.string({ description: 'The runtime package set, e.g. python37: at most 100 characters. Null or blank clears it.' }),
+    royaltyMicrocredits: t.int({ description: 'Royalty per call, in microcredits: 0 to 1000000000. Default 0.' }),
   }),
 });
 
 const VersionInfoInput = builder.inputType('AlgorithmVersionInfoInput', {
-  fields: (t) => ({ sampleInput: t.string() }),
+  description: 'What the next published version starts from.',
+  fields: (t) => ({
+    sampleInput: t.string({ description: 'Example input for callers, at most 100000 characters; null or blank clears it.' }),
+  }),
 });
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
@@ -301,9 +366,10 @@ type PayloadFields<Payload> = PothosSchemaTypes.ObjectFieldBuilder<Types, Payloa
 type Answer<T> = Partial<T> & { userErrors: UserErrorData[] };
 
 const algorithmPayloadFields = {
+  description: 'The algorithm as created or changed, or why nothing was.',
   outputFields: (t: PayloadFields<Answer<{ algorithm: AlgorithmRecord }>>) => ({
-    algorithm: t.field({ type: AlgorithmType, nullable: true, resolve: (p) => p.algorithm }),
-    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    algorithm: t.field({ type: AlgorithmType, nullable: true, description: 'The algorithm, as created or changed.', resolve: (p) => p.algorithm }),
+    userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
   }),
 };
 
@@ -312,12 +378,16 @@ const MANAGE = { $all: { standard: true, manageAlgorithms: true } } as const;
 builder.relayMutationField(
   'createAlgorithm',
   {
+    description: 'A new algorithm. It needs a label, and a language or a packageSet.',
     inputFields: (t) => ({
       owner: t.string({ description: "Username or organization name; default the calling key's owner." }),
-      name: t.string({ required: true }),
-      details: t.field({ type: DetailsInput, required: true }),
-      settings: t.field({ type: SettingsInput }),
-      versionInfo: t.field({ type: VersionInfoInput }),
+      name: t.string({
+        required: true,
+        description: 'Unique per owner, never changes: letters, digits and underscores, starting with a letter; at most 30.',
+      }),
+      details: t.field({ type: DetailsInput, required: true, description: 'Its label (required), summary and tagline.' }),
+      settings: t.field({ type: SettingsInput, description: 'Its settings; omitted ones take their defaults.' }),
+      versionInfo: t.field({ type: VersionInfoInput, description: 'Its sample input.' }),
     }),
   },
   {
@@ -331,11 +401,12 @@ builder.relayMutationField(
 builder.relayMutationField(
   'updateAlgorithm',
   {
+    description: "An algorithm's changes. Absent fields keep their value; the name and owner never change.",
     inputFields: (t) => ({
-      id: t.id({ required: true }),
-      details: t.field({ type: DetailsInput }),
-      settings: t.field({ type: SettingsInput }),
-      versionInfo: t.field({ type: VersionInfoInput }),
+      id: t.id({ required: true, description: "The algorithm's global id." }),
+      details: t.field({ type: DetailsInput, description: 'Changes to its label, summary and tagline.' }),
+      settings: t.field({ type: SettingsInput, description: 'Changes to its settings.' }),
+      versionInfo: t.field({ type: VersionInfoInput, description: 'Changes to its sample input.' }),
     }),
   },
   {
@@ -350,13 +421,14 @@ builder.relayMutationField(
 builder.relayMutationField(
   'publishAlgorithm',
   {
+    description: 'Which algorithm to publish, and how.',
     inputFields: (t) => ({
-      id: t.id({ required: true }),
-      versionType: t.field({ type: VersionTypeEnum, required: true }),
+      id: t.id({ required: true, description: "The algorithm's global id." }),
+      versionType: t.field({ type: VersionTypeEnum, required: true, description: 'Which part of the last version to bump.' }),
       callability: t.field({ type: CallabilityEnum, description: 'Default: as the last version. Changes only with MAJOR.' }),
-      releaseNotes: t.string(),
+      releaseNotes: t.string({ description: 'What changed, at most 100000 characters.' }),
       sampleInput: t.string({ description: "Default: the algorithm's sampleInput." }),
-      sampleOutput: t.string(),
+      sampleOutput: t.string({ description: 'Example output, at most 100000 characters.' }),
     }),
   },
   {
@@ -366,27 +438,30 @@ builder.relayMutationField(
       withUserErrors(() => publishAlgorithm(db, principal, { ...input, id: localIdOf(String(input.id), 'Algorithm') })),
   },
   {
+    description: 'The new version, or why nothing was published.',
     outputFields: (t) => ({
-      algorithm: t.field({ type: AlgorithmType, nullable: true, resolve: (p) => p.algorithm }),
-      version: t.field({ type: AlgorithmVersionType, nullable: true, resolve: (p) => p.version }),
-      userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+      algorithm: t.field({ type: AlgorithmType, nullable: true, description: 'The algorithm, after publishing.', resolve: (p) => p.algorithm }),
+      version: t.field({ type: AlgorithmVersionType, nullable: true, description: 'The new version.', resolve: (p) => p.version }),
+      userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
     }),
   },
 );
 
 const deletedIdFields = {
+  description: "The deleted algorithm's id, or why it was not deleted.",
   outputFields: (t: PayloadFields<Answer<{ deletedAlgorithmId: string }>>) => ({
     deletedAlgorithmId: t.id({
       nullable: true,
+      description: 'The global id the algorithm had.',
       resolve: (p) => (p.deletedAlgorithmId ? encodeGlobalID('Algorithm', p.deletedAlgorithmId) : null),
     }),
-    userErrors: t.field({ type: [UserErrorType], resolve: (p) => p.userErrors }),
+    userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
   }),
 };
 
 builder.relayMutationField(
   'deleteAlgorithm',
-  { inputFields: (t) => ({ id: t.id({ required: true }) }) },
+  { description: 'Which algorithm to delete.', inputFields: (t) => ({ id: t.id({ required: true, description: "The algorithm's global id." }) }) },
   {
     description: 'Deletes an algorithm that has no PUBLIC version (callers may depend on those: see adminDeleteAlgorithm).',
     authScopes: MANAGE,
@@ -398,7 +473,7 @@ builder.relayMutationField(
 
 builder.relayMutationField(
   'adminDeleteAlgorithm',
-  { inputFields: (t) => ({ id: t.id({ required: true }) }) },
+  { description: 'Which algorithm to delete.', inputFields: (t) => ({ id: t.id({ required: true, description: "The algorithm's global id." }) }) },
   {
     description: 'Deletes any algorithm, PUBLIC versions included. Admin keys only.',
     authScopes: { admin: true },

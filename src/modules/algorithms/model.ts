@@ -6,18 +6,8 @@
 import { z } from 'zod';
 import { optionalText } from '../../core/validation.js';
 import { NAME_PATTERN } from '../../core/names.js';
-import {
-  algorithms,
-  algorithmVersions,
-  callability,
-  environment,
-  language,
-  license,
-  networkAccess,
-  sourceVisibility,
-  versionType,
-} from '../../db/schema.js';
-import type { OwnerSummary } from '../../db/records.js';
+import { callability, environment, language, license, networkAccess, sourceVisibility, versionType } from '../../db/enums.js';
+import type { AlgorithmRow, OwnerSummary, VersionRow } from '../../db/records.js';
 
 export const ENUMS = {
   license: license.enumValues,
@@ -31,8 +21,6 @@ export const ENUMS = {
 
 export type Callability = (typeof callability.enumValues)[number];
 
-export type AlgorithmRow = typeof algorithms.$inferSelect;
-export type VersionRow = typeof algorithmVersions.$inferSelect;
 
 /** What every read of a visible algorithm has: enough to name, page and authorize it. */
 export type AlgorithmSummary = Pick<AlgorithmRow, 'id' | 'ownerId' | 'name' | 'hasPublicVersion' | 'createdAt'> &

@@ -29,7 +29,6 @@ import {
   type AccessDecision,
   type AccessReason,
   type AlgorithmRecord,
-  type AlgorithmRow,
   type CreateAlgorithmInput,
   type PublishAlgorithmInput,
   type Settings,
@@ -37,6 +36,7 @@ import {
   type UpdateAlgorithmInput,
   type VersionRecord,
 } from './model.js';
+import type { AlgorithmRow } from '../../db/records.js';
 import {
   deleteAlgorithmRow,
   findOwner,

@@ -10,10 +10,10 @@ import type { Db } from '../../db/connect.js';
 import { anyOf } from '../../db/any.js';
 import { preparedPerShape } from '../../db/prepared.js';
 import { algorithms, algorithmVersions, owners } from '../../db/schema.js';
-import { pagePlaceholders, pageValues, type PagePlan, type PageShape } from '../../core/pagination.js';
-import type { OwnerSummary } from '../../db/records.js';
+import { pageValues, type PagePlan, type PageShape } from '../../core/pagination.js';
+import { pagePlaceholders } from '../../db/keyset.js';
+import type { AlgorithmRow, OwnerSummary, VersionRow } from '../../db/records.js';
 import type {
-  AlgorithmRow,
   AlgorithmState,
   AlgorithmSummary,
   Callability,
@@ -21,7 +21,6 @@ import type {
   Settings,
   VersionContents,
   VersionRecord,
-  VersionRow,
   VersionSummary,
 } from './model.js';
 import { formatVersion, type VersionRef } from './versions.js';

@@ -5,7 +5,8 @@ import { violatedUniqueConstraint } from '../../db/errors.js';
 import type { ApiKeyRecord } from '../../db/records.js';
 import { apiKeys, apiKeySecrets, owners, users, type ApiKeyKind, type OwnerKind } from '../../db/schema.js';
 import { isUuid } from '../../core/ids.js';
-import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
+import type { Page, PageArgs } from '../../core/pagination.js';
+import { keysetPage } from '../../db/keyset.js';
 
 const named = (name: string) => eq(sql`lower(${owners.name})`, name.toLowerCase());
 

@@ -2,7 +2,8 @@
 import { and, count, eq } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { auditEvents } from '../../db/schema.js';
-import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
+import type { Page, PageArgs } from '../../core/pagination.js';
+import { keysetPage } from '../../db/keyset.js';
 
 export type AuditEventRecord = typeof auditEvents.$inferSelect;
 export type NewAuditEvent = typeof auditEvents.$inferInsert;

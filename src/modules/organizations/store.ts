@@ -6,7 +6,8 @@ import { containing } from '../../db/like.js';
 import { organizationProfileColumns, type MemberRole, type MembershipRecord, type OrganizationRecord } from '../../db/records.js';
 import { organizationMembers, organizations, owners, users } from '../../db/schema.js';
 import { isUuid } from '../../core/ids.js';
-import { assemblePage, keysetPage, pageQuery, planPage, type Page, type PageArgs } from '../../core/pagination.js';
+import { assemblePage, planPage, type Page, type PageArgs } from '../../core/pagination.js';
+import { keysetPage, pageQuery } from '../../db/keyset.js';
 
 const organizationColumns = { id: organizations.id, name: owners.name, ...organizationProfileColumns };
 

@@ -6,7 +6,8 @@ import { containing } from '../../db/like.js';
 import { userProfileColumns, type UserRecord } from '../../db/records.js';
 import { organizationMembers, owners, users } from '../../db/schema.js';
 import { isUuid } from '../../core/ids.js';
-import { keysetPage, type Page, type PageArgs } from '../../core/pagination.js';
+import type { Page, PageArgs } from '../../core/pagination.js';
+import { keysetPage } from '../../db/keyset.js';
 
 const userColumns = { id: users.id, username: owners.name, ...userProfileColumns };
 
