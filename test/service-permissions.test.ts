@@ -7,16 +7,21 @@ import { adminActorOf } from '../src/auth/permissions.js';
 import type { Principal } from '../src/auth/principal.js';
 import { PermissionDenied } from '../src/core/errors.js';
 import { createApiKey, listApiKeys, revokeApiKey, rollApiKey, updateApiKey } from '../src/modules/api-keys/service.js';
+import { createAlgorithm, deleteAlgorithm, publishAlgorithm, updateAlgorithm } from '../src/modules/algorithms/service.js';
 import { createUser, startTestApp, type TestApp } from './helpers/app.js';
 
 let t: TestApp;
 let weak: Principal;
 let full: Principal;
 let admin: Principal;
+let fullKey: string;
+let username: string;
 
 beforeAll(async () => {
   t = await startTestApp();
   const user = await createUser(t);
+  fullKey = user.key;
+  username = user.username;
   const minted = await t.gql<{ createApiKey: { secret: string } }>(`mutation { createApiKey(input: { name: "weak" }) { secret } }`, { key: user.key });
   weak = await t.app.verifier.verify(`Simple ${minted.body.data!.createApiKey.secret}`);
   full = await t.app.verifier.verify(`Simple ${user.key}`);
@@ -37,6 +42,28 @@ describe('services check permissions themselves', () => {
     }
     const keys = await listApiKeys(db, full, {});
     expect(keys.edges.map((edge) => edge.node.name).sort()).toEqual(['default-key', 'weak']);
+  });
+
+  it('refuses algorithm changes to keys without manageAlgorithms, and to admin keys', async () => {
+    const { db } = t.app.database;
+    const details = { label: 'Kept out' };
+    for (const principal of [weak, admin]) {
+      await expect(createAlgorithm(db, principal, { name: 'kept_out', details, settings: { language: 'PYTHON3', environment: 'CPU' } })).rejects.toThrow(
+        /"createAlgorithm" needs a key with the manageAlgorithms permission/,
+      );
+    }
+    const created = await createAlgorithm(db, full, { name: 'let_in', details, settings: { language: 'PYTHON3', environment: 'CPU' } });
+    const id = created.algorithm.id;
+    for (const principal of [weak, admin]) {
+      await expect(updateAlgorithm(db, principal, { id, details: { label: 'Changed' } })).rejects.toThrow(PermissionDenied);
+      await expect(publishAlgorithm(db, principal, { id, versionType: 'MINOR' })).rejects.toThrow(PermissionDenied);
+      await expect(deleteAlgorithm(db, principal, { id })).rejects.toThrow(PermissionDenied);
+    }
+    const seen = await t.gql<{ algorithm: { details: { label: string }; latestVersion: null } }>(
+      `query($ref: String!) { algorithm(ref: $ref) { details { label } latestVersion { semanticVersion } } }`,
+      { key: fullKey, variables: { ref: `${username}/let_in` } },
+    );
+    expect(seen.body.data?.algorithm).toEqual({ details: { label: 'Kept out' }, latestVersion: null });
   });
 
   it('lets only admin keys act on the admin plane', () => {

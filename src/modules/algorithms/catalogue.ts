@@ -80,6 +80,10 @@ class Loader<V> {
     const hit = this.known.get(key);
     return hit ? hit.value : this.loader.load(key);
   }
+  forget(key: string): void {
+    this.known.delete(key);
+    this.loader.clear(key);
+  }
 }
 
 /** A loader per key (a filter, a semver, a list's arguments), made when first asked for. */
@@ -90,6 +94,12 @@ class Loaders<V> {
     let loader = this.byKey.get(key);
     if (!loader) this.byKey.set(key, (loader = new Loader(this.make(key))));
     return loader;
+  }
+  forget(key: string): void {
+    for (const loader of this.byKey.values()) loader.forget(key);
+  }
+  clear(): void {
+    this.byKey.clear();
   }
 }
 
@@ -211,6 +221,21 @@ export class Catalogue {
   private versionPage(algorithmId: string, filter: VersionFilter, plan: PagePlan, found: VersionRecord[]): Page<VersionRecord> {
     const count = async () => (filter.published === false ? 0 : this.versionCounts.get(filter.callability ?? 'ANY').load(algorithmId));
     return assemblePage(plan, found, count);
+  }
+
+  /**
+   * After a change to an algorithm within this request (a mutation's payload, or the next mutation
+   * of the same request): nothing read of it before may answer for it, and its new state is known.
+   */
+  changed(algorithm: AlgorithmRecord | { id: string }): void {
+    for (const loader of [this.records, this.states, this.latestVersions]) loader.forget(algorithm.id);
+    for (const loaders of [this.versionPages, this.versionCounts, this.versionsBySemver]) loaders.forget(algorithm.id);
+    if ('ownerId' in algorithm) this.ownerPages.forget(algorithm.ownerId);
+    else this.ownerPages.clear();
+    if ('updatedAt' in algorithm) {
+      this.records.prime(algorithm.id, algorithm);
+      this.states.prime(algorithm.id, algorithm);
+    }
   }
 
   // --- algorithms ----------------------------------------------------------------------------

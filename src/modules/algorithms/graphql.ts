@@ -1,6 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { GraphQLResolveInfo } from 'graphql';
-import { actorOf } from '../../auth/principal.js';
+import { adminActorOf } from '../../auth/permissions.js';
 import { callerFromOrigin } from '../../auth/origin.js';
 import type { UserErrorData } from '../../core/errors.js';
 import { builder } from '../../graphql/builder.js';
@@ -79,6 +79,20 @@ function catalogueOf(context: GraphQLContext): Catalogue {
   let catalogue = catalogues.get(context);
   if (!catalogue) catalogues.set(context, (catalogue = new Catalogue(context.db, context.principal)));
   return catalogue;
+}
+
+/**
+ * Runs a change and shapes its payload. What the request read of the algorithm before no longer
+ * answers for it: a payload (or the next mutation of the same request) sees it as changed.
+ */
+function changing<T extends { algorithm?: AlgorithmRecord; deletedAlgorithmId?: string }>(context: GraphQLContext, run: () => Promise<T>) {
+  return withUserErrors(async () => {
+    const result = await run();
+    const catalogue = catalogueOf(context);
+    if (result.algorithm) catalogue.changed(result.algorithm);
+    if (result.deletedAlgorithmId) catalogue.changed({ id: result.deletedAlgorithmId });
+    return result;
+  });
 }
 
 const DetailsType = builder.objectRef<Details>('AlgorithmDetails').implement({
@@ -393,7 +407,7 @@ builder.relayMutationField(
   {
     description: 'Creates an algorithm (private until a PUBLIC version is published).',
     authScopes: MANAGE,
-    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createAlgorithm(db, principal, input)),
+    resolve: (_root, { input }, context) => changing(context, () => createAlgorithm(context.db, context.principal, input)),
   },
   algorithmPayloadFields,
 );
@@ -412,8 +426,8 @@ builder.relayMutationField(
   {
     description: 'Changes only the fields given. Published versions keep their snapshot.',
     authScopes: MANAGE,
-    resolve: (_root, { input }, { db, principal }) =>
-      withUserErrors(() => updateAlgorithm(db, principal, { ...input, id: localIdOf(String(input.id), 'Algorithm') })),
+    resolve: (_root, { input }, context) =>
+      changing(context, () => updateAlgorithm(context.db, context.principal, { ...input, id: localIdOf(String(input.id), 'Algorithm') })),
   },
   algorithmPayloadFields,
 );
@@ -434,8 +448,8 @@ builder.relayMutationField(
   {
     description: 'Publishes the algorithm as it is now as the next version (1.0.0 / 0.1.0 / 0.0.1 first).',
     authScopes: MANAGE,
-    resolve: (_root, { input }, { db, principal }) =>
-      withUserErrors(() => publishAlgorithm(db, principal, { ...input, id: localIdOf(String(input.id), 'Algorithm') })),
+    resolve: (_root, { input }, context) =>
+      changing(context, () => publishAlgorithm(context.db, context.principal, { ...input, id: localIdOf(String(input.id), 'Algorithm') })),
   },
   {
     description: 'The new version, or why nothing was published.',
@@ -465,8 +479,8 @@ builder.relayMutationField(
   {
     description: 'Deletes an algorithm that has no PUBLIC version (callers may depend on those: see adminDeleteAlgorithm).',
     authScopes: MANAGE,
-    resolve: (_root, { input }, { db, principal }) =>
-      withUserErrors(() => deleteAlgorithm(db, principal, { id: localIdOf(String(input.id), 'Algorithm') })),
+    resolve: (_root, { input }, context) =>
+      changing(context, () => deleteAlgorithm(context.db, context.principal, { id: localIdOf(String(input.id), 'Algorithm') })),
   },
   deletedIdFields,
 );
@@ -477,8 +491,10 @@ builder.relayMutationField(
   {
     description: 'Deletes any algorithm, PUBLIC versions included. Admin keys only.',
     authScopes: { admin: true },
-    resolve: (_root, { input }, { db, principal }) =>
-      withUserErrors(() => adminDeleteAlgorithm(db, actorOf(principal), { id: localIdOf(String(input.id), 'Algorithm') })),
+    resolve: (_root, { input }, context) =>
+      changing(context, () =>
+        adminDeleteAlgorithm(context.db, adminActorOf(context.principal, 'adminDeleteAlgorithm'), { id: localIdOf(String(input.id), 'Algorithm') }),
+      ),
   },
   deletedIdFields,
 );

@@ -12,6 +12,7 @@
 import type { Actor, Principal } from '../../auth/principal.js';
 import { actorOf } from '../../auth/principal.js';
 import { aclAllows } from '../../auth/acl.js';
+import { requirePermission } from '../../auth/permissions.js';
 import { originRefusal, type Caller } from '../../auth/origin.js';
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
@@ -134,6 +135,7 @@ async function managedAlgorithm(tx: Db, principal: Principal, id: string): Promi
 }
 
 export async function createAlgorithm(db: Db, principal: Principal, input: CreateAlgorithmInput): Promise<{ algorithm: AlgorithmRecord }> {
+  requirePermission(principal, 'createAlgorithm', 'manageAlgorithms');
   const data = parse(createAlgorithmSchema, input);
   const settings = mergeSettings(DEFAULT_SETTINGS, data.settings);
   const problems = settingsProblems(settings);
@@ -167,6 +169,7 @@ export async function createAlgorithm(db: Db, principal: Principal, input: Creat
 
 /** Changes only the fields given; the name and owner never change. */
 export async function updateAlgorithm(db: Db, principal: Principal, input: UpdateAlgorithmInput): Promise<{ algorithm: AlgorithmRecord }> {
+  requirePermission(principal, 'updateAlgorithm', 'manageAlgorithms');
   const data = parse(updateAlgorithmSchema, input);
   return db.transaction(async (tx) => {
     const { algorithm, owner } = await managedAlgorithm(tx, principal, data.id);
@@ -197,6 +200,7 @@ export async function publishAlgorithm(
   principal: Principal,
   input: PublishAlgorithmInput,
 ): Promise<{ algorithm: AlgorithmRecord; version: VersionRecord }> {
+  requirePermission(principal, 'publishAlgorithm', 'manageAlgorithms');
   const data = parse(publishAlgorithmSchema, input);
   return db.transaction(async (tx) => {
     const { algorithm, owner, standing } = await managedAlgorithm(tx, principal, data.id);
@@ -250,6 +254,7 @@ export async function publishAlgorithm(
 }
 
 export async function deleteAlgorithm(db: Db, principal: Principal, input: { id: string }): Promise<{ deletedAlgorithmId: string }> {
+  requirePermission(principal, 'deleteAlgorithm', 'manageAlgorithms');
   return db.transaction(async (tx) => {
     const { algorithm, standing } = await managedAlgorithm(tx, principal, input.id);
     if (algorithm.hasPublicVersion) {
