@@ -8,18 +8,21 @@ import { isDatabaseUnavailable } from '../db/errors.js';
 import { DeadlineExceeded } from './deadline.js';
 import { refusal, type Refusal } from './refusal.js';
 
-export const SERVICE_UNAVAILABLE = refusal(503, 'SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly.', { 'Retry-After': '5' });
-export const INTERNAL_ERROR = refusal(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
+const SERVICE_UNAVAILABLE = refusal(503, 'SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly.', { 'Retry-After': '5' });
+const INTERNAL_ERROR = refusal(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
 
 /** Whether `error` means "try again shortly" rather than a bug. */
-export const isTransient = (error: unknown) => isDatabaseUnavailable(error) || error instanceof DeadlineExceeded;
+const isTransient = (error: unknown) => isDatabaseUnavailable(error) || error instanceof DeadlineExceeded;
 
-/** Logs an unexpected error with the request's id and says what the client is told. */
-export function unexpectedFailure(error: unknown, log: Logger, requestId: string | undefined, path?: readonly (string | number)[]): Refusal {
+/**
+ * What the client is told of an unexpected error, logged with the request's id when `log` is given
+ * (a copy of an answer, such as a stored idempotent response, is not logged twice).
+ */
+export function unexpectedFailure(error: unknown, log: Logger | undefined, requestId: string | undefined, path?: readonly (string | number)[]): Refusal {
   if (isTransient(error)) {
-    log.warn({ err: error, requestId }, 'database unavailable');
+    log?.warn({ err: error, requestId }, 'database unavailable');
     return SERVICE_UNAVAILABLE;
   }
-  log.error({ err: error, requestId, path }, 'unexpected error');
+  log?.error({ err: error, requestId, path }, 'unexpected error');
   return INTERNAL_ERROR;
 }

@@ -11,7 +11,8 @@ import { unexpectedFailure } from '../../gate/failures.js';
 import type { GraphQLContext } from '../context.js';
 import { fromServiceError } from '../errors.js';
 
-export function toClientError(error: GraphQLError, log: Logger, requestId: string | undefined): GraphQLError {
+/** The error as a client may see it; unexpected ones are logged when `log` is given. */
+export function toClientError(error: GraphQLError, log: Logger | undefined, requestId: string | undefined): GraphQLError {
   const original = error.originalError;
   if (original instanceof PermissionDenied) {
     return new GraphQLError(original.message, { nodes: error.nodes, path: error.path, extensions: { code: 'FORBIDDEN' } });

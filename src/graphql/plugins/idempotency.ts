@@ -8,6 +8,7 @@ import { getOperationAST, GraphQLError, Kind, visit, type DocumentNode, type Exe
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { claimIdempotency, idempotentRequestOf, settleIdempotency } from '../../gate/idempotency.js';
 import type { GraphQLContext } from '../context.js';
+import { toClientError } from './client-errors.js';
 import { refusalError } from './refusal.js';
 
 const REPLAY_WARNING = {
@@ -126,7 +127,10 @@ export function useIdempotency(deadlineMs: number): Plugin<GraphQLContext & { re
         const ran = rootResponseKeys(args.document, args.operationName ?? undefined).some((field) => !failed.has(field));
         if (!ran) return undefined;
         const { value, withheld } = withoutSecrets(result.data ?? null, secretResponseKeys(args.document));
-        const errors = result.errors?.map((e) => ({ message: e.message, path: e.path, extensions: { code: e.extensions?.code } }));
+        // Stored as the client was shown them: an internal error's text never reaches a replay.
+        const errors = result.errors
+          ?.map((e) => toClientError(e, undefined, context.requestId))
+          .map((e) => ({ message: e.message, path: e.path, extensions: { code: e.extensions.code } }));
         return { data: value as StoredResponse['data'], errors, withheld };
       };
 
