@@ -10,7 +10,10 @@ export interface KeyCache {
   forgetOwner(ownerId: string): void;
 }
 
-/** Runs a change to key `keyId`, then drops its cached verification whether or not the change went through. */
+/**
+ * Runs a change to key `keyId`, then drops its cached verification whether or not the change went
+ * through: a failure may come after the commit (a lost connection), and forgetting costs one lookup.
+ */
 export async function changingKey<T>(cache: KeyCache, keyId: string, change: () => Promise<T>): Promise<T> {
   try {
     return await change();
@@ -19,7 +22,7 @@ export async function changingKey<T>(cache: KeyCache, keyId: string, change: () 
   }
 }
 
-/** Runs a change to an owner, then drops its keys' cached verifications once the change has gone through. */
+/** Runs a change to an owner, then drops its keys' cached verifications once the change has gone through (its id comes from the result). */
 export async function changingOwner<T>(cache: KeyCache, change: () => Promise<T>, ownerIdOf: (result: T) => string): Promise<T> {
   const result = await change();
   cache.forgetOwner(ownerIdOf(result));

@@ -1,5 +1,5 @@
 /**
- * CORS by key (see README, "Caller origin"). A preflight carries no key, so it is answered for any
+ * CORS by key (README, "Security model"). A preflight carries no key, so it is answered for any
  * origin and the real request decides. Credentials (cookies) are never allowed: keys travel in a
  * header, and yoga's default (reflect any origin *with* credentials) would undo that.
  */

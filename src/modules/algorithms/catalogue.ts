@@ -4,7 +4,8 @@
  * contents) or per owner (a page of its algorithms) goes through a loader here, and every loader
  * reads through the one catalogue statement (store.ts), by ids or by owners. A list reads along
  * what its reader says it will need, in the same statement, and primes the loaders with it: those
- * loads then cost nothing. Transports make one Catalogue per request (`new Catalogue(db, principal)`).
+ * loads then cost nothing. Transports make one Catalogue per request (`new Catalogue(db, principal)`) for their reads;
+ * services read what their rules need through the store directly.
  */
 import DataLoader from 'dataloader';
 import type { Principal } from '../../auth/principal.js';

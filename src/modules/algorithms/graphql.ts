@@ -13,7 +13,7 @@ import { USER_ERRORS_DESCRIPTION, UserErrorType } from '../../graphql/user-error
 import { ownerOf, OwnerRef } from '../owners/graphql.js';
 import { UserType } from '../users/graphql.js';
 import { Catalogue, type ListInclude } from './catalogue.js';
-import { ENUMS, type AccessDecision, type AlgorithmRecord, type AlgorithmSummary, type Details, type Settings, type VersionFilter, type VersionRecord } from './model.js';
+import { ACCESS_REASONS, ENUMS, type AccessDecision, type AlgorithmRecord, type AlgorithmSummary, type Details, type Settings, type VersionFilter, type VersionRecord } from './model.js';
 import { adminDeleteAlgorithm, createAlgorithm, decideAccess, deleteAlgorithm, publishAlgorithm, updateAlgorithm } from './service.js';
 import { SNIPPET_LANGUAGES } from './snippets.js';
 
@@ -61,16 +61,16 @@ const SnippetLanguageEnum = describedEnum('SnippetLanguage', SNIPPET_LANGUAGES, 
   description: 'The language of a code snippet.',
   values: { CURL: 'A curl command line.', PYTHON: "Python, with Algorithmia's client library.", JAVASCRIPT: "Node.js, with Algorithmia's client library." },
 });
-const AccessReasonEnum = builder.enumType('AccessReason', {
+const AccessReasonEnum = describedEnum('AccessReason', ACCESS_REASONS, {
   description: 'Why an algorithmAccess decision came out as it did.',
   values: {
-    ALLOWED: { description: 'The key may call the resolved version.' },
-    NOT_IN_ACL: { description: "The key's algorithmAccess does not cover the algorithm." },
-    NOT_FOUND: { description: 'No such algorithm, or not one the key may see.' },
-    NO_PUBLIC_VERSION: { description: 'The algorithm has no PUBLIC version to resolve `latest` to.' },
-    VERSION_NOT_FOUND: { description: 'No version the key may call matches the reference.' },
-    ORIGIN_NOT_ALLOWED: { description: "The key's caller-origin rules refuse this origin (or native clients)." },
-  } as const,
+    ALLOWED: 'The key may call the resolved version.',
+    NOT_IN_ACL: "The key's algorithmAccess does not cover the algorithm.",
+    NOT_FOUND: 'No such algorithm, or not one the key may see.',
+    NO_PUBLIC_VERSION: 'The algorithm has no PUBLIC version to resolve `latest` to.',
+    VERSION_NOT_FOUND: 'No version the key may call matches the reference.',
+    ORIGIN_NOT_ALLOWED: "The key's caller-origin rules refuse this origin (or native clients).",
+  },
 });
 
 /** The request's reads of algorithms and versions, batched (one per request). */

@@ -71,7 +71,8 @@ export interface VersionFilter {
   published?: boolean | null;
 }
 
-export type AccessReason = 'ALLOWED' | 'NOT_IN_ACL' | 'NOT_FOUND' | 'NO_PUBLIC_VERSION' | 'VERSION_NOT_FOUND' | 'ORIGIN_NOT_ALLOWED';
+export const ACCESS_REASONS = ['ALLOWED', 'NOT_IN_ACL', 'NOT_FOUND', 'NO_PUBLIC_VERSION', 'VERSION_NOT_FOUND', 'ORIGIN_NOT_ALLOWED'] as const;
+export type AccessReason = (typeof ACCESS_REASONS)[number];
 
 export interface AccessDecision {
   allowed: boolean;

@@ -155,7 +155,7 @@ interface VersionJson {
 /**
  * What each field of a version read along is, in the order of its json array: this object alone
  * decides that order, for the SQL and for `versionFrom`. An array, not an object: keys made the
- * nested list's statement about a quarter slower (docs/ALGORITHMS-READ-PATH.md).
+ * nested list's statement about a quarter slower (docs/ARCHITECTURE.md, "The algorithm read path").
  */
 const versionJsonFields = {
   id: algorithmVersions.id,

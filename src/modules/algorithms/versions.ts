@@ -1,5 +1,5 @@
 /**
- * Algorithm references and semantic versions (DESIGN §6). Pure: no I/O.
+ * Algorithm references and semantic versions (README, "Algorithms"). Pure: no I/O.
  *
  *   ref       owner/name[/version] or algo://owner/name[/version]
  *   version   (none) | latest     the latest PUBLIC version
