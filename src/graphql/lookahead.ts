@@ -10,10 +10,12 @@ import {
   getNamedType,
   GraphQLIncludeDirective,
   GraphQLSkipDirective,
+  isInterfaceType,
   isObjectType,
   Kind,
   type FieldNode,
   type GraphQLResolveInfo,
+  type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
 
@@ -87,3 +89,42 @@ function included(info: GraphQLResolveInfo, node: Parameters<typeof getDirective
     getDirectiveValues(GraphQLIncludeDirective, node, info.variableValues)?.if !== false
   );
 }
+
+/**
+ * What a field reads of the object it is on, as its definition declares it
+ * (`extensions: { reads: [...] }`): lists read that along with their items, and an owner answered
+ * from its summary is one whose selected fields read only `summary`. A field that declares nothing
+ * may read anything.
+ */
+export const reads = (...parts: string[]) => ({ reads: parts });
+
+/**
+ * The union of what these fields read of their object, looked up on each of `typeNames` that has
+ * the field; null when one of them declares nothing (it may read anything). `__typename` and `id`
+ * read nothing: they are on every record.
+ */
+export function readsOf(schema: GraphQLSchema, typeNames: readonly string[], fieldNames: readonly string[]): ReadonlySet<string> | null {
+  const cacheKey = typeNames.join();
+  let byNames = readsCache.get(fieldNames);
+  if (!byNames) readsCache.set(fieldNames, (byNames = new Map()));
+  if (byNames.has(cacheKey)) return byNames.get(cacheKey)!;
+  const union = new Set<string>();
+  let declared = true;
+  for (const name of fieldNames) {
+    if (name === '__typename' || name === 'id') continue;
+    for (const typeName of typeNames) {
+      const type = schema.getType(typeName);
+      const field = isObjectType(type) || isInterfaceType(type) ? type.getFields()[name] : undefined;
+      if (!field) continue;
+      const parts = (field.extensions as { reads?: readonly string[] }).reads;
+      if (parts === undefined) declared = false;
+      else for (const part of parts) union.add(part);
+    }
+  }
+  const answer = declared ? union : null;
+  byNames.set(cacheKey, answer);
+  return answer;
+}
+
+/** By the (request-cached) list of selected names, then by the types looked at. */
+const readsCache = new WeakMap<readonly string[], Map<string, ReadonlySet<string> | null>>();

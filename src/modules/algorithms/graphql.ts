@@ -8,7 +8,7 @@ import { describedEnum } from '../../graphql/enums.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { localIdOf } from '../../graphql/ids.js';
-import { selectedOnNodes } from '../../graphql/lookahead.js';
+import { reads, readsOf, selectedOnNodes } from '../../graphql/lookahead.js';
 import { USER_ERRORS_DESCRIPTION, UserErrorType } from '../../graphql/user-error.js';
 import { ownerOf, OwnerRef } from '../owners/graphql.js';
 import { UserType } from '../users/graphql.js';
@@ -149,6 +149,8 @@ export const AlgorithmVersionType = builder.objectRef<VersionRecord>('AlgorithmV
       description: 'Example output, as published.',
       resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).sampleOutput,
     }),
+    // The fields that show its state read it along for the owner and members, and its latest
+    // version's for others (see `Catalogue.view`): `reads` says so to the lists that read along.
     details: t.field({
       type: DetailsType,
       description: 'The details as published.',
@@ -174,17 +176,15 @@ const VersionConnection = builder.connectionObject(
   { description: 'A version and its cursor.' },
 );
 
-/** Fields that read the algorithm's state (its owner and members), or its latest version's (others: see `Catalogue.view`). */
-const STATE_READERS = ['details', 'settings', 'sampleInput', 'callability', 'updatedAt', 'snippet'];
-const LATEST_VERSION_READERS = ['latestVersion', ...STATE_READERS];
-
 /** What a list should read along with each algorithm, from the fields its client selected. */
 function listIncludes(info: GraphQLResolveInfo): ListInclude {
   const selected = selectedOnNodes(info);
   const versions = selected.get('versions');
+  // What the selected fields declare they read; a field that declares nothing gets everything.
+  const read = readsOf(info.schema, ['Algorithm'], [...selected.keys()]);
   return {
-    state: STATE_READERS.some((field) => selected.has(field)),
-    latestVersion: LATEST_VERSION_READERS.some((field) => selected.has(field)),
+    state: read === null || read.has('state'),
+    latestVersion: read === null || read.has('latestVersion'),
     // Only one selection can be read along; a second (aliased, other arguments) loads on its own.
     versions: versions?.length === 1 ? (versions[0] as VersionFilter) : undefined,
   };
@@ -196,22 +196,28 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
   load: (ids: string[], context) => catalogueOf(context).byIds(ids),
   sort: (algorithm) => algorithm.id,
   fields: (t) => ({
-    name: t.exposeString('name', { description: 'Unique per owner: letters, digits and underscores, starting with a letter; at most 30.' }),
+    name: t.exposeString('name', {
+      description: 'Unique per owner: letters, digits and underscores, starting with a letter; at most 30.',
+      extensions: reads(),
+    }),
     owner: t.field({
       type: OwnerRef,
       description: 'The user or organization it belongs to.',
+      extensions: reads(),
       // Lists and lookups read the owner's name and kind along; the rest of it loads when asked for.
       resolve: (algorithm, _args, context, info) => ownerOf(context, info, algorithm),
     }),
     details: t.field({
       type: DetailsType,
       description: 'Its label, summary and tagline. As it is now for the owner and members; as its newest PUBLIC version published it for others.',
+      extensions: reads('state', 'latestVersion'),
       resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).details,
     }),
     settings: t.field({
       type: SettingsType,
       description:
         'Its license, runtime and other settings. As it is now for the owner and members; as its newest PUBLIC version published it for others.',
+      extensions: reads('state', 'latestVersion'),
       resolve: async (a, _args, context) => {
         const view = await catalogueOf(context).view(a);
         return { ...view.settings, algorithmCallability: view.callability };
@@ -220,29 +226,34 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
     sampleInput: t.string({
       nullable: true,
       description: 'Example input for callers. As it is now for the owner and members; as its newest PUBLIC version published it for others.',
+      extensions: reads('state', 'latestVersion'),
       resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).sampleInput,
     }),
     callability: t.field({
       type: CallabilityEnum,
       description: "The newest version's callability (PRIVATE until published). Outsiders see only PUBLIC versions.",
+      extensions: reads('state', 'latestVersion'),
       resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).callability,
     }),
-    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the algorithm was created.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the algorithm was created.', extensions: reads() }),
     updatedAt: t.field({
       type: 'DateTime',
       description: 'When it last changed (update or publish); for others, when its newest PUBLIC version was published.',
+      extensions: reads('state', 'latestVersion'),
       resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).updatedAt,
     }),
     latestVersion: t.field({
       type: AlgorithmVersionType,
       nullable: true,
       description: 'The newest version you may see: any for the owner and members, the newest PUBLIC one for others.',
+      extensions: reads('latestVersion'),
       resolve: (algorithm, _args, context) => catalogueOf(context).latestVersion(algorithm),
     }),
     version: t.field({
       type: AlgorithmVersionType,
       nullable: true,
       description: 'One version by its exact semantic version; null if there is none you may see.',
+      extensions: reads(),
       args: { semver: t.arg.string({ required: true, description: 'Exactly, e.g. 1.2.3.' }) },
       resolve: (algorithm, { semver }, context) => catalogueOf(context).version(algorithm, semver),
     }),
@@ -250,6 +261,7 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
       {
         type: AlgorithmVersionType,
         description: 'Versions you may see, oldest first (ask for `last` to get the newest).',
+        extensions: reads('versions'),
         args: {
           published: t.arg.boolean({ description: 'Every version is published; false selects none.' }),
           callability: t.arg({ type: CallabilityEnum, description: 'Only versions of this callability.' }),
@@ -260,6 +272,7 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
     ),
     snippet: t.string({
       description: "A ready-to-paste call of the latest version, naming your default-key by its mask (never its secret).",
+      extensions: reads('state', 'latestVersion'),
       args: { language: t.arg({ type: SnippetLanguageEnum, required: true, description: 'The language to write the call in.' }) },
       resolve: (algorithm, { language }, context) => catalogueOf(context).snippet(algorithm, language, context.algorithmApiUrl),
     }),
@@ -276,6 +289,7 @@ builder.interfaceFields(OwnerRef, (t) => ({
     {
       type: AlgorithmType,
       description: "The owner's algorithms that you may see, oldest first.",
+      extensions: reads('summary'),
       args: { callability: t.arg({ type: CallabilityEnum, description: "The latest version's callability." }) },
       resolve: (owner, args, context, info) => catalogueOf(context).algorithmsOf(owner.id, args, listIncludes(info)),
     },

@@ -2,6 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { adminActorOf } from '../../auth/permissions.js';
 import { batched } from '../../graphql/batch.js';
 import { builder, type SchemaTypes } from '../../graphql/builder.js';
+import { reads } from '../../graphql/lookahead.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { AdminQuery } from '../../graphql/planes.js';
@@ -94,6 +95,7 @@ export const OrganizationType = builder.loadableNode('Organization', {
         type: MembershipType,
         nullable: true,
         description: "Its members, oldest membership first. Null unless you are a member, one of the organization's own keys or an admin.",
+        extensions: reads('summary'),
         resolve: async (o, args, context) => ((await insideVisible(context, o)) ? loadMembers(context, o.id, args) : null),
       },
       { name: 'OrganizationMemberConnection', description: "A page of an organization's members." },

@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { batched } from '../../graphql/batch.js';
 import { builder } from '../../graphql/builder.js';
-import { selectedFields } from '../../graphql/lookahead.js';
+import { reads, readsOf, selectedFields } from '../../graphql/lookahead.js';
 import { ownerFromSummary, type OwnerRecord, type OwnerSummary } from '../../db/records.js';
 import { findOwnersByIds } from './store.js';
 
@@ -11,6 +11,7 @@ export const OwnerRef = builder.interfaceRef<OwnerRecord>('Owner').implement({
   fields: (t) => ({
     name: t.string({
       description: 'The username or organization name, as in algo://<name>/….',
+      extensions: reads('summary'),
       resolve: (owner) => (owner.kind === 'USER' ? owner.username : owner.name),
     }),
   }),
@@ -24,17 +25,18 @@ export function loadOwner(context: { db: Parameters<typeof findOwnersByIds>[0] }
   }).load(id);
 }
 
-/** Fields of an owner that need no more than its summary: id, kind and name (or things loaded by id). */
-const SUMMARY_FIELDS = new Set(['__typename', 'id', 'name', 'username', 'algorithms', 'defaultKey', 'organizations', 'members']);
-
 /**
- * An owner field's answer from what was read with its parent: the summary when the client selected
- * nothing more of the owner, else the whole owner, batched. Any field not known to need only the
- * summary loads the whole owner, so a new field is never answered from a partial record.
+ * An owner field's answer from what was read with its parent: the summary (id, kind and name) when
+ * every field the client selected of the owner declares it reads no more (`reads('summary')`), else
+ * the whole owner, batched. A field that declares nothing loads the whole owner, so a new field is
+ * never answered from a partial record.
  */
+const OWNER_TYPES = ['Owner', 'User', 'Organization'];
+const onlySummary = (read: ReadonlySet<string> | null) => read !== null && [...read].every((part) => part === 'summary');
+
 export function ownerOf(context: { db: Parameters<typeof findOwnersByIds>[0] }, info: GraphQLResolveInfo, owned: Partial<OwnerSummary> & { ownerId: string }) {
   const { ownerName, ownerKind } = owned;
-  if (ownerName !== undefined && ownerKind !== undefined && selectedFields(info).every((field) => SUMMARY_FIELDS.has(field))) {
+  if (ownerName !== undefined && ownerKind !== undefined && onlySummary(readsOf(info.schema, OWNER_TYPES, selectedFields(info)))) {
     return ownerFromSummary({ ownerId: owned.ownerId, ownerName, ownerKind });
   }
   return loadOwner(context, owned.ownerId).then((owner) => owner!);

@@ -1,4 +1,5 @@
 import { builder } from '../../graphql/builder.js';
+import { reads } from '../../graphql/lookahead.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { AdminQuery } from '../../graphql/planes.js';
 import { USER_ERRORS_DESCRIPTION, UserErrorType } from '../../graphql/user-error.js';
@@ -19,7 +20,7 @@ export const UserType = builder.loadableNode('User', {
   sort: (user) => user.id,
   isTypeOf: (value) => (value as { kind?: string }).kind === 'USER',
   fields: (t) => ({
-    username: t.exposeString('username', { description: 'The user\'s name, as in algo://<username>/…; never changes.' }),
+    username: t.exposeString('username', { description: 'The user\'s name, as in algo://<username>/…; never changes.', extensions: reads('summary') }),
     email: t.string({
       nullable: true,
       description: 'Shown to the user\'s own keys and to admin keys; null for everyone else.',
@@ -34,12 +35,14 @@ export const UserType = builder.loadableNode('User', {
       type: [MembershipType],
       nullable: true,
       description: 'The organizations the user belongs to, with roles. Shown to the user and to admins only.',
+      extensions: reads('summary'),
       resolve: (user, _args, context) => (seesPrivateFields(context.principal, user.id) ? loadMemberships(context, user.id) : null),
     }),
     defaultKey: t.field({
       type: ApiKeyType,
       nullable: true,
       description: 'The key named `default-key`, if the user has one. Its mask, never its secret.',
+      extensions: reads('summary'),
       resolve: (user, _args, context) => loadDefaultKey(context, user.id),
     }),
   }),
