@@ -2,6 +2,7 @@
  * `algoplane <command>`: start (default) | migrate | bootstrap | admin-key --user <username> [--name <name>]
  */
 import { parseArgs } from 'node:util';
+import { consoleActor } from './auth/permissions.js';
 import { bootstrapAdmin } from './bootstrap.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { ServiceError } from './core/errors.js';
@@ -99,7 +100,7 @@ async function main(argv: string[]) {
       const name = values.name ?? `admin-key-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
       await withDatabase(config, async (database) => {
         await database.migrate();
-        const { secret } = await createAdminApiKey(database.db, { keyId: null, userId: null, via: 'cli' }, { username, name });
+        const { secret } = await createAdminApiKey(database.db, consoleActor('cli'), { username, name });
         printSecret('admin key', secret);
       });
       return;

@@ -4,6 +4,7 @@
  */
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleActor } from '../src/auth/permissions.js';
 import { apiKeys, owners, users } from '../src/db/schema.js';
 import { createTestDatabase, createUser, localId, ON_POSTGRES, startTestApp, type TestApp } from './helpers/app.js';
 import { badChecksum, unknownKey } from './helpers/auth-matrix.js';
@@ -87,7 +88,7 @@ describe('changes reach the cache within a second', () => {
     const promoted = await createUser(t);
     await t.app.database.db.update(users).set({ isAdmin: true }).where(eq(users.id, localId(promoted.id)));
     const { createAdminApiKey } = await import('../src/modules/api-keys/service.js');
-    const { secret } = await createAdminApiKey(t.app.database.db, { keyId: null, userId: null, via: 'cli' }, {
+    const { secret } = await createAdminApiKey(t.app.database.db, consoleActor('cli'), {
       username: promoted.username,
       name: 'ops',
     });

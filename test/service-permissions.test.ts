@@ -4,6 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminActorOf } from '../src/auth/permissions.js';
+import { actorOf } from '../src/auth/principal.js';
+import { createUser as createUserService } from '../src/modules/users/service.js';
 import type { Principal } from '../src/auth/principal.js';
 import { PermissionDenied } from '../src/core/errors.js';
 import { createApiKey, listApiKeys, revokeApiKey, rollApiKey, updateApiKey } from '../src/modules/api-keys/service.js';
@@ -64,6 +66,14 @@ describe('services check permissions themselves', () => {
       { key: fullKey, variables: { ref: `${username}/let_in` } },
     );
     expect(seen.body.data?.algorithm).toEqual({ details: { label: 'Kept out' }, latestVersion: null });
+  });
+
+  it('lets admin-plane services be called only with an actor that passed the admin check', async () => {
+    const { db } = t.app.database;
+    // A standard key's actor is not an admin actor: the typecheck (`npm run typecheck`, in CI) refuses it.
+    // @ts-expect-error -- the admin-plane services take an AdminActor, from adminActorOf or consoleActor only
+    const call = () => createUserService(db, actorOf(full), { username: 'never_made', email: 'never@example.com' });
+    expect(call).toBeTypeOf('function');
   });
 
   it('lets only admin keys act on the admin plane', () => {

@@ -35,8 +35,19 @@ export function requirePermission(principal: Principal, operation: string, permi
   if (!permissionsHeld(principal)[permission]) throw new PermissionDenied(deniedMessage(operation, permission));
 }
 
-/** The actor of an admin-plane change: only an admin key acts there (the console and bootstrap act without one). */
-export function adminActorOf(principal: Principal, operation: string): Actor {
+declare const adminPlane: unique symbol;
+
+/**
+ * Who may act on the admin plane: an admin key (`adminActorOf`, which checks), or the operator at
+ * the console (`consoleActor`). Admin-plane services take one, so no transport can call them
+ * without the check: the type cannot be made otherwise.
+ */
+export type AdminActor = Actor & { readonly [adminPlane]: true };
+
+export function adminActorOf(principal: Principal, operation: string): AdminActor {
   requirePermission(principal, operation, 'admin');
-  return actorOf(principal);
+  return actorOf(principal) as AdminActor;
 }
+
+/** The operator at the console (the CLI) or the first start's bootstrap: not a request, no key. */
+export const consoleActor = (via: 'cli' | 'bootstrap'): AdminActor => ({ keyId: null, userId: null, via }) as AdminActor;

@@ -9,10 +9,10 @@
  * Invisible algorithms do not exist for the caller: null, or NOT_FOUND in mutations. Each change is
  * one transaction with its audit event. Reads are catalogue.ts's; all SQL is store.ts's.
  */
-import type { Actor, Principal } from '../../auth/principal.js';
+import type { Principal } from '../../auth/principal.js';
 import { actorOf } from '../../auth/principal.js';
 import { aclAllows } from '../../auth/acl.js';
-import { requirePermission } from '../../auth/permissions.js';
+import { requirePermission, type AdminActor } from '../../auth/permissions.js';
 import { originRefusal, type Caller } from '../../auth/origin.js';
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
@@ -271,7 +271,7 @@ export async function deleteAlgorithm(db: Db, principal: Principal, input: { id:
 }
 
 /** Admin plane: deletes any algorithm, public versions and all. */
-export async function adminDeleteAlgorithm(db: Db, actor: Actor, input: { id: string }): Promise<{ deletedAlgorithmId: string }> {
+export async function adminDeleteAlgorithm(db: Db, actor: AdminActor, input: { id: string }): Promise<{ deletedAlgorithmId: string }> {
   const notFound = userError('NOT_FOUND', 'id: no such algorithm', ['id']);
   if (!isUuid(input.id)) throw notFound;
   return db.transaction(async (tx) => {

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { ApiKeyRecord } from '../../db/records.js';
 import { changingKey, type KeyCache } from '../../auth/key-cache.js';
-import { requirePermission } from '../../auth/permissions.js';
+import { requirePermission, type AdminActor } from '../../auth/permissions.js';
 import { describeAcl, parseAcl } from '../../auth/acl.js';
 import { generateApiKey, hashApiKey, maskApiKey, type ApiKeyKind } from '../../auth/api-key.js';
 import { excessOver, type KeyPowers } from '../../auth/escalation.js';
@@ -417,7 +417,7 @@ export const createAdminApiKeySchema = z.object({ username: z.string(), name: ke
 /** Mints an admin key for a cluster administrator (the CLI, bootstrap and the admin plane use this). */
 export async function createAdminApiKey(
   db: Db,
-  actor: Actor,
+  actor: AdminActor,
   input: z.input<typeof createAdminApiKeySchema>,
 ): Promise<{ apiKey: ApiKeyRecord; secret: string }> {
   const { username, name } = parse(createAdminApiKeySchema, input);
@@ -450,7 +450,7 @@ const rateLimitSchema = z.object({
 /** Admin plane: a key's own request budget per minute, or null for the server default. */
 export async function setApiKeyRateLimit(
   db: Db,
-  actor: Actor,
+  actor: AdminActor,
   input: { id: string; requestsPerMinute: number | null },
   keys: KeyCache,
 ): Promise<{ apiKey: ApiKeyRecord }> {
@@ -471,7 +471,7 @@ export async function setApiKeyRateLimit(
 }
 
 /** Revokes an admin key (admin plane): a leaked admin key must be stoppable without database access. */
-export async function revokeAdminApiKey(db: Db, actor: Actor, input: { id: string }, keys: KeyCache): Promise<{ revokedApiKeyId: string }> {
+export async function revokeAdminApiKey(db: Db, actor: AdminActor, input: { id: string }, keys: KeyCache): Promise<{ revokedApiKeyId: string }> {
   const notFound = userError('NOT_FOUND', 'id: no such admin key', ['id']);
   if (!isUuid(input.id)) throw notFound;
   return changingKey(keys, input.id, () => db.transaction(async (tx) => {

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { changingOwner, type KeyCache } from '../../auth/key-cache.js';
-import type { Actor, Principal } from '../../auth/principal.js';
+import type { AdminActor } from '../../auth/permissions.js';
+import type { Principal } from '../../auth/principal.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
 import { changesBetween, emailSchema, optionalText, parse } from '../../core/validation.js';
 import { ownerNameSchema, quoted } from '../../core/names.js';
@@ -104,7 +105,7 @@ async function organizationNamed(tx: Db, name: string, field = 'organization'): 
 
 export async function createOrganization(
   db: Db,
-  actor: Actor,
+  actor: AdminActor,
   input: z.input<typeof createOrganizationSchema>,
 ): Promise<{ organization: OrganizationRecord }> {
   const data = parse(createOrganizationSchema, input);
@@ -130,7 +131,7 @@ export async function createOrganization(
 
 export async function updateOrganization(
   db: Db,
-  actor: Actor,
+  actor: AdminActor,
   input: z.input<typeof updateOrganizationSchema>,
   keys: KeyCache,
 ): Promise<{ organization: OrganizationRecord }> {
@@ -159,7 +160,7 @@ export async function updateOrganization(
  */
 export async function deleteOrganization(
   db: Db,
-  actor: Actor,
+  actor: AdminActor,
   input: { organization: string },
   keys: KeyCache,
 ): Promise<{ deletedOrganizationId: string }> {
@@ -176,7 +177,7 @@ const roleSchema = z.enum(memberRole.enumValues);
 
 export async function addOrganizationMember(
   db: Db,
-  actor: Actor,
+  actor: AdminActor,
   input: { organization: string; username: string; role: MemberRole },
 ): Promise<{ organization: OrganizationRecord; membership: MembershipRecord }> {
   const role = parse(roleSchema, input.role);
@@ -208,7 +209,7 @@ function refuseLastOwner(ownerIds: string[], userId: string, organization: Organ
 
 export async function removeOrganizationMember(
   db: Db,
-  actor: Actor,
+  actor: AdminActor,
   input: { organization: string; username: string },
 ): Promise<{ organization: OrganizationRecord }> {
   return db.transaction(async (tx) => {
@@ -223,7 +224,7 @@ export async function removeOrganizationMember(
 
 export async function setOrganizationMemberRole(
   db: Db,
-  actor: Actor,
+  actor: AdminActor,
   input: { organization: string; username: string; role: MemberRole },
 ): Promise<{ organization: OrganizationRecord; membership: MembershipRecord }> {
   const role = parse(roleSchema, input.role);

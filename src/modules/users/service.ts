@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { changingOwner, type KeyCache } from '../../auth/key-cache.js';
-import { DEFAULT_KEY_NAME, DEFAULT_KEY_PERMISSIONS, type Actor, type Principal } from '../../auth/principal.js';
+import type { AdminActor } from '../../auth/permissions.js';
+import { DEFAULT_KEY_NAME, DEFAULT_KEY_PERMISSIONS, type Principal } from '../../auth/principal.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
 import { ownerNameSchema, quoted } from '../../core/names.js';
 import { changesBetween, emailSchema, optionalText, parse } from '../../core/validation.js';
@@ -49,7 +50,7 @@ const taken = (what: Taken, username: string): UserErrorData =>
  */
 export async function createUser(
   db: Db,
-  actor: Actor,
+  actor: AdminActor,
   input: CreateUserInput,
 ): Promise<{ user: UserRecord; defaultKey: ApiKeyRecord; secret: string }> {
   const data = parse(createUserSchema, input);
@@ -101,7 +102,7 @@ async function refuseLastAdmin(tx: Db, user: UserRecord, doing: string): Promise
 }
 
 /** Changes only the fields given. The username never changes; emails stay unique. */
-export async function updateUser(db: Db, actor: Actor, input: z.input<typeof updateUserSchema>, keys: KeyCache): Promise<{ user: UserRecord }> {
+export async function updateUser(db: Db, actor: AdminActor, input: z.input<typeof updateUserSchema>, keys: KeyCache): Promise<{ user: UserRecord }> {
   const data = parse(updateUserSchema, input);
   // Cached verifications carry the profile (viewer.user) and admin standing (a demoted user's admin keys).
   return changingOwner(keys, () => db.transaction(async (tx) => {
@@ -130,7 +131,7 @@ export async function updateUser(db: Db, actor: Actor, input: z.input<typeof upd
  * email kept so they are never reissued. Refused while it owns an algorithm with a PUBLIC version,
  * is the last owner of an organization, or is the last cluster administrator.
  */
-export async function deleteUser(db: Db, actor: Actor, input: { username: string }, keys: KeyCache): Promise<{ deletedUserId: string }> {
+export async function deleteUser(db: Db, actor: AdminActor, input: { username: string }, keys: KeyCache): Promise<{ deletedUserId: string }> {
   return changingOwner(keys, () => db.transaction(async (tx) => {
     const user = await userNamed(tx, input.username);
     await refuseLastAdmin(tx, user, 'delete the last administrator');
