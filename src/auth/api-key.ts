@@ -13,7 +13,6 @@ import { crc32 } from 'node:zlib';
 
 import type { ApiKeyKind } from '../db/enums.js';
 
-export type { ApiKeyKind };
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BODY_LENGTH = 22;

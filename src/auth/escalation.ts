@@ -4,7 +4,8 @@
  */
 import { aclUncovered } from './acl.js';
 import { hostPatternCovers } from './origin.js';
-import type { DataAccess, KeyPermissions } from './principal.js';
+import type { DataAccess } from '../db/enums.js';
+import type { KeyPermissions } from './principal.js';
 
 export interface KeyPowers extends KeyPermissions {
   expiresAt: Date | null;

@@ -2,12 +2,8 @@
  * Who a request acts as once its key is verified. Services take a Principal (or an Actor for
  * work started outside a request), never a GraphQL context.
  */
+import type { ApiKeyKind, DataAccess, OwnerKind } from '../db/enums.js';
 import type { ApiKeyRecord, OwnerRecord } from '../db/records.js';
-import type { ApiKeyKind } from './api-key.js';
-
-import type { DataAccess, OwnerKind } from '../db/enums.js';
-
-export type { DataAccess, OwnerKind };
 
 export interface CallerOriginRules {
   allowNativeClients: boolean;

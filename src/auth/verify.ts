@@ -8,7 +8,8 @@
  */
 import type { Db } from '../db/connect.js';
 import { ownerFromProfile } from '../db/records.js';
-import { hashApiKey, keyFromAuthorizationHeader, parseApiKey, type ApiKeyKind } from './api-key.js';
+import type { ApiKeyKind } from '../db/enums.js';
+import { hashApiKey, keyFromAuthorizationHeader, parseApiKey } from './api-key.js';
 import { findKeyBySecretHash } from './key-store.js';
 import type { KeyCache } from './key-cache.js';
 import { permissionsOf, type Principal } from './principal.js';

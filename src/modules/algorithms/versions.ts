@@ -72,16 +72,3 @@ export function nextVersion(last: SemVer | null, type: VersionType): SemVer {
       return { major: base.major, minor: base.minor, patch: base.patch + 1 };
   }
 }
-
-/** Whether `v` is what `ref` selects among candidates, before "latest" is applied. */
-export function matchesVersionRef(ref: VersionRef, v: SemVer): boolean {
-  switch (ref.kind) {
-    case 'latest':
-    case 'latestPrivate':
-      return true;
-    case 'exact':
-      return v.major === ref.version.major && v.minor === ref.version.minor && v.patch === ref.version.patch;
-    case 'prefix':
-      return v.major === ref.major && (ref.minor === undefined || v.minor === ref.minor);
-  }
-}

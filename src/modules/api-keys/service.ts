@@ -10,7 +10,8 @@ import type { ApiKeyRecord } from '../../db/records.js';
 import { changingKey, type KeyCache } from '../../auth/key-cache.js';
 import { requirePermission, type AdminActor } from '../../auth/permissions.js';
 import { describeAcl, parseAcl } from '../../auth/acl.js';
-import { generateApiKey, hashApiKey, maskApiKey, type ApiKeyKind } from '../../auth/api-key.js';
+import { generateApiKey, hashApiKey, maskApiKey } from '../../auth/api-key.js';
+import type { ApiKeyKind, OwnerKind } from '../../db/enums.js';
 import { excessOver, type KeyPowers } from '../../auth/escalation.js';
 import { parseHostPattern } from '../../auth/origin.js';
 import {
@@ -20,7 +21,6 @@ import {
   permissionsOf,
   type Actor,
   type KeyPermissions,
-  type OwnerKind,
   type Principal,
 } from '../../auth/principal.js';
 import type { Db } from '../../db/connect.js';

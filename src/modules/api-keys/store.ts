@@ -3,7 +3,8 @@ import { and, count, eq, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
 import type { ApiKeyRecord } from '../../db/records.js';
-import { apiKeys, apiKeySecrets, owners, users, type ApiKeyKind, type OwnerKind } from '../../db/schema.js';
+import type { ApiKeyKind, OwnerKind } from '../../db/enums.js';
+import { apiKeys, apiKeySecrets, owners, users } from '../../db/schema.js';
 import { isUuid } from '../../core/ids.js';
 import type { Page, PageArgs } from '../../core/pagination.js';
 import { keysetPage } from '../../db/keyset.js';
