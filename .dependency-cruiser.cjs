@@ -3,7 +3,7 @@
  * CI run). Layers, top to bottom; a file may import its own layer and the layers below it:
  *
  *   entry       src/main.ts, src/app.ts, src/bootstrap.ts, src/config.ts
- *   transports  src/graphql/**, src/modules/<m>/graphql.ts        (REST and the authorizer join here)
+ *   transports  src/graphql/**, src/rest/**, src/modules/<m>/{graphql,rest}.ts   (the authorizer joins here)
  *   gate        src/gate/**
  *   services    src/modules/<m>/* other than the adapters
  *   auth        src/auth/**
@@ -31,6 +31,7 @@ module.exports = {
     { name: 'rest-apart', severity: 'error', from: { path: '(^src/rest/|/rest\\.ts$)' }, to: { path: '(^src/graphql/|/graphql\\.ts$)' } },
     { name: 'adapters-through-services', severity: 'error', comment: 'Resolvers and handlers translate; SQL and tables stay in services and stores.', from: { path: `${ADAPTER}|^src/(graphql|rest)/` }, to: { path: '^src/db/(schema|compiled|any)\\.ts$' } },
     { name: 'only-the-schema-gathers-modules', severity: 'error', comment: 'graphql/ infrastructure is below the modules that use it; schema.ts alone imports them all.', from: { path: '^src/graphql/', pathNot: '^src/graphql/schema\\.ts$' }, to: { path: ADAPTER } },
+    { name: 'only-the-routes-gather-modules', severity: 'error', comment: 'rest/ infrastructure is below the modules that use it; routes.ts alone imports them all.', from: { path: '^src/rest/', pathNot: '^src/rest/routes\\.ts$' }, to: { path: ADAPTER } },
     { name: 'entry-points-are-tops', severity: 'error', comment: 'Nothing inside imports the wiring.', from: { path: '^src/', pathNot: ENTRY }, to: { path: ENTRY } },
     {
       name: 'sql-only-in-stores',

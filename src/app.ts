@@ -4,7 +4,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createRequire } from 'node:module';
 import { GraphQLError } from 'graphql';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useGraphQlJit } from '@envelop/graphql-jit';
@@ -30,6 +31,10 @@ import { useRequestLifecycle } from './graphql/plugins/request-lifecycle.js';
 import type { GateServerContext } from './graphql/plugins/server-context.js';
 import { schema } from './graphql/schema.js';
 import { deleteExpiredIdempotencyRecords } from './modules/idempotency/service.js';
+import { restGate } from './rest/handler.js';
+import { createRestApi } from './rest/routes.js';
+
+const APP_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 export interface App {
   config: Config;
@@ -116,6 +121,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sweeper = setInterval(() => void deleteExpiredIdempotencyRecords(database.db).catch(() => {}), 15 * 60 * 1000);
     sweeper.unref();
 
+    const restApi = createRestApi(APP_VERSION);
+    const rest = restGate(
+      restApi.app,
+      { authenticator, db: database.db, keys: verifier, log, maxBodyBytes: config.maxBodyBytes, deadlineMs: config.requestTimeoutMs },
+      restApi.publicPaths,
+    );
+
     const yoga = createYoga<GateServerContext, GraphQLContext>({
       schema,
       graphqlEndpoint: '/graphql',
@@ -164,6 +176,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       }),
       plugins: [
         useRequestLifecycle(log),
+        // Algorithmia's REST API: answered here, through the same gate, before anything GraphQL's.
+        {
+          onRequest({ request, url, serverContext, endResponse }) {
+            if (url.pathname === '/v1' || url.pathname.startsWith('/v1/')) return rest(request, serverContext.gate!).then(endResponse);
+          },
+        } satisfies Plugin<object, GateServerContext>,
         useBodyLimit(config.maxBodyBytes),
         useKeyCors('/graphql'),
         // Keys travel in the Authorization header, which no cross-site form or simple request can

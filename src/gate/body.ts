@@ -15,19 +15,29 @@ const badRequest = (message: string) => refusal(400, 'BAD_REQUEST', message);
 export function bodyPrecheck(request: Request, maxBytes: number): Refusal | undefined {
   const type = request.headers.get('content-type') ?? '';
   if (!/^application\/json\b/i.test(type)) return refusal(415, 'UNSUPPORTED_MEDIA_TYPE', 'POST bodies must be application/json.');
-  if (Number(request.headers.get('content-length') ?? 0) > maxBytes) return tooLarge();
-  return undefined;
+  return declaredTooLarge(request, maxBytes);
+}
+
+/** A body whose declared length is over the limit, refused before it is read. */
+export function declaredTooLarge(request: Request, maxBytes: number): Refusal | undefined {
+  return Number(request.headers.get('content-length') ?? 0) > maxBytes ? tooLarge() : undefined;
+}
+
+export const INVALID_JSON = badRequest('POST body is not valid JSON.');
+
+/** The body as parsed JSON, read only up to `maxBytes`; throws a RefusalError. */
+export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
+  const text = await bodyText(request, maxBytes);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new RefusalError(INVALID_JSON);
+  }
 }
 
 /** The body as a JSON object (arrays and scalars refused), read only up to `maxBytes`; throws a RefusalError. */
 export async function readJsonObject(request: Request, maxBytes: number): Promise<Record<string, unknown>> {
-  const text = await bodyText(request, maxBytes);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new RefusalError(badRequest('POST body is not valid JSON.'));
-  }
+  const body = await readJson(request, maxBytes);
   if (Array.isArray(body)) throw new RefusalError(badRequest('Batching is not supported.'));
   if (body === null || typeof body !== 'object') throw new RefusalError(badRequest('POST body must be a JSON object.'));
   return body as Record<string, unknown>;
@@ -60,7 +70,7 @@ async function bodyText(request: Request, maxBytes: number): Promise<string> {
 const MAX_JSON_DEPTH = 32;
 
 export const NUL_REFUSAL = refusal(400, 'BAD_USER_INPUT', 'Strings may not contain the NUL character (\\u0000).');
-const TOO_DEEP_REFUSAL = refusal(400, 'BAD_USER_INPUT', 'Variables are nested too deeply.');
+const TOO_DEEP_REFUSAL = refusal(400, 'BAD_USER_INPUT', 'Input is nested too deeply.');
 
 /**
  * Why a parsed JSON value may not go further: a NUL character in a string (Postgres text cannot

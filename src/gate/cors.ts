@@ -4,17 +4,18 @@
  * header, and yoga's default (reflect any origin *with* credentials) would undo that.
  */
 const PREFLIGHT_HEADERS = {
-  'Access-Control-Allow-Methods': 'GET, POST',
   'Access-Control-Allow-Headers': 'authorization, content-type, idempotency-key, x-request-id',
   'Access-Control-Max-Age': '600',
 };
 
-/** The answer to an OPTIONS request: allowed for any origin, enforced on the real request. */
-export function preflightResponse(request: Request, allow: string): Response {
+/** The answer to an OPTIONS request for an endpoint serving `methods`: allowed for any origin, enforced on the real request. */
+export function preflightResponse(request: Request, methods: readonly string[]): Response {
   const origin = request.headers.get('origin');
   return new Response(null, {
     status: 204,
-    headers: origin ? { ...PREFLIGHT_HEADERS, 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : { Allow: allow },
+    headers: origin
+      ? { ...PREFLIGHT_HEADERS, 'Access-Control-Allow-Methods': methods.join(', '), 'Access-Control-Allow-Origin': origin, Vary: 'Origin' }
+      : { Allow: [...methods, 'OPTIONS'].join(', ') },
   });
 }
 

@@ -6,7 +6,7 @@ import type { GateServerContext } from './server-context.js';
 export function useKeyCors(graphqlPath: string): Plugin<object, GateServerContext> {
   return {
     onRequest({ request, url, endResponse }) {
-      if (request.method === 'OPTIONS' && url.pathname === graphqlPath) endResponse(preflightResponse(request, 'GET, POST, OPTIONS'));
+      if (request.method === 'OPTIONS' && url.pathname === graphqlPath) endResponse(preflightResponse(request, ['GET', 'POST']));
     },
     onResponse({ request, response, serverContext }) {
       if (request.method === 'OPTIONS' || new URL(request.url).pathname !== graphqlPath) return;

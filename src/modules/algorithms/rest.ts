@@ -1,0 +1,3 @@
+import type { RestApp } from '../../rest/api.js';
+
+export function algorithmRoutes(_app: RestApp): void {}

@@ -1,0 +1,167 @@
+/**
+ * What every REST route is built from: the router type, its per-request context (the gate's state
+ * and the services' dependencies), and `serve`, which registers a route with its plane and the
+ * way its service errors read in Algorithmia's envelope. Routes live in their modules
+ * (`modules/<m>/rest.ts`); routes.ts gathers them.
+ */
+import { OpenAPIHono, z, type RouteConfig, type RouteHandler } from '@hono/zod-openapi';
+import type { MiddlewareHandler, Next } from 'hono';
+import type { ZodError } from 'zod';
+import { requirePermission } from '../auth/permissions.js';
+import type { Principal } from '../auth/principal.js';
+import type { KeyCache } from '../auth/key-cache.js';
+import type { UserErrorData } from '../core/errors.js';
+import { ServiceError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Db } from '../db/connect.js';
+import type { RequestState } from '../gate/request.js';
+import { restError, RestError, type ErrorKind } from './envelope.js';
+
+export { z };
+
+/** What a handler has of its request besides its input: who calls, and the services' dependencies. */
+export interface RestContext {
+  principal: Principal;
+  gate: RequestState;
+  db: Db;
+  keys: KeyCache;
+  log: Logger;
+}
+
+export type RestEnv = { Bindings: RestContext };
+export type RestApp = OpenAPIHono<RestEnv>;
+
+/** Which keys may call a route: the two planes of the security model, or either. */
+export type Plane = 'standard' | 'admin' | 'any';
+
+/**
+ * How a route's service errors read in REST: the status and Algorithmia kind of each user error.
+ * Unlisted INVALID is 400 `invalid`; FORBIDDEN is 403 `notAuthorized`.
+ */
+export interface ErrorMapping {
+  /** The kind a refused input is (6001 for algorithms, 3001 for users, 3103 for organizations). */
+  invalid: ErrorKind;
+  /** The kind NOT_FOUND is, by the service's field (`'*'` for any other). */
+  notFound: Partial<Record<string, ErrorKind>> & { '*': ErrorKind };
+  /** Status and kind of TAKEN and CONFLICT errors, by the service's field (`'*'` for any other). */
+  conflict?: Partial<Record<string, [status: number, kind: ErrorKind]>>;
+  /** REST names of the service's input fields, by dotted path, where not just snake_case. */
+  fields?: Record<string, string>;
+}
+
+const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+
+/** A service field path as the REST body names it. */
+function restField(path: readonly string[], fields: Record<string, string> = {}): string {
+  const dotted = path.join('.');
+  return fields[dotted] ?? path.map((segment) => fields[segment] ?? snakeCase(segment)).join('.');
+}
+
+/** A service's message, which starts with its field's path, with the REST name in its place. */
+function restMessage(error: UserErrorData, fields: Record<string, string> | undefined): string {
+  if (!error.field) return error.message;
+  const prefix = `${error.field.join('.')}: `;
+  const detail = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+  return `${restField(error.field, fields)}: ${detail}`;
+}
+
+/** A service's refusal as the REST answer `mapping` says it is. */
+export function fromServiceError(error: ServiceError, mapping: ErrorMapping): RestError {
+  const [first] = error.errors;
+  const field = first?.field?.join('.') ?? '*';
+  switch (first?.code) {
+    case 'FORBIDDEN':
+      return restError(403, 'notAuthorized');
+    case 'NOT_FOUND': {
+      const kind = mapping.notFound[field] ?? mapping.notFound['*'];
+      return restError(404, kind);
+    }
+    case 'TAKEN':
+    case 'CONFLICT': {
+      const [status, kind] = mapping.conflict?.[field] ?? mapping.conflict?.['*'] ?? [409, mapping.invalid];
+      return restError(status, kind, kind === mapping.invalid ? restMessage(first, mapping.fields) : undefined);
+    }
+    default:
+      return restError(400, mapping.invalid, error.errors.map((e) => restMessage(e, mapping.fields)).join('; '));
+  }
+}
+
+/** The message of a request that does not fit a route's schema, naming the field and the rule. */
+export function validationMessage(error: ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      const missing = issue.code === 'invalid_type' && /received undefined$/.test(issue.message);
+      const name = issue.path.length > 0 ? issue.path.join('.') : 'body';
+      return `${name}: ${missing ? 'is required' : issue.message}`;
+    })
+    .join('; ');
+}
+
+export function createRestApp(): RestApp {
+  return new OpenAPIHono<RestEnv>({
+    // Routes without a hook of their own (see `serve`): the request does not fit the route.
+    defaultHook: (result) => {
+      if (!result.success) throw restError(400, 'invalidInput', validationMessage(result.error));
+    },
+  });
+}
+
+/** The answer every route may give besides its own: Algorithmia's error envelope. */
+export const errorSchema = z
+  .object({
+    error: z.object({
+      id: z.string().openapi({ description: 'The request id (also the X-Request-Id header): quote it to support.' }),
+      code: z.number().int().openapi({ description: "Algorithmia's error code." }),
+      message: z.string(),
+    }),
+  })
+  .openapi('Error');
+
+export const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: errorSchema } } });
+
+/** The error answers of a route on `plane`, besides its own. */
+export const standardErrors = {
+  401: errorResponse('No key, or an unknown, revoked, disabled or expired one.'),
+  403: errorResponse('The key may not do this (its plane, its permissions, its origin, or the owner).'),
+  429: errorResponse("The key's request budget, or the address's failed-authentication budget, is spent: see Retry-After."),
+  503: errorResponse('The database is unavailable; try again shortly (see Retry-After).'),
+} as const;
+
+const SECURITY: Record<Plane, Record<string, string[]>[]> = {
+  standard: [{ ApiKeyAuth: [] }],
+  admin: [{ AdminApiKeyAuth: [] }],
+  any: [{ ApiKeyAuth: [] }, { AdminApiKeyAuth: [] }],
+};
+
+export interface RestRoute<R extends RouteConfig> {
+  route: R & { operationId: string };
+  plane: Plane;
+  errors: ErrorMapping;
+}
+
+/**
+ * Registers `handler` for `route`: the key's plane is checked first (the same permission rule as
+ * GraphQL's), input that does not fit the route is `errors.invalid`, and service errors read as
+ * `errors` says.
+ */
+export function serve<R extends RouteConfig>(app: RestApp, { route, plane, errors }: RestRoute<R>, handler: RouteHandler<R, RestEnv>): void {
+  // Before the input is validated: a key on the wrong plane learns nothing about the route's input.
+  const checkPlane: MiddlewareHandler<RestEnv> = async (c, next) => {
+    if (plane !== 'any') requirePermission(c.env.principal, route.operationId, plane);
+    await next();
+  };
+  const wrapped = (async (c: Parameters<RouteHandler<R, RestEnv>>[0], next: Next) => {
+    try {
+      return await handler(c, next);
+    } catch (error) {
+      throw error instanceof ServiceError ? fromServiceError(error, errors) : error;
+    }
+  }) as unknown as RouteHandler<R, RestEnv>;
+  const registered = { ...route, middleware: [checkPlane], security: SECURITY[plane], responses: { ...standardErrors, ...route.responses } } as R;
+  app.openapi(registered, wrapped, (result) => {
+    if (result.success) return undefined;
+    throw result.target === 'param' ? restError(404, errors.notFound['*']) : restError(400, errors.invalid, validationMessage(result.error));
+  });
+}
+
