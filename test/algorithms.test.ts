@@ -394,7 +394,7 @@ describe('organizations', () => {
     const algorithm = await mustCreate(member.key, { ...seedPayload('team_algo'), owner: org });
     expect(algorithm.owner).toEqual({ name: org });
     const outsiderCreate = await create(outsider.key, { ...seedPayload('intruder'), owner: org });
-    expect(outsiderCreate.userErrors[0]).toMatchObject({ code: 'NOT_FOUND', field: ['owner'] });
+    expect(outsiderCreate.userErrors[0]).toMatchObject({ code: 'FORBIDDEN', field: ['owner'] });
 
     expect((await publish(member.key, { id: algorithm.id, versionType: 'MINOR' })).userErrors).toEqual([]);
     const memberPublic = await publish(member.key, { id: algorithm.id, versionType: 'MAJOR', callability: 'PUBLIC' });

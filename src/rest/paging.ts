@@ -33,31 +33,39 @@ export interface RestPage<R> {
   results: R[];
 }
 
-/** The page `limit` and `marker` ask for, read by `list`, each entry rendered by `render`. */
+/**
+ * The page `limit` and `marker` ask for, read by `list`, each entry rendered by `render`; in the
+ * list's order, or from its end backwards when `order` is 'newestFirst' (lists are kept oldest first).
+ */
 export async function restPage<T, R>(
   url: URL,
   query: { limit?: string | undefined; marker?: string | undefined },
   list: (args: PageArgs) => Promise<Page<T>> | Page<T>,
   render: (node: T) => R,
+  order: 'oldestFirst' | 'newestFirst' = 'oldestFirst',
 ): Promise<RestPage<R>> {
   const limit = query.limit === undefined ? REST_PAGE_SIZE : Number(query.limit);
   if (!/^\d{1,3}$/.test(query.limit ?? '50') || limit < 1 || limit > MAX_PAGE_SIZE) {
     throw restError(400, 'invalidLimit', `Limit must be between 1 and ${MAX_PAGE_SIZE}.`);
   }
+  const backwards = order === 'newestFirst';
+  const marker = query.marker || null;
   let page: Page<T>;
   try {
-    page = await list({ first: limit, after: query.marker || null });
+    page = await list(backwards ? { last: limit, before: marker } : { first: limit, after: marker });
   } catch (error) {
-    if (error instanceof ServiceError && error.errors.some((e) => e.field?.[0] === 'after')) throw restError(400, 'invalidMarker');
+    if (error instanceof ServiceError && error.errors.some((e) => e.field?.[0] === 'after' || e.field?.[0] === 'before')) throw restError(400, 'invalidMarker');
     throw error;
   }
-  const marker = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+  const { pageInfo } = page;
+  const next = backwards ? (pageInfo.hasPreviousPage ? pageInfo.startCursor : null) : pageInfo.hasNextPage ? pageInfo.endCursor : null;
+  const edges = backwards ? [...page.edges].reverse() : page.edges;
   let nextLink: string | null = null;
-  if (marker) {
-    const next = new URL(url);
-    next.searchParams.set('limit', String(limit));
-    next.searchParams.set('marker', marker);
-    nextLink = next.toString();
+  if (next) {
+    const link = new URL(url);
+    link.searchParams.set('limit', String(limit));
+    link.searchParams.set('marker', next);
+    nextLink = link.toString();
   }
-  return { marker, next_link: nextLink, results: page.edges.map((edge) => render(edge.node)) };
+  return { marker: next, next_link: nextLink, results: edges.map((edge) => render(edge.node)) };
 }

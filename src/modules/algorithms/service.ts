@@ -114,10 +114,12 @@ interface Managed {
 async function ownerForNewAlgorithm(tx: Db, principal: Principal, name: string | null | undefined): Promise<OwnerSummary> {
   const own = name === undefined || name === null;
   const owner = await findOwner(tx, own ? { id: principal.ownerId } : { name });
-  if (owner && (owner.ownerId === principal.ownerId || (owner.ownerKind === 'ORGANIZATION' && (await roleIn(tx, owner.ownerId, principal.userId))))) {
+  if (!owner) throw userError('NOT_FOUND', `owner: no user or organization named ${quoted(name ?? principal.ownerName)}`, ['owner']);
+  if (owner.ownerId === principal.ownerId || (owner.ownerKind === 'ORGANIZATION' && (await roleIn(tx, owner.ownerId, principal.userId)))) {
     return owner;
   }
-  throw userError('NOT_FOUND', `owner: no user or organization ${quoted(name ?? principal.ownerName)} this key may create algorithms for`, ['owner']);
+  // Owners are public (their profiles are), so saying this one is not the key's reveals nothing.
+  throw userError('FORBIDDEN', `owner: this key may create algorithms only for its own user and the organizations it belongs to`, ['owner']);
 }
 
 /** An algorithm the caller may change (row-locked); NOT_FOUND when it may not even see it. */
