@@ -149,9 +149,10 @@ async function seedVolume(sql: postgres.Sql, d: Dataset): Promise<void> {
         now() - interval '200 days' + b.i * interval '1 second', now() - interval '200 days' + b.i * interval '1 second'
       from bench_algorithms b
       cross join (select * from algorithms where name = 'template_public') as t`;
-    await tx`insert into algorithm_versions (algorithm_id, major, minor, patch, version_type, callability, release_notes,
+    await tx`insert into algorithm_versions (algorithm_id, major, minor, patch, git_hash, version_type, callability, release_notes,
         sample_input, sample_output, details, settings, published_at, published_by_user_id, published_by_key_id)
       select b.id, case when b.public then 1 else 0 end, case when b.public then 0 else 1 end, v,
+        md5(random()::text || b.id::text || v::text) || substr(md5(b.id::text || v::text), 1, 8),
         case when v = 0 then 'MAJOR'::version_type else 'REVISION'::version_type end,
         case when b.public then 'PUBLIC'::callability else 'PRIVATE'::callability end,
         t.release_notes, t.sample_input, t.sample_output, t.details, t.settings,

@@ -9,7 +9,7 @@ import { createUser as createUserService } from '../src/modules/users/service.js
 import type { Principal } from '../src/auth/principal.js';
 import { PermissionDenied } from '../src/core/errors.js';
 import { createApiKey, listApiKeys, revokeApiKey, rollApiKey, updateApiKey } from '../src/modules/api-keys/service.js';
-import { createAlgorithm, deleteAlgorithm, publishAlgorithm, updateAlgorithm } from '../src/modules/algorithms/service.js';
+import { compileAlgorithm, createAlgorithm, deleteAlgorithm, publishAlgorithm, updateAlgorithm } from '../src/modules/algorithms/service.js';
 import { createUser, startTestApp, type TestApp } from './helpers/app.js';
 
 let t: TestApp;
@@ -59,6 +59,7 @@ describe('services check permissions themselves', () => {
     for (const principal of [weak, admin]) {
       await expect(updateAlgorithm(db, principal, { id, details: { label: 'Changed' } })).rejects.toThrow(PermissionDenied);
       await expect(publishAlgorithm(db, principal, { id, versionType: 'MINOR' })).rejects.toThrow(PermissionDenied);
+      await expect(compileAlgorithm(db, principal, { id })).rejects.toThrow(PermissionDenied);
       await expect(deleteAlgorithm(db, principal, { id })).rejects.toThrow(PermissionDenied);
     }
     const seen = await t.gql<{ algorithm: { details: { label: string }; latestVersion: null } }>(

@@ -194,6 +194,11 @@ export const algorithms = pgTable(
     callability: callability('callability').notNull().default('PRIVATE'),
     /** Whether any version is PUBLIC: what makes the algorithm visible to everyone. Never reverts. */
     hasPublicVersion: boolean('has_public_version').notNull().default(false),
+    /**
+     * The git hash a compile minted for the next version (Algorithmia REST `…/compile`, which builds nothing here):
+     * repeated compiles return it, and the next publish gives it to its version and clears it.
+     */
+    pendingBuildHash: text('pending_build_hash'),
     createdAt: createdAt(),
     updatedAt: timestamps('updated_at').notNull().defaultNow(),
   },
@@ -204,6 +209,7 @@ export const algorithms = pgTable(
     index('algorithms_created_at_id_idx').on(t.createdAt, t.id),
     check('algorithms_name_format', sql`${t.name} ~ '^[A-Za-z][A-Za-z0-9_]*$' and length(${t.name}) <= 30`),
     check('algorithms_royalty_non_negative', sql`${t.royaltyMicrocredits} >= 0`),
+    check('algorithms_pending_build_hash_format', sql`${t.pendingBuildHash} ~ '^[0-9a-f]{40}$'`),
   ],
 );
 
@@ -218,6 +224,8 @@ export const algorithmVersions = pgTable(
     major: integer('major').notNull(),
     minor: integer('minor').notNull(),
     patch: integer('patch').notNull(),
+    /** 40 hex digits, as Algorithmia addresses versions (`…/versions/{git_hash}`); unique across all algorithms. */
+    gitHash: text('git_hash').notNull(),
     versionType: versionType('version_type').notNull(),
     callability: callability('callability').notNull(),
     releaseNotes: text('release_notes'),
@@ -231,6 +239,8 @@ export const algorithmVersions = pgTable(
   },
   (t) => [
     uniqueIndex('algorithm_versions_semver_key').on(t.algorithmId, t.major, t.minor, t.patch),
+    uniqueIndex('algorithm_versions_git_hash_key').on(t.gitHash),
+    check('algorithm_versions_git_hash_format', sql`${t.gitHash} ~ '^[0-9a-f]{40}$'`),
     index('algorithm_versions_callability_idx').on(t.algorithmId, t.callability, t.major, t.minor, t.patch),
     // Version pages are in publishing order (keyset on published_at, id): read in index order, no sort.
     index('algorithm_versions_published_idx').on(t.algorithmId, t.publishedAt, t.id),

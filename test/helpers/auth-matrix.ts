@@ -105,6 +105,12 @@ export const ROOT_FIELDS: RootField[] = [
     document: 'mutation { updateAlgorithm(input: { id: "nothing" }) { userErrors { code } } }',
   },
   {
+    field: 'Mutation.compileAlgorithm',
+    plane: 'standard',
+    permission: 'manageAlgorithms',
+    document: 'mutation { compileAlgorithm(input: { id: "nothing" }) { userErrors { code } } }',
+  },
+  {
     field: 'Mutation.publishAlgorithm',
     plane: 'standard',
     permission: 'manageAlgorithms',

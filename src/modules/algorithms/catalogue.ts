@@ -1,6 +1,6 @@
 /**
  * What one request reads of algorithms and versions, batched. Every read that is made per
- * algorithm (its state, latest version, a page of its versions, a version by semver, a version's
+ * algorithm (its state, latest version, a page of its versions, a version by semver or git hash, a version's
  * contents) or per owner (a page of its algorithms) goes through a loader here, and every loader
  * reads through the one catalogue statement (store.ts), by ids or by owners. A list reads along
  * what its reader says it will need, in the same statement, and primes the loaders with it: those
@@ -26,8 +26,8 @@ import type {
   VersionRecord,
 } from './model.js';
 import { renderSnippet, type SnippetLanguage } from './snippets.js';
-import { countCatalogue, readCatalogue, versionContents, type Along, type CatalogueEntry, type Which } from './store.js';
-import { parseAlgorithmRef, parseVersionRef } from './versions.js';
+import { countCatalogue, readCatalogue, versionContents, type Along, type CatalogueEntry, type VersionPick, type Which } from './store.js';
+import { isGitHash, parseAlgorithmRef, parseVersionRef } from './versions.js';
 
 /** What a list should read along with each algorithm, because its reader will ask for it. */
 export interface ListInclude {
@@ -48,6 +48,8 @@ export interface AlgorithmView {
   sampleInput: string | null;
   callability: Callability;
   updatedAt: Date;
+  /** The git hash the next publish will give its version, if a compile minted one: the owner and members only. */
+  pendingBuildHash: string | null;
 }
 
 /** Equal for two filters that select the same page, however their arguments were spelled; `JSON.parse` gives the filter back. */
@@ -159,13 +161,9 @@ export class Catalogue {
       },
   );
 
-  private readonly versionsBySemver = new Loaders<VersionRecord | null>(
-    (semver) =>
-      async (ids) => {
-        const ref = parseVersionRef(semver);
-        if (ref?.kind !== 'exact') return ids.map(() => null);
-        return inOrder(ids, await this.readByIds(ids, { pick: ref }), (entry) => entry.picked);
-      },
+  /** The version a pick (its JSON) selects, per algorithm: by exact semver, or by git hash. */
+  private readonly picks = new Loaders<VersionRecord | null>(
+    (pick) => async (ids) => inOrder(ids, await this.readByIds(ids, { pick: JSON.parse(pick) as VersionPick }), (entry) => entry.picked),
   );
 
   private readonly contentsById = new Loader<VersionContents | null>(async (ids) => {
@@ -230,7 +228,7 @@ export class Catalogue {
    */
   changed(algorithm: AlgorithmRecord | { id: string }): void {
     for (const loader of [this.records, this.states, this.latestVersions]) loader.forget(algorithm.id);
-    for (const loaders of [this.versionPages, this.versionCounts, this.versionsBySemver]) loaders.forget(algorithm.id);
+    for (const loaders of [this.versionPages, this.versionCounts, this.picks]) loaders.forget(algorithm.id);
     if ('ownerId' in algorithm) this.ownerPages.forget(algorithm.ownerId);
     else this.ownerPages.clear();
     if ('updatedAt' in algorithm) {
@@ -296,7 +294,14 @@ export class Catalogue {
 
   /** Its visible version with exactly this semver; null when none. */
   version(algorithm: AlgorithmSummary, semver: string): NowOrLater<VersionRecord | null> {
-    return this.versionsBySemver.get(semver).load(algorithm.id);
+    const ref = parseVersionRef(semver);
+    return ref?.kind === 'exact' ? this.picks.get(JSON.stringify(ref)).load(algorithm.id) : null;
+  }
+
+  /** Its visible version with this git hash; null when none (to outsiders, a private version's hash is none; so is another algorithm's). */
+  versionByGitHash(algorithm: AlgorithmSummary, gitHash: string): NowOrLater<VersionRecord | null> {
+    const pick: VersionPick = { kind: 'gitHash', gitHash };
+    return isGitHash(gitHash) ? this.picks.get(JSON.stringify(pick)).load(algorithm.id) : null;
   }
 
   async contents(version: VersionRecord): Promise<VersionContents> {
@@ -311,12 +316,26 @@ export class Catalogue {
   async view(algorithm: AlgorithmSummary): Promise<AlgorithmView> {
     if (algorithm.fullAccess) {
       const state = await this.state(algorithm);
-      return { details: state, settings: state, sampleInput: state.sampleInput, callability: state.callability, updatedAt: state.updatedAt };
+      return {
+        details: state,
+        settings: state,
+        sampleInput: state.sampleInput,
+        callability: state.callability,
+        updatedAt: state.updatedAt,
+        pendingBuildHash: state.pendingBuildHash,
+      };
     }
     // Outsiders see only algorithms with a PUBLIC version, and versions are never deleted alone.
     const version = (await this.latestVersion(algorithm))!;
     const contents = await this.contents(version);
-    return { details: contents.details, settings: contents.settings, sampleInput: contents.sampleInput, callability: 'PUBLIC', updatedAt: version.publishedAt };
+    return {
+      details: contents.details,
+      settings: contents.settings,
+      sampleInput: contents.sampleInput,
+      callability: 'PUBLIC',
+      updatedAt: version.publishedAt,
+      pendingBuildHash: null,
+    };
   }
 
   private readonly defaultKeyMasks = new Loader<string | null>(async (ownerIds) => {

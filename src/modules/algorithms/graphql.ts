@@ -14,7 +14,7 @@ import { ownerOf, OwnerRef } from '../owners/graphql.js';
 import { UserType } from '../users/graphql.js';
 import { Catalogue, type ListInclude } from './catalogue.js';
 import { ACCESS_REASONS, ENUMS, type AccessDecision, type AlgorithmRecord, type AlgorithmSummary, type Details, type Settings, type VersionFilter, type VersionRecord } from './model.js';
-import { adminDeleteAlgorithm, createAlgorithm, decideAccess, deleteAlgorithm, publishAlgorithm, updateAlgorithm } from './service.js';
+import { adminDeleteAlgorithm, compileAlgorithm, createAlgorithm, decideAccess, deleteAlgorithm, publishAlgorithm, updateAlgorithm } from './service.js';
 import { SNIPPET_LANGUAGES } from './snippets.js';
 
 export const LicenseEnum = describedEnum('License', ENUMS.license, {
@@ -132,6 +132,9 @@ export const AlgorithmVersionType = builder.objectRef<VersionRecord>('AlgorithmV
   fields: (t) => ({
     id: t.id({ description: 'Opaque id, unique among versions.', resolve: (v) => encodeGlobalID('AlgorithmVersion', v.id) }),
     semanticVersion: t.exposeString('semanticVersion', { description: 'major.minor.patch, e.g. 1.2.3.' }),
+    gitHash: t.exposeString('gitHash', {
+      description: "40 lower-case hex digits, unique among all versions: the hash Algorithmia's REST API addresses the version by.",
+    }),
     versionType: t.expose('versionType', { type: VersionTypeEnum, description: 'Which part this publish bumped.' }),
     callability: t.expose('callability', { type: CallabilityEnum, description: 'Who may call this version; fixed at publish.' }),
     releaseNotes: t.string({
@@ -256,6 +259,21 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
       extensions: reads(),
       args: { semver: t.arg.string({ required: true, description: 'Exactly, e.g. 1.2.3.' }) },
       resolve: (algorithm, { semver }, context) => catalogueOf(context).version(algorithm, semver),
+    }),
+    versionByGitHash: t.field({
+      type: AlgorithmVersionType,
+      nullable: true,
+      description: 'One version by its gitHash; null if it is not a version of this algorithm that you may see.',
+      extensions: reads(),
+      args: { gitHash: t.arg.string({ required: true, description: '40 lower-case hex digits.' }) },
+      resolve: (algorithm, { gitHash }, context) => catalogueOf(context).versionByGitHash(algorithm, gitHash),
+    }),
+    pendingBuildHash: t.string({
+      nullable: true,
+      description:
+        'The gitHash the next published version will have, once compileAlgorithm has minted it (publishing spends it). Shown to the owner and members only.',
+      extensions: reads('state'),
+      resolve: async (a, _args, context) => (a.fullAccess ? (await catalogueOf(context).state(a)).pendingBuildHash : null),
     }),
     versions: t.connection(
       {
@@ -442,6 +460,19 @@ builder.relayMutationField(
     authScopes: MANAGE,
     resolve: (_root, { input }, context) =>
       changing(context, () => updateAlgorithm(context.db, context.principal, { ...input, id: localIdOf(String(input.id), 'Algorithm') })),
+  },
+  algorithmPayloadFields,
+);
+
+builder.relayMutationField(
+  'compileAlgorithm',
+  { description: 'Which algorithm to compile.', inputFields: (t) => ({ id: t.id({ required: true, description: "The algorithm's global id." }) }) },
+  {
+    description:
+      "Algorithmia's compile step. Nothing is built: it mints the algorithm's pendingBuildHash, the gitHash of the next published version, and answers the same one until a publish spends it.",
+    authScopes: MANAGE,
+    resolve: (_root, { input }, context) =>
+      changing(context, () => compileAlgorithm(context.db, context.principal, { id: localIdOf(String(input.id), 'Algorithm') })),
   },
   algorithmPayloadFields,
 );

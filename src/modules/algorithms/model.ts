@@ -29,7 +29,10 @@ export type AlgorithmSummary = Pick<AlgorithmRow, 'id' | 'ownerId' | 'name' | 'h
     fullAccess: boolean;
   };
 
-/** The algorithm as it is now, which its owner and members see (outsiders see its latest PUBLIC version's). */
+/**
+ * The algorithm as it is now, which its owner and members see (outsiders see its latest PUBLIC
+ * version's). `pendingBuildHash` is null in what outsiders are given: the catalogue never reads it for them.
+ */
 export type AlgorithmState = Omit<AlgorithmRow, 'id' | 'ownerId' | 'name' | 'hasPublicVersion' | 'createdAt'>;
 
 /** An algorithm with all of its state, as lookups and changes return it. */
@@ -44,7 +47,7 @@ export type Details = Pick<AlgorithmRow, 'label' | 'summary' | 'tagline'>;
 /** What lists and lookups show of a version; its contents are read only when a client asks for them. */
 export type VersionSummary = Pick<
   VersionRow,
-  'id' | 'algorithmId' | 'major' | 'minor' | 'patch' | 'versionType' | 'callability' | 'publishedAt' | 'publishedByUserId'
+  'id' | 'algorithmId' | 'major' | 'minor' | 'patch' | 'gitHash' | 'versionType' | 'callability' | 'publishedAt' | 'publishedByUserId'
 >;
 
 export type VersionRecord = VersionSummary & {

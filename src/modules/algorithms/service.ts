@@ -3,6 +3,7 @@
  * visibility.ts's), what settings go together, and what publishing and deleting allow:
  *
  *   change   the owner, or any member of the owning organization, with a manageAlgorithms key
+ *   compile  as change; mints the git hash the next publish gives its version
  *   publish  PUBLIC for an organization: an OWNER of it (or the organization's own key)
  *   delete   not once a PUBLIC version exists, except on the admin plane
  *
@@ -49,7 +50,7 @@ import {
   toVersion,
   updateAlgorithmRow,
 } from './store.js';
-import { formatVersion, nextVersion, parseAlgorithmRef } from './versions.js';
+import { formatVersion, newGitHash, nextVersion, parseAlgorithmRef } from './versions.js';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -194,8 +195,28 @@ export async function updateAlgorithm(db: Db, principal: Principal, input: Updat
 }
 
 /**
+ * Algorithmia's compile, on a server that builds nothing: mints the git hash the next publish gives
+ * its version, unless a compile since the last publish already has (then it answers that one again).
+ * Not audited: it changes nothing that anyone sees or relies on but that hash.
+ */
+export async function compileAlgorithm(
+  db: Db,
+  principal: Principal,
+  input: { id: string },
+): Promise<{ algorithm: AlgorithmRecord & { pendingBuildHash: string } }> {
+  requirePermission(principal, 'compileAlgorithm', 'manageAlgorithms');
+  return db.transaction(async (tx) => {
+    const { algorithm, owner } = await managedAlgorithm(tx, principal, input.id);
+    const pendingBuildHash = algorithm.pendingBuildHash ?? newGitHash();
+    const compiled = algorithm.pendingBuildHash ? algorithm : await updateAlgorithmRow(tx, algorithm.id, { pendingBuildHash });
+    return { algorithm: { ...changed(compiled, owner), pendingBuildHash } };
+  });
+}
+
+/**
  * Publishes an immutable snapshot as the next version. Callability stays what it was unless the
- * caller sets it, and may change only with a MAJOR version (the first version may be either).
+ * caller sets it, and may change only with a MAJOR version (the first version may be either). Its
+ * git hash is the one a compile minted, if any (then spent), else a new one.
  */
 export async function publishAlgorithm(
   db: Db,
@@ -222,6 +243,8 @@ export async function publishAlgorithm(
     const version = await insertVersion(tx, {
       algorithmId: algorithm.id,
       ...semver,
+      // The hash a compile promised this version (Algorithmia's clients look the version up by it).
+      gitHash: algorithm.pendingBuildHash ?? newGitHash(),
       versionType: data.versionType,
       callability,
       releaseNotes: data.releaseNotes ?? null,
@@ -244,6 +267,7 @@ export async function publishAlgorithm(
     const updated = await updateAlgorithmRow(tx, algorithm.id, {
       callability,
       hasPublicVersion: algorithm.hasPublicVersion || callability === 'PUBLIC',
+      pendingBuildHash: null,
       updatedAt: new Date(),
     });
     await recordAudit(tx, actorOf(principal), 'ALGORITHM_PUBLISHED', { type: 'ALGORITHM', id: algorithm.id }, {

@@ -38,6 +38,9 @@ export type Which =
   /** The same page of each of these owners' algorithms. */
   | { by: 'owners'; ownerIds: readonly string[]; callability?: Callability | null; plan: PagePlan };
 
+/** Which version a read picks: one a reference selects, or the one with this git hash. */
+export type VersionPick = VersionRef | { kind: 'gitHash'; gitHash: string };
+
 /** What a read takes along with each algorithm it finds. */
 export interface Along {
   state?: boolean;
@@ -45,8 +48,8 @@ export interface Along {
   /** One page of its versions (every version is published: a `published: false` filter never gets here). */
   versions?: { callability: Callability | null; plan: PagePlan };
   versionCount?: { callability: Callability | null };
-  /** The newest version the reference selects that the caller may call through it. */
-  pick?: VersionRef;
+  /** The newest version the reference selects that the caller may call through it, or the visible one with this git hash. */
+  pick?: VersionPick;
 }
 
 /** What `along` says of one part: undefined when it did not ask for it. */
@@ -73,7 +76,7 @@ interface CatalogueShape {
   latestVersion: boolean;
   versions: { callability: Callability | null; page: PageShape } | null;
   versionCount: { callability: Callability | null } | null;
-  pick: { kind: VersionRef['kind']; minor: boolean } | null;
+  pick: { kind: VersionPick['kind']; minor: boolean } | null;
 }
 
 const pageShape = (plan: PagePlan): PageShape => ({ after: plan.after !== undefined, before: plan.before !== undefined, backwards: plan.backwards });
@@ -104,6 +107,7 @@ function valuesOf(principal: Principal, which: Which, along: Along): Record<stri
   const pick = along.pick;
   if (pick?.kind === 'exact') Object.assign(values, { pickMajor: pick.version.major, pickMinor: pick.version.minor, pickPatch: pick.version.patch });
   if (pick?.kind === 'prefix') Object.assign(values, { pickMajor: pick.major, pickMinor: pick.minor });
+  if (pick?.kind === 'gitHash') values.pickGitHash = pick.gitHash;
   return values;
 }
 
@@ -111,7 +115,8 @@ const algorithmKeyset = { createdAt: algorithms.createdAt, id: algorithms.id };
 const versionKeyset = { createdAt: algorithmVersions.publishedAt, id: algorithmVersions.id };
 const newestFirst = [desc(algorithmVersions.major), desc(algorithmVersions.minor), desc(algorithmVersions.patch)];
 
-const stateColumns = {
+/** The state's columns; the pending build hash only where the caller has full access (outsiders never learn it). */
+const stateColumns = (fullAccess: SQL) => ({
   label: algorithms.label,
   summary: algorithms.summary,
   tagline: algorithms.tagline,
@@ -126,7 +131,8 @@ const stateColumns = {
   sampleInput: algorithms.sampleInput,
   callability: algorithms.callability,
   updatedAt: algorithms.updatedAt,
-} satisfies { [K in keyof AlgorithmState]-?: unknown };
+  pendingBuildHash: sql<string | null>`case when ${fullAccess} then ${algorithms.pendingBuildHash} end`,
+}) satisfies { [K in keyof AlgorithmState]-?: unknown };
 
 /** The conditions that pick which visible algorithms a read is about (not its page bounds). */
 function whichWhere(shape: CatalogueShape, fullAccess: SQL): SQL | undefined {
@@ -146,6 +152,7 @@ interface VersionJson {
   major: number;
   minor: number;
   patch: number;
+  gitHash: string;
   versionType: VersionSummary['versionType'];
   callability: Callability;
   publishedAt: number;
@@ -162,6 +169,7 @@ const versionJsonFields = {
   major: algorithmVersions.major,
   minor: algorithmVersions.minor,
   patch: algorithmVersions.patch,
+  gitHash: algorithmVersions.gitHash,
   versionType: algorithmVersions.versionType,
   callability: algorithmVersions.callability,
   publishedAt: sql`floor(extract(epoch from ${algorithmVersions.publishedAt}) * 1000)`,
@@ -178,15 +186,16 @@ type VersionArray = readonly VersionJson[keyof VersionJson][];
 
 const field = <K extends keyof VersionJson>(json: VersionArray, name: K) => json[slot[name]] as VersionJson[K];
 
-/** The version `pick` selects among those the caller sees: private ones only through latestPrivate or an exact version. */
+/** The version `pick` selects among those the caller sees: private ones only through latestPrivate, an exact version or a git hash. */
 function pickedVersion(seen: SeenAlgorithm, pick: NonNullable<CatalogueShape['pick']>): SQL {
   const v = algorithmVersions;
   const conditions = and(
     seesVersion(seen),
-    pick.kind === 'latestPrivate' || pick.kind === 'exact' ? undefined : eq(v.callability, 'PUBLIC'),
+    pick.kind === 'latest' || pick.kind === 'prefix' ? eq(v.callability, 'PUBLIC') : undefined,
     pick.kind === 'exact' || pick.kind === 'prefix' ? eq(v.major, sql.placeholder('pickMajor')) : undefined,
     pick.kind === 'exact' || pick.minor ? eq(v.minor, sql.placeholder('pickMinor')) : undefined,
     pick.kind === 'exact' ? eq(v.patch, sql.placeholder('pickPatch')) : undefined,
+    pick.kind === 'gitHash' ? eq(v.gitHash, sql.placeholder('pickGitHash')) : undefined,
   );
   return sql`(select ${versionJson} from ${v} where ${conditions} order by ${sql.join(newestFirst, sql`, `)} limit 1)`;
 }
@@ -230,7 +239,7 @@ const catalogueStatement = preparedPerShape((db: Db, shape: CatalogueShape) => {
       ownerName: owners.name,
       ownerKind: owners.kind,
       fullAccess: sql<boolean>`${full}`,
-      ...(shape.state && { state: stateColumns }),
+      ...(shape.state && { state: stateColumns(full) }),
       ...(shape.latestVersion && {
         latestVersion: sql<VersionArray | null>`(select ${versionJson} from ${v} where ${seesVersion(seen)}
           order by ${sql.join(newestFirst, sql`, `)} limit 1)`,
@@ -265,6 +274,7 @@ function versionFrom(json: VersionArray, algorithm: AlgorithmSummary): VersionRe
     major: semver.major,
     minor: semver.minor,
     patch: semver.patch,
+    gitHash: field(json, 'gitHash'),
     versionType: field(json, 'versionType'),
     callability: field(json, 'callability'),
     publishedAt,
@@ -327,6 +337,7 @@ export function toVersion(row: VersionSummary, fullAccess: boolean): VersionReco
     major: row.major,
     minor: row.minor,
     patch: row.patch,
+    gitHash: row.gitHash,
     versionType: row.versionType,
     callability: row.callability,
     publishedAt: row.publishedAt,

@@ -1,5 +1,5 @@
 /**
- * Algorithm references and semantic versions (README, "Algorithms"). Pure: no I/O.
+ * Algorithm references, semantic versions and git hashes (README, "Algorithms"). No I/O.
  *
  *   ref       owner/name[/version] or algo://owner/name[/version]
  *   version   (none) | latest     the latest PUBLIC version
@@ -7,6 +7,7 @@
  *             1.2.3              exactly that version
  *             1.2.* | 1.*        the latest PUBLIC version under that prefix
  */
+import { randomBytes } from 'node:crypto';
 import { NAME_PATTERN } from '../../core/names.js';
 
 export type VersionType = 'MAJOR' | 'MINOR' | 'REVISION';
@@ -72,3 +73,14 @@ export function nextVersion(last: SemVer | null, type: VersionType): SemVer {
       return { major: base.major, minor: base.minor, patch: base.patch + 1 };
   }
 }
+
+const GIT_HASH = /^[0-9a-f]{40}$/;
+
+/**
+ * A version's address as Algorithmia gives it (`…/versions/{git_hash}`): 40 hex digits, like a git
+ * commit's. Nothing is built here, so it names no commit: it is random, and unique (an index says so).
+ */
+export const newGitHash = (): string => randomBytes(20).toString('hex');
+
+/** Whether `value` could be a version's git hash (lower-case, as they are stored). */
+export const isGitHash = (value: string): boolean => GIT_HASH.test(value);
