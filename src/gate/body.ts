@@ -25,9 +25,8 @@ export function declaredTooLarge(request: Request, maxBytes: number): Refusal | 
 
 export const INVALID_JSON = badRequest('POST body is not valid JSON.');
 
-/** The body as parsed JSON, read only up to `maxBytes`; throws a RefusalError. */
-export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
-  const text = await bodyText(request, maxBytes);
+/** `text` as JSON; throws a RefusalError. */
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
@@ -37,7 +36,7 @@ export async function readJson(request: Request, maxBytes: number): Promise<unkn
 
 /** The body as a JSON object (arrays and scalars refused), read only up to `maxBytes`; throws a RefusalError. */
 export async function readJsonObject(request: Request, maxBytes: number): Promise<Record<string, unknown>> {
-  const body = await readJson(request, maxBytes);
+  const body = parseJson(await bodyText(request, maxBytes));
   if (Array.isArray(body)) throw new RefusalError(badRequest('Batching is not supported.'));
   if (body === null || typeof body !== 'object') throw new RefusalError(badRequest('POST body must be a JSON object.'));
   return body as Record<string, unknown>;
@@ -48,7 +47,7 @@ export async function readJsonObject(request: Request, maxBytes: number): Promis
  * the limit, and enforced by Node's HTTP parser) the body is read in one go; without one (chunked),
  * it is counted while it streams and reading stops at the limit.
  */
-async function bodyText(request: Request, maxBytes: number): Promise<string> {
+export async function bodyText(request: Request, maxBytes: number): Promise<string> {
   const declared = request.headers.get('content-length');
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) <= maxBytes) return request.text();
   const chunks: Uint8Array[] = [];

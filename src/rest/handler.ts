@@ -8,7 +8,8 @@ import type { Logger } from '../core/logger.js';
 import type { Db } from '../db/connect.js';
 import type { KeyCache } from '../auth/key-cache.js';
 import type { Authenticator } from '../gate/authenticate.js';
-import { declaredTooLarge, jsonValueRefusal, readJson } from '../gate/body.js';
+import { STATUS_CODES } from 'node:http';
+import { bodyText, declaredTooLarge, jsonValueRefusal, parseJson } from '../gate/body.js';
 import { applyCors, preflightResponse } from '../gate/cors.js';
 import { withDeadline } from '../gate/deadline.js';
 import { claimIdempotency, idempotentRequestOf, settleIdempotency } from '../gate/idempotency.js';
@@ -33,20 +34,28 @@ const SECRET_FIELD = 'api_key';
 
 /** The body of a POST or PUT as the routes see it: JSON, and `{}` when there is none. */
 async function bodyOf(request: Request, maxBytes: number): Promise<unknown> {
-  const length = request.headers.get('content-length');
-  const bodyless = length === '0' || (length === null && !request.headers.has('transfer-encoding'));
-  if (bodyless) return {};
-  const type = request.headers.get('content-type') ?? '';
-  // Forms are what Algorithmia's Python client 2.0 sends on update: their values cannot be read as
-  // the JSON the API takes, so the answer is Algorithmia's "Invalid JSON.", and nothing changes.
-  if (!/^application\/json\b/i.test(type)) throw restError(400, 'invalidJson', 'Invalid JSON: request bodies must be application/json.');
   const tooLarge = declaredTooLarge(request, maxBytes);
   if (tooLarge) throw new RefusalError(tooLarge);
-  const body = await readJson(request, maxBytes);
+  const text = await bodyText(request, maxBytes);
+  if (text.trim() === '') return {};
+  // Forms are what Algorithmia's Python client 2.0 sends on update: their values cannot be read as
+  // the JSON the API takes, so the answer is Algorithmia's "Invalid JSON.", and nothing changes.
+  const type = request.headers.get('content-type') ?? '';
+  if (!/^application\/json\b/i.test(type)) throw restError(400, 'invalidJson', 'Invalid JSON: request bodies must be application/json.');
+  const body = parseJson(text);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw restError(400, 'invalidJson', 'Invalid JSON: the body must be a JSON object.');
   const refused = jsonValueRefusal(body);
   if (refused) throw new RefusalError(refused);
   return body;
+}
+
+/**
+ * `response` with its status's standard reason phrase: Algorithmia's Python client takes a DELETE
+ * as done only when the reason is "No Content", and a Fetch Response has none unless given one.
+ */
+function withReasonPhrase(response: Response): Response {
+  if (response.statusText) return response;
+  return new Response(response.body, { status: response.status, statusText: STATUS_CODES[response.status], headers: response.headers });
 }
 
 function jsonHeaders(request: Request): Headers {
@@ -128,6 +137,6 @@ export function restGate(app: RestApp, options: RestGateOptions, publicPaths: Re
       response = envelope(asRestError(error, log, gate.id, url.pathname), gate.id);
     }
     applyCors(request, response, gate.corsAllowed);
-    return response;
+    return withReasonPhrase(response);
   };
 }
