@@ -5,7 +5,7 @@
  * (`modules/<m>/rest.ts`); routes.ts gathers them.
  */
 import { OpenAPIHono, z, type RouteConfig, type RouteHandler } from '@hono/zod-openapi';
-import type { MiddlewareHandler, Next } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { ZodError } from 'zod';
 import { requirePermission } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
@@ -31,6 +31,9 @@ export interface RestContext {
 export type RestEnv = { Bindings: RestContext };
 export type RestApp = OpenAPIHono<RestEnv>;
 
+/** Where the request came to: `self_link`s point there, so they work behind any host name. */
+export const originOf = (c: Context<RestEnv>): string => new URL(c.req.url).origin;
+
 /** Which keys may call a route: the two planes of the security model, or either. */
 export type Plane = 'standard' | 'admin' | 'any';
 
@@ -41,6 +44,8 @@ export type Plane = 'standard' | 'admin' | 'any';
 export interface ErrorMapping {
   /** The kind a refused input is (6001 for algorithms, 3001 for users, 3103 for organizations). */
   invalid: ErrorKind;
+  /** The kind a body lacking a required field is, where it has one of its own (3005 for users); else `invalid`. */
+  missing?: ErrorKind;
   /** The kind NOT_FOUND is, by the service's field (`'*'` for any other). */
   notFound: Partial<Record<string, ErrorKind>> & { '*': ErrorKind };
   /** Status and kind of TAKEN and CONFLICT errors, by the service's field (`'*'` for any other). */
@@ -86,17 +91,22 @@ export function fromServiceError(error: ServiceError, mapping: ErrorMapping): Re
   }
 }
 
+const isMissing = (issue: ZodError['issues'][number]) => issue.code === 'invalid_type' && /received undefined$/.test(issue.message);
+
 /** The message of a request that does not fit a route's schema, naming the field and the rule. */
 export function validationMessage(error: ZodError): string {
   return error.issues
     .slice(0, 5)
     .map((issue) => {
-      const missing = issue.code === 'invalid_type' && /received undefined$/.test(issue.message);
       const name = issue.path.length > 0 ? issue.path.join('.') : 'body';
-      return `${name}: ${missing ? 'is required' : issue.message}`;
+      return `${name}: ${isMissing(issue) ? 'is required' : issue.message}`;
     })
     .join('; ');
 }
+
+/** The kind of a request that does not fit a route's schema: `missing` when a required field is absent. */
+const refusedInput = (error: ZodError, errors: ErrorMapping): ErrorKind =>
+  errors.missing && error.issues.some(isMissing) ? errors.missing : errors.invalid;
 
 export function createRestApp(): RestApp {
   return new OpenAPIHono<RestEnv>({
@@ -119,6 +129,12 @@ export const errorSchema = z
   .openapi('Error');
 
 export const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: errorSchema } } });
+
+/** A route's JSON answer, for its `responses`. */
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+/** A route's JSON body, for its `request` (a bodyless POST or PUT arrives as `{}`). */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
 
 /** The error answers of a route on `plane`, besides its own. */
 export const standardErrors = {
@@ -161,7 +177,7 @@ export function serve<R extends RouteConfig>(app: RestApp, { route, plane, error
   const registered = { ...route, middleware: [checkPlane], security: SECURITY[plane], responses: { ...standardErrors, ...route.responses } } as R;
   app.openapi(registered, wrapped, (result) => {
     if (result.success) return undefined;
-    throw result.target === 'param' ? restError(404, errors.notFound['*']) : restError(400, errors.invalid, validationMessage(result.error));
+    throw result.target === 'param' ? restError(404, errors.notFound['*']) : restError(400, refusedInput(result.error, errors), validationMessage(result.error));
   });
 }
 

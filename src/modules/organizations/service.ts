@@ -18,6 +18,7 @@ import { retireOwner } from '../owners/service.js';
 import {
   deleteMembership,
   deleteMembershipsIn,
+  findMembership,
   findOrganizationById,
   insertMembership,
   insertMemberships,
@@ -175,21 +176,28 @@ export async function deleteOrganization(
 
 const roleSchema = z.enum(memberRole.enumValues);
 
+/**
+ * Adds a user to an organization in `role`. A user who is already a member is refused, unless
+ * `ifMember` is 'keep': then nothing changes, and `added: false` says so (Algorithmia's REST PUT
+ * answers 200 "already a member" instead of 201).
+ */
 export async function addOrganizationMember(
   db: Db,
   actor: AdminActor,
-  input: { organization: string; username: string; role: MemberRole },
-): Promise<{ organization: OrganizationRecord; membership: MembershipRecord }> {
+  input: { organization: string; username: string; role: MemberRole; ifMember?: 'refuse' | 'keep' },
+): Promise<{ organization: OrganizationRecord; membership: MembershipRecord; added: boolean }> {
   const role = parse(roleSchema, input.role);
   return db.transaction(async (tx) => {
     const organization = await organizationNamed(tx, input.organization);
     const userId = (await usersNamed(tx, [input.username], 'username')).get(input.username.toLowerCase())!;
-    if (await roleIn(tx, organization.id, userId)) {
+    const existing = await findMembership(tx, organization.id, userId);
+    if (existing) {
+      if (input.ifMember === 'keep') return { organization, membership: existing, added: false };
       throw userError('CONFLICT', `username: ${quoted(input.username)} is already a member (use setOrganizationMemberRole)`, ['username']);
     }
     const membership = await insertMembership(tx, organization.id, userId, role);
     await recordAudit(tx, actor, 'ORGANIZATION_MEMBER_ADDED', { type: 'ORGANIZATION', id: organization.id }, { userId, role });
-    return { organization, membership };
+    return { organization, membership, added: true };
   });
 }
 

@@ -103,6 +103,35 @@ export async function roleOf(db: Db, organizationId: string, userId: string): Pr
   return membership?.role ?? null;
 }
 
+/** The user's membership of the organization, or null when not a member. */
+export async function findMembership(db: Db, organizationId: string, userId: string): Promise<MembershipRecord | null> {
+  const [membership] = await db
+    .select({
+      organizationId: organizationMembers.organizationId,
+      userId: organizationMembers.userId,
+      role: organizationMembers.role,
+      createdAt: organizationMembers.createdAt,
+    })
+    .from(organizationMembers)
+    .where(and(eq(organizationMembers.organizationId, organizationId), eq(organizationMembers.userId, userId)));
+  return membership ?? null;
+}
+
+/** The live owners' user ids of each organization, oldest membership first, in one statement. */
+export async function ownerIdsOf(db: Db, organizationIds: readonly string[]): Promise<Map<string, string[]>> {
+  const valid = organizationIds.filter(isUuid);
+  const byOrganization = new Map<string, string[]>(organizationIds.map((id) => [id, []]));
+  if (valid.length === 0) return byOrganization;
+  const found = await db
+    .select({ organizationId: organizationMembers.organizationId, userId: organizationMembers.userId })
+    .from(organizationMembers)
+    .innerJoin(owners, eq(owners.id, organizationMembers.userId))
+    .where(and(inArray(organizationMembers.organizationId, valid), eq(organizationMembers.role, 'OWNER'), live))
+    .orderBy(organizationMembers.createdAt, organizationMembers.userId);
+  for (const row of found) byOrganization.get(row.organizationId)?.push(row.userId);
+  return byOrganization;
+}
+
 /** Which of `organizationIds` the user is an OWNER of. */
 export async function ownedOrganizations(db: Db, userId: string, organizationIds: readonly string[]): Promise<string[]> {
   const valid = organizationIds.filter(isUuid);
