@@ -6,7 +6,7 @@
  * objects and the services' records.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { errorResponse, serve, type ErrorMapping, type RestApp } from '../../rest/api.js';
+import { errorResponse, jsonBody, jsonResponse, originOf, serve, type ErrorMapping, type RestApp } from '../../rest/api.js';
 import { restError } from '../../rest/envelope.js';
 import { restEnum } from '../../rest/enums.js';
 import { pagedResults, pageQuery, restPage } from '../../rest/paging.js';
@@ -271,7 +271,6 @@ const ERRORS: ErrorMapping = {
   },
 };
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const notFound = errorResponse('No such algorithm that this key may see.');
 
 /** The algorithm `{username}/{algoname}` as the caller sees it, or 404 (existence of what it may not see is never told). */
@@ -280,8 +279,6 @@ async function visibleAlgorithm(catalogue: Catalogue, params: { username: string
   if (!algorithm) throw restError(404, 'algorithmNotFound');
   return algorithm;
 }
-
-const baseOf = (url: string) => new URL(url).origin;
 
 /** A bare array, as Algorithmia's spec has it, so bounded: an owner's first thousand. */
 const MAX_USER_ALGORITHMS = 1000;
@@ -302,8 +299,8 @@ export function algorithmRoutes(app: RestApp): void {
         tags,
         summary: 'Create an algorithm',
         description: 'Needs a standard key with "manage my algorithms", acting for its own user or an organization it belongs to.',
-        request: { params: z.object({ username: ownerParam }), body: { content: { 'application/json': { schema: createBody } }, required: true } },
-        responses: { 201: json(algorithmSchema, 'The created algorithm.'), 400: errorResponse('The input breaks a rule (the message names the field), or the name is taken (1002).'), 404: errorResponse('No such user or organization (3000).') },
+        request: { params: z.object({ username: ownerParam }), ...jsonBody(createBody) },
+        responses: { 201: jsonResponse(algorithmSchema, 'The created algorithm.'), 400: errorResponse('The input breaks a rule (the message names the field), or the name is taken (1002).'), 404: errorResponse('No such user or organization (3000).') },
       }),
       plane: 'standard',
       errors: ERRORS,
@@ -319,7 +316,7 @@ export function algorithmRoutes(app: RestApp): void {
         settings: settingsInputOf(body.settings),
         versionInfo: body.version_info && { sampleInput: body.version_info.sample_input },
       });
-      return c.json(algorithmOf(baseOf(c.req.url), algorithm, { details: algorithm, settings: algorithm, callability: algorithm.callability }), 201);
+      return c.json(algorithmOf(originOf(c), algorithm, { details: algorithm, settings: algorithm, callability: algorithm.callability }), 201);
     },
   );
 
@@ -336,8 +333,8 @@ export function algorithmRoutes(app: RestApp): void {
           'Owners and members see its current state and pending build; everyone else sees it as its latest public version published it. Not found (and not visible) answers `{"error":"No such algorithm"}`, as Algorithmia always did.',
         request: { params: algorithmParams },
         responses: {
-          200: json(versionSchema, 'The algorithm.'),
-          404: json(z.object({ error: z.literal('No such algorithm') }).openapi('NoSuchAlgorithm'), 'No such algorithm that this key may see.'),
+          200: jsonResponse(versionSchema, 'The algorithm.'),
+          404: jsonResponse(z.object({ error: z.literal('No such algorithm') }).openapi('NoSuchAlgorithm'), 'No such algorithm that this key may see.'),
         },
       }),
       plane: 'standard',
@@ -347,7 +344,7 @@ export function algorithmRoutes(app: RestApp): void {
       const catalogue = new Catalogue(c.env.db, c.env.principal);
       const algorithm = await catalogue.byRef(`${c.req.valid('param').username}/${c.req.valid('param').algoname}`);
       if (!algorithm) return c.json({ error: 'No such algorithm' as const }, 404);
-      return c.json(await currentOf(baseOf(c.req.url), catalogue, algorithm), 200);
+      return c.json(await currentOf(originOf(c), catalogue, algorithm), 200);
     },
   );
 
@@ -361,8 +358,8 @@ export function algorithmRoutes(app: RestApp): void {
         tags,
         summary: 'Change an algorithm',
         description: 'Fields left out keep their value. Callability changes when a version is published; royalties are not set here.',
-        request: { params: algorithmParams, body: { content: { 'application/json': { schema: updateBody } }, required: true } },
-        responses: { 200: json(algorithmSchema, 'The changed algorithm.'), 400: errorResponse('The input breaks a rule; the message names the field.'), 404: notFound },
+        request: { params: algorithmParams, ...jsonBody(updateBody) },
+        responses: { 200: jsonResponse(algorithmSchema, 'The changed algorithm.'), 400: errorResponse('The input breaks a rule; the message names the field.'), 404: notFound },
       }),
       plane: 'standard',
       errors: ERRORS,
@@ -377,7 +374,7 @@ export function algorithmRoutes(app: RestApp): void {
         settings: settingsInputOf(body.settings),
         versionInfo: body.version_info && { sampleInput: body.version_info.sample_input },
       });
-      return c.json(algorithmOf(baseOf(c.req.url), algorithm, { details: algorithm, settings: algorithm, callability: algorithm.callability }), 200);
+      return c.json(algorithmOf(originOf(c), algorithm, { details: algorithm, settings: algorithm, callability: algorithm.callability }), 200);
     },
   );
 
@@ -417,7 +414,7 @@ export function algorithmRoutes(app: RestApp): void {
         description:
           'algoplane hosts no code, so nothing is built: the answer names the git hash the next publish will give its version, the same until a publish uses it. Any body is ignored.',
         request: { params: algorithmParams },
-        responses: { 200: json(versionSchema, 'The algorithm, with its pending build.'), 404: notFound },
+        responses: { 200: jsonResponse(versionSchema, 'The algorithm, with its pending build.'), 404: notFound },
       }),
       plane: 'standard',
       errors: ERRORS,
@@ -428,7 +425,7 @@ export function algorithmRoutes(app: RestApp): void {
       const found = await visibleAlgorithm(catalogue, c.req.valid('param'));
       const { algorithm } = await compileAlgorithm(db, principal, { id: found.id });
       catalogue.changed(algorithm);
-      return c.json(await currentOf(baseOf(c.req.url), catalogue, algorithm), 200);
+      return c.json(await currentOf(originOf(c), catalogue, algorithm), 200);
     },
   );
 
@@ -447,8 +444,8 @@ export function algorithmRoutes(app: RestApp): void {
           summary: 'Publish the next version',
           description:
             'Publishes the algorithm as it is. `version_type` bumps the last version (none yet: 0.0.0): `minor` when absent. Callability stays unless `settings.algorithm_callability` changes it, which needs `major`. The version takes the pending build\'s git hash (from compile), or a new one. `…/version` is the same call, as the Node and Java clients spell it.',
-          request: { params: algorithmParams, body: { content: { 'application/json': { schema: publishBody } }, required: true } },
-          responses: { 200: json(versionSchema, 'The new version.'), 400: errorResponse('The input breaks a rule; the message names the field.'), 404: notFound },
+          request: { params: algorithmParams, ...jsonBody(publishBody) },
+          responses: { 200: jsonResponse(versionSchema, 'The new version.'), 400: errorResponse('The input breaks a rule; the message names the field.'), 404: notFound },
         }),
         plane: 'standard',
         errors: ERRORS,
@@ -467,7 +464,7 @@ export function algorithmRoutes(app: RestApp): void {
           sampleOutput: info?.sample_output,
         });
         catalogue.changed(algorithm);
-        return c.json(versionOf(baseOf(c.req.url), algorithm, version, await catalogue.contents(version)), 200);
+        return c.json(versionOf(originOf(c), algorithm, version, await catalogue.contents(version)), 200);
       },
     );
   }
@@ -490,7 +487,7 @@ export function algorithmRoutes(app: RestApp): void {
             published: z.enum(['true', 'false']).optional().openapi({ description: 'false: unpublished builds only (there are none: algoplane builds nothing).' }),
           }),
         },
-        responses: { 200: json(pagedResults(versionSchema, 'PagedVersionsList'), 'A page of versions.'), 400: errorResponse('A bad `limit` (5003) or `marker` (5002).'), 404: notFound },
+        responses: { 200: jsonResponse(pagedResults(versionSchema, 'PagedVersionsList'), 'A page of versions.'), 400: errorResponse('A bad `limit` (5003) or `marker` (5002).'), 404: notFound },
       }),
       plane: 'standard',
       errors: ERRORS,
@@ -509,7 +506,7 @@ export function algorithmRoutes(app: RestApp): void {
         'newestFirst',
       );
       const contents = await Promise.all(versions.results.map((version) => catalogue.contents(version)));
-      const base = baseOf(c.req.url);
+      const base = originOf(c);
       return c.json({ ...versions, results: versions.results.map((version, i) => versionOf(base, algorithm, version, contents[i]!)) }, 200);
     },
   );
@@ -526,7 +523,7 @@ export function algorithmRoutes(app: RestApp): void {
         request: {
           params: algorithmParams.extend({ algohash: z.string().openapi({ param: { name: 'algohash', in: 'path' }, description: "The version's 40-hex git hash." }) }),
         },
-        responses: { 200: json(versionSchema, 'The version.'), 404: errorResponse('No such algorithm (1000) or version (1014) that this key may see.') },
+        responses: { 200: jsonResponse(versionSchema, 'The version.'), 404: errorResponse('No such algorithm (1000) or version (1014) that this key may see.') },
       }),
       plane: 'standard',
       errors: ERRORS,
@@ -537,7 +534,7 @@ export function algorithmRoutes(app: RestApp): void {
       const algorithm = await visibleAlgorithm(catalogue, params);
       const version = await catalogue.versionByGitHash(algorithm, params.algohash);
       if (!version) throw restError(404, 'versionNotFound');
-      return c.json(versionOf(baseOf(c.req.url), algorithm, version, await catalogue.contents(version)), 200);
+      return c.json(versionOf(originOf(c), algorithm, version, await catalogue.contents(version)), 200);
     },
   );
 
@@ -553,7 +550,7 @@ export function algorithmRoutes(app: RestApp): void {
         description: `Those the key may see, oldest first, at most ${MAX_USER_ALGORITHMS}. Standard or admin keys.`,
         request: { params: z.object({ username: ownerParam }) },
         responses: {
-          200: json(z.array(z.object({ id: z.uuid(), algoname: z.string(), username: z.string() }).openapi('UtilityAlgorithm')), 'The algorithms.'),
+          200: jsonResponse(z.array(z.object({ id: z.uuid(), algoname: z.string(), username: z.string() }).openapi('UtilityAlgorithm')), 'The algorithms.'),
           404: errorResponse('No such user or organization (3000).'),
         },
       }),
