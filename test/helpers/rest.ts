@@ -23,6 +23,9 @@ export async function rest<T = any>(t: TestApp, method: string, path: string, op
   if (options.body !== undefined) {
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';
+    // As every HTTP client frames a body: the gate reads a request without Content-Length or
+    // Transfer-Encoding as bodyless, and an in-process Request carries neither on its own.
+    headers['content-length'] ??= String(Buffer.byteLength(body));
   }
   const response = await t.fetch(path, { method, headers, body });
   const text = await response.text();
