@@ -484,6 +484,53 @@ describe('admin keys', () => {
   });
 });
 
+describe('adminCreateApiKey', () => {
+  const ADMIN_CREATE = `mutation($input: AdminCreateApiKeyInput!) {
+    adminCreateApiKey(input: $input) { apiKey { ${KEY_FIELDS} owner { name } } secret warnings { field code } userErrors { field message code } }
+  }`;
+  const adminCreate = async (input: Record<string, unknown>) =>
+    (await t.gql(ADMIN_CREATE, { key: t.adminKey, variables: { input } })).body.data!.adminCreateApiKey as Payload;
+
+  it("gives a user who revoked its last key a new one, with the settings createApiKey's defaults and rules apply to", async () => {
+    const user = await createUser(t);
+    const own = await t.gql(VIEWER, { key: user.key });
+    await t.gql(REVOKE, { key: user.key, variables: { id: own.body.data!.viewer.key.id } });
+    expect(await status(user.key)).toBe(401);
+
+    const made = await adminCreate({ username: user.username, name: 'recovered', manageAccount: true, algorithmAccess: ['algo://*', 'algo://a/b'] });
+    expect(made.userErrors).toEqual([]);
+    expect(made.warnings).toEqual([{ field: ['algorithmAccess', '1'], code: 'REDUNDANT' }]);
+    expect(made.apiKey).toMatchObject({ kind: 'STANDARD', name: 'recovered', manageAccount: true, manageAlgorithms: false, dataAccess: 'NONE', owner: { name: user.username } });
+    expect((await t.gql(VIEWER, { key: made.secret })).body.data!.viewer.key.name).toBe('recovered');
+    expect((await createKey(made.secret, { name: 'next' })).userErrors).toEqual([]);
+
+    expect((await adminCreate({ username: user.username, name: 'bad', algorithmAccess: ['nope'] })).userErrors).toEqual([
+      expect.objectContaining({ field: ['algorithmAccess', '0'], code: 'INVALID' }),
+    ]);
+    expect((await adminCreate({ username: user.username, name: 'recovered' })).userErrors).toEqual([
+      expect.objectContaining({ field: ['name'], code: 'TAKEN' }),
+    ]);
+    expect((await adminCreate({ username: 'nobody_here', name: 'x' })).userErrors).toEqual([
+      { field: ['username'], code: 'NOT_FOUND', message: 'username: no user "nobody_here"' },
+    ]);
+  });
+
+  it("makes an organization's key on behalf of a member only", async () => {
+    const member = await createUser(t);
+    const outsider = await createUser(t);
+    const organization = await createOrganization(t, [member.username]);
+    const made = await adminCreate({ username: member.username, organization, name: 'ci' });
+    expect(made.userErrors).toEqual([]);
+    expect(made.apiKey.owner).toEqual({ name: organization });
+    expect((await adminCreate({ username: outsider.username, organization, name: 'x' })).userErrors).toEqual([
+      expect.objectContaining({ field: ['username'], code: 'NOT_FOUND' }),
+    ]);
+    expect((await adminCreate({ username: member.username, organization: 'NoSuchOrg', name: 'x' })).userErrors).toEqual([
+      expect.objectContaining({ field: ['organization'], code: 'NOT_FOUND' }),
+    ]);
+  });
+});
+
 describe('CORS', () => {
   it('answers a preflight from any origin, without credentials, and decides on the real request', async () => {
     const response = await t.fetch('/graphql', {

@@ -5,6 +5,7 @@
 import { createRestApp, type RestApp } from './api.js';
 import { asRestError, envelope, restError } from './envelope.js';
 import { algorithmRoutes } from '../modules/algorithms/rest.js';
+import { apiKeyRoutes } from '../modules/api-keys/rest.js';
 import { organizationRoutes } from '../modules/organizations/rest.js';
 import { userRoutes } from '../modules/users/rest.js';
 
@@ -36,6 +37,7 @@ export function createRestApi(version: string): RestApi {
   algorithmRoutes(app);
   userRoutes(app);
   organizationRoutes(app);
+  apiKeyRoutes(app);
 
   app.onError((error, c) => envelope(asRestError(error, c.env.log, c.env.gate.id, c.req.path), c.env.gate.id));
   app.notFound((c) => envelope(restError(404, 'invalidRequest', `No such endpoint: ${c.req.method} ${c.req.path}`), c.env.gate.id));

@@ -76,6 +76,11 @@ export const ROOT_FIELDS: RootField[] = [
     document: 'mutation { createAdminApiKey(input: { username: "nobody", name: "x" }) { userErrors { code } } }',
   },
   {
+    field: 'Mutation.adminCreateApiKey',
+    plane: 'admin',
+    document: 'mutation { adminCreateApiKey(input: { username: "nobody", name: "x" }) { userErrors { code } } }',
+  },
+  {
     field: 'Mutation.setApiKeyRateLimit',
     plane: 'admin',
     document: 'mutation { setApiKeyRateLimit(input: { id: "nothing", requestsPerMinute: 5 }) { userErrors { code } } }',

@@ -16,6 +16,7 @@ import {
   algorithmAccessOf,
   createAdminApiKey,
   createApiKey,
+  issueStandardApiKey,
   listApiKeys,
   MAX_GRACE_PERIOD_SECONDS,
   MAX_RATE_LIMIT_PER_MINUTE,
@@ -323,6 +324,34 @@ builder.relayMutationField(
     outputFields: (t) => ({
       apiKey: t.field({ type: ApiKeyType, nullable: true, description: 'The new key.', resolve: (p) => p.apiKey }),
       secret: t.string({ nullable: true, description: SECRET_DESCRIPTION, resolve: (p) => p.secret ?? null }),
+      userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
+    }),
+  },
+);
+
+builder.relayMutationField(
+  'adminCreateApiKey',
+  {
+    description: 'Whose standard key to create, and its settings (the defaults of createApiKey).',
+    inputFields: (t) => ({
+      username: t.string({ required: true, description: "The user who will own the key or, with organization, the member recorded as having made it." }),
+      organization: t.string({ description: 'The organization that will own the key; absent, the user owns it.' }),
+      name: t.string({ required: true, description: 'Unique per owner. A key named default-key becomes the default.' }),
+      ...keySettingsFields(t),
+    }),
+  },
+  {
+    description:
+      "Creates a standard key for a user, or for an organization on behalf of a member: how an admin restores access to an owner that lost every key able to manage keys (give it manageAccount). Admin keys only.",
+    authScopes: { admin: true },
+    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => issueStandardApiKey(db, adminActorOf(principal, 'adminCreateApiKey'), input)),
+  },
+  {
+    description: 'The new key and its secret, or why it was not created.',
+    outputFields: (t) => ({
+      apiKey: t.field({ type: ApiKeyType, nullable: true, description: 'The new key.', resolve: (p) => p.apiKey }),
+      secret: t.string({ nullable: true, description: SECRET_DESCRIPTION, resolve: (p) => p.secret ?? null }),
+      warnings: t.field({ type: [UserErrorType], description: WARNINGS_DESCRIPTION, resolve: (p) => p.warnings ?? [] }),
       userErrors: t.field({ type: [UserErrorType], description: USER_ERRORS_DESCRIPTION, resolve: (p) => p.userErrors }),
     }),
   },

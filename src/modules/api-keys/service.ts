@@ -31,8 +31,9 @@ import { isUuid } from '../../core/ids.js';
 import { quoted } from '../../core/names.js';
 import type { Page, PageArgs } from '../../core/pagination.js';
 import { recordAudit } from '../audit/service.js';
-import { roleIn } from '../organizations/service.js';
-import { ownedOrganizations } from '../organizations/store.js';
+import { memberOf, organizationNamed, roleIn } from '../organizations/service.js';
+import { findOrganizationByName, ownedOrganizations } from '../organizations/store.js';
+import { findUsersByIds, lockUserNamed } from '../users/store.js';
 import {
   deleteAdminApiKey,
   deleteApiKey,
@@ -49,8 +50,6 @@ import {
   standardKeysOf,
   updateApiKeySettings,
 } from './store.js';
-
-
 
 export const MAX_GRACE_PERIOD_SECONDS = 24 * 60 * 60;
 
@@ -435,6 +434,79 @@ export async function createAdminApiKey(
       permissions: ADMIN_KEY_PERMISSIONS,
     });
   });
+}
+
+/** A key as the admin plane shows it: with its owner, and the username of the user who made it (null when no live user did). */
+export interface AdminKeyView {
+  apiKey: ApiKeyRecord;
+  owner: { name: string; kind: OwnerKind };
+  createdBy: string | null;
+}
+
+async function adminViews(tx: Db, owner: AdminKeyView['owner'], keys: readonly ApiKeyRecord[]): Promise<AdminKeyView[]> {
+  const creatorIds = [...new Set(keys.flatMap((key) => key.createdByUserId ?? []))];
+  const names = new Map((await findUsersByIds(tx, creatorIds)).map((creator) => [creator.id, creator.username]));
+  return keys.map((apiKey) => ({ apiKey, owner, createdBy: (apiKey.createdByUserId && names.get(apiKey.createdByUserId)) ?? null }));
+}
+
+export type IssueStandardKeyInput = KeySettingsInput & {
+  name: string;
+  /** The user who will own the key or, with `organization`, the member recorded as having made it. */
+  username: string;
+  /** The organization that will own the key; absent, the user owns it. */
+  organization?: string | null;
+};
+
+/**
+ * Issues a standard key for a user, or for an organization on behalf of one of its members: how an
+ * admin restores access to an owner that has lost every key able to manage keys. The settings are
+ * checked as createApiKey checks them and take the same defaults (manageAccount too: it is given
+ * only when asked for). There is no escalation to refuse: the admin plane can already make a user
+ * anew, full default-key included.
+ */
+export async function issueStandardApiKey(
+  db: Db,
+  actor: AdminActor,
+  input: IssueStandardKeyInput,
+): Promise<AdminKeyView & { secret: string; warnings: UserErrorData[] }> {
+  const settings = applySettings({ name: '', permissions: NEW_KEY_PERMISSIONS, expiresAt: null }, input);
+  return db.transaction(async (tx) => {
+    // Row-locked, so the owner cannot be deleted (and its keys revoked) while its new key is written.
+    let owner: AdminKeyView['owner'] & { id: string };
+    let createdByUserId: string;
+    if (input.organization === undefined || input.organization === null) {
+      const user = await lockUserNamed(tx, input.username);
+      if (!user) throw userError('NOT_FOUND', `username: no user ${quoted(input.username)}`, ['username']);
+      owner = { id: user.id, name: user.username, kind: 'USER' };
+      // Made by the admin, as createUser's default-key is.
+      createdByUserId = actor.userId ?? user.id;
+    } else {
+      const organization = await organizationNamed(tx, input.organization);
+      createdByUserId = (await memberOf(tx, organization, input.username)).userId;
+      owner = { id: organization.id, name: organization.name, kind: 'ORGANIZATION' };
+    }
+    const { apiKey, secret } = await issueApiKey(tx, actor, {
+      ownerId: owner.id,
+      createdByUserId,
+      name: settings.name,
+      kind: 'STANDARD',
+      permissions: settings.permissions,
+      expiresAt: settings.expiresAt,
+    });
+    const [view] = await adminViews(tx, { name: owner.name, kind: owner.kind }, [apiKey]);
+    return { ...view!, secret, warnings: settings.warnings };
+  });
+}
+
+/** At most this many of an organization's keys are listed at once on the admin plane. */
+export const MAX_LISTED_KEYS = 100;
+
+/** An organization's first MAX_LISTED_KEYS standard keys, oldest first. The actor is the proof of the admin check; a read records nothing. */
+export async function organizationApiKeys(db: Db, _actor: AdminActor, input: { organization: string }): Promise<AdminKeyView[]> {
+  const organization = await findOrganizationByName(db, input.organization);
+  if (!organization) throw userError('NOT_FOUND', `organization: no organization ${quoted(input.organization)}`, ['organization']);
+  const page = await standardKeysOf(db, organization.id, { first: MAX_LISTED_KEYS });
+  return adminViews(db, { name: organization.name, kind: 'ORGANIZATION' }, page.edges.map((edge) => edge.node));
 }
 
 export const MAX_RATE_LIMIT_PER_MINUTE = 1_000_000;

@@ -98,7 +98,7 @@ async function usersNamed(tx: Db, usernames: readonly string[], field: string): 
 }
 
 /** A live organization by name, row-locked; NOT_FOUND naming `field` otherwise. */
-async function organizationNamed(tx: Db, name: string, field = 'organization'): Promise<OrganizationRecord> {
+export async function organizationNamed(tx: Db, name: string, field = 'organization'): Promise<OrganizationRecord> {
   const found = await lockOrganizationNamed(tx, name);
   if (!found) throw userError('NOT_FOUND', `${field}: no organization ${quoted(name)}`, [field]);
   return found;
@@ -201,7 +201,8 @@ export async function addOrganizationMember(
   });
 }
 
-async function memberOf(tx: Db, organization: OrganizationRecord, username: string): Promise<{ userId: string; role: MemberRole }> {
+/** The user's id and role in the organization; NOT_FOUND naming `username` when no such user, or not a member. */
+export async function memberOf(tx: Db, organization: OrganizationRecord, username: string): Promise<{ userId: string; role: MemberRole }> {
   const userId = (await usersNamed(tx, [username], 'username')).get(username.toLowerCase())!;
   const role = await roleIn(tx, organization.id, userId);
   if (!role) throw userError('NOT_FOUND', `username: ${quoted(username)} is not a member of ${organization.name}`, ['username']);
