@@ -12,7 +12,7 @@ import { restEnum } from '../../rest/enums.js';
 import { pagedResults, pageQuery, restPage } from '../../rest/paging.js';
 import { MAX_PAGE_SIZE } from '../../core/pagination.js';
 import { Catalogue, type AlgorithmView } from './catalogue.js';
-import { ENUMS, type AlgorithmSummary, type Details, type Settings, type VersionContents, type VersionRecord } from './model.js';
+import { ENUMS, type AlgorithmRecord, type AlgorithmSummary, type Details, type Settings, type VersionContents, type VersionRecord } from './model.js';
 import { compileAlgorithm, createAlgorithm, deleteAlgorithm, publishAlgorithm, updateAlgorithm } from './service.js';
 import { findOwner } from './store.js';
 
@@ -256,6 +256,16 @@ const settingsInputOf = (settings: SettingsBody | undefined) =>
     packageSet: settings.package_set,
   };
 
+/** A create or update body as the services take it. */
+const algorithmInputOf = (body: z.infer<typeof updateBody>) => ({
+  details: body.details,
+  settings: settingsInputOf(body.settings),
+  versionInfo: body.version_info && { sampleInput: body.version_info.sample_input },
+});
+
+/** An algorithm a change returned: its state as it is now. */
+const changedOf = (base: string, algorithm: AlgorithmRecord) => algorithmOf(base, algorithm, { details: algorithm, settings: algorithm, callability: algorithm.callability });
+
 const ERRORS: ErrorMapping = {
   invalid: 'invalidInput',
   notFound: { owner: 'userNotFound', '*': 'algorithmNotFound' },
@@ -309,14 +319,8 @@ export function algorithmRoutes(app: RestApp): void {
       const { username } = c.req.valid('param');
       const body = c.req.valid('json');
       const { db, principal } = c.env;
-      const { algorithm } = await createAlgorithm(db, principal, {
-        owner: username,
-        name: body.name,
-        details: body.details,
-        settings: settingsInputOf(body.settings),
-        versionInfo: body.version_info && { sampleInput: body.version_info.sample_input },
-      });
-      return c.json(algorithmOf(originOf(c), algorithm, { details: algorithm, settings: algorithm, callability: algorithm.callability }), 201);
+      const { algorithm } = await createAlgorithm(db, principal, { owner: username, name: body.name, ...algorithmInputOf(body) });
+      return c.json(changedOf(originOf(c), algorithm), 201);
     },
   );
 
@@ -368,13 +372,8 @@ export function algorithmRoutes(app: RestApp): void {
       const { db, principal } = c.env;
       const found = await visibleAlgorithm(new Catalogue(db, principal), c.req.valid('param'));
       const body = c.req.valid('json');
-      const { algorithm } = await updateAlgorithm(db, principal, {
-        id: found.id,
-        details: body.details,
-        settings: settingsInputOf(body.settings),
-        versionInfo: body.version_info && { sampleInput: body.version_info.sample_input },
-      });
-      return c.json(algorithmOf(originOf(c), algorithm, { details: algorithm, settings: algorithm, callability: algorithm.callability }), 200);
+      const { algorithm } = await updateAlgorithm(db, principal, { id: found.id, ...algorithmInputOf(body) });
+      return c.json(changedOf(originOf(c), algorithm), 200);
     },
   );
 

@@ -6,6 +6,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { adminActorOf } from '../../auth/permissions.js';
 import { ServiceError } from '../../core/errors.js';
 import { memberRole, organizationType, type OrganizationType } from '../../db/enums.js';
+import type { Db } from '../../db/connect.js';
 import type { OrganizationRecord } from '../../db/records.js';
 import { jsonBody, jsonResponse, originOf, serve, z, type ErrorMapping, type RestApp } from '../../rest/api.js';
 import { restEnum } from '../../rest/enums.js';
@@ -86,6 +87,12 @@ const organizationView = (origin: string, organization: OrganizationRecord, owne
   resource_type: 'organization',
   self_link: `${origin}/v1/organizations/${organization.name}`,
 });
+
+/** One organization as an answer: its owners read along. */
+async function organizationAnswer(db: Db, origin: string, organization: OrganizationRecord) {
+  const ownerIds = await ownerIdsOf(db, [organization.id]);
+  return organizationView(origin, organization, ownerIds.get(organization.id) ?? []);
+}
 
 const memberSchema = z
   .object({
@@ -239,8 +246,7 @@ export function organizationRoutes(app: RestApp): void {
         // "The calling user is automatically added as a member of the org and is granted org admin permissions."
         owners: principal.userId === null ? [] : [principal.ownerName],
       });
-      const ownerIds = await ownerIdsOf(db, [organization.id]);
-      return c.json(organizationView(originOf(c), organization, ownerIds.get(organization.id) ?? []), 200);
+      return c.json(await organizationAnswer(db, originOf(c), organization), 200);
     },
   );
 
@@ -264,8 +270,7 @@ export function organizationRoutes(app: RestApp): void {
       const { db } = c.env;
       const organization = await findOrganizationByName(db, c.req.valid('param').orgName);
       if (!organization) throw restError(404, 'organizationNotFound');
-      const ownerIds = await ownerIdsOf(db, [organization.id]);
-      return c.json(organizationView(originOf(c), organization, ownerIds.get(organization.id) ?? []), 200);
+      return c.json(await organizationAnswer(db, originOf(c), organization), 200);
     },
   );
 
