@@ -141,7 +141,7 @@ describe('the management sequence of the official clients', () => {
     const first = await rest(t, 'POST', `${path}/versions`, {
       key: ada.key,
       body: {
-        details: { label: 'ignored here' },
+        details: { label: 'Sequence, published' },
         settings: { algorithm_callability: 'private' },
         version_info: { release_notes: 'first', sample_input: '"hi"' },
         source: {},
@@ -153,6 +153,7 @@ describe('the management sequence of the official clients', () => {
       id: algorithm.id,
       resource_type: 'algorithm',
       version_info: { semantic_version: '0.1.0', git_hash: hash, release_notes: 'first', sample_input: '"hi"', version_uuid: expect.stringMatching(UUID) },
+      details: { label: 'Sequence, published' },
       settings: { algorithm_callability: 'private' },
       self_link: `http://localhost${path}/versions/${hash}`,
     });
@@ -309,10 +310,18 @@ describe('same rules as GraphQL', () => {
     expect(updated.body).toMatchObject({ details: { label: 'Renamed', summary: 'Finds the sentiment of text.' }, settings: { license: 'mit', source_visibility: 'open', language: 'python3-1' } });
 
     await rest(t, 'POST', `${path}/versions`, { key: ada.key, body: {} });
-    const refused = await rest(t, 'POST', `${path}/versions`, { key: ada.key, body: { settings: { algorithm_callability: 'public' } } });
+    // A refused publish changes nothing, the details it carried included.
+    const refused = await rest(t, 'POST', `${path}/versions`, {
+      key: ada.key,
+      body: { details: { label: 'Never' }, settings: { algorithm_callability: 'public' } },
+    });
     expect(refused.status).toBe(400);
     expect(refused.body.error.message).toMatch(/^settings\.algorithm_callability: /);
+    const badSettings = await rest(t, 'POST', `${path}/versions`, { key: ada.key, body: { details: { label: 'Never' }, settings: { license: 'gpl3', source_visibility: 'closed' } } });
+    expect(badSettings.status).toBe(400);
+    expect(badSettings.body.error.message).toMatch(/^settings\.source_visibility: /);
     expect((await rest(t, 'GET', `${path}/versions`, { key: ada.key })).body.results).toHaveLength(1);
+    expect((await rest(t, 'GET', path, { key: ada.key })).body.details.label).toBe('Renamed');
   });
 
   it("answers 403 to an admin key, a key that may not manage algorithms, and another owner's changes; 404 to what it may not see", async () => {

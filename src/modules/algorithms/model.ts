@@ -138,6 +138,9 @@ export type UpdateAlgorithmInput = Unchecked<z.input<typeof updateAlgorithmSchem
 
 export const publishAlgorithmSchema = z.object({
   id: z.string(),
+  /** Changes to make before the snapshot, in the same transaction (as `updateAlgorithm` would). */
+  details: detailsSchema.partial().nullish(),
+  settings: settingsSchema.nullish(),
   versionType: z.enum(ENUMS.versionType),
   callability: z.enum(ENUMS.callability).nullish(),
   releaseNotes: optionalText(100_000),

@@ -223,11 +223,8 @@ const updateBody = z
 
 const publishBody = z
   .object({
-    settings: z
-      .object({ algorithm_callability: CALLABILITY.schema.optional() })
-      .loose()
-      .optional()
-      .openapi({ description: 'Only `algorithm_callability` is read: a version publishes the algorithm as it is (change it with PUT first).' }),
+    details: detailsInput.partial().optional(),
+    settings: settingsInput.optional(),
     version_info: z
       .object({
         version_type: VERSION_TYPE.schema.optional().openapi({ description: '`major`, `minor` (the default) or `revision` (also `patch`).' }),
@@ -442,7 +439,7 @@ export function algorithmRoutes(app: RestApp): void {
           tags,
           summary: 'Publish the next version',
           description:
-            'Publishes the algorithm as it is. `version_type` bumps the last version (none yet: 0.0.0): `minor` when absent. Callability stays unless `settings.algorithm_callability` changes it, which needs `major`. The version takes the pending build\'s git hash (from compile), or a new one. `…/version` is the same call, as the Node and Java clients spell it.',
+            'Publishes the algorithm, with the `details` and `settings` sent applied first (in the same transaction, as PUT would). `version_type` bumps the last version (none yet: 0.0.0): `minor` when absent. Callability stays unless `settings.algorithm_callability` changes it, which needs `major`. The version takes the pending build\'s git hash (from compile), or a new one. `…/version` is the same call, as the Node and Java clients spell it.',
           request: { params: algorithmParams, ...jsonBody(publishBody) },
           responses: { 200: jsonResponse(versionSchema, 'The new version.'), 400: errorResponse('The input breaks a rule; the message names the field.'), 404: notFound },
         }),
@@ -453,9 +450,11 @@ export function algorithmRoutes(app: RestApp): void {
         const { db, principal } = c.env;
         const catalogue = new Catalogue(db, principal);
         const found = await visibleAlgorithm(catalogue, c.req.valid('param'));
-        const { settings, version_info: info } = c.req.valid('json');
+        const { details, settings, version_info: info } = c.req.valid('json');
         const { algorithm, version } = await publishAlgorithm(db, principal, {
           id: found.id,
+          details,
+          settings: settingsInputOf(settings),
           versionType: info?.version_type ?? info?.type ?? 'MINOR',
           callability: settings?.algorithm_callability,
           releaseNotes: info?.release_notes,

@@ -32,6 +32,7 @@ import {
   type AccessReason,
   type AlgorithmRecord,
   type CreateAlgorithmInput,
+  type Details,
   type PublishAlgorithmInput,
   type Settings,
   type SettingsInput,
@@ -176,22 +177,32 @@ export async function updateAlgorithm(db: Db, principal: Principal, input: Updat
   const data = parse(updateAlgorithmSchema, input);
   return db.transaction(async (tx) => {
     const { algorithm, owner } = await managedAlgorithm(tx, principal, data.id);
-    const settings = mergeSettings(algorithm, data.settings);
-    const problems = settingsProblems(settings);
-    if (problems.length > 0) throw new ServiceError(problems);
-    const values = {
-      label: data.details?.label ?? algorithm.label,
-      summary: data.details?.summary === undefined ? algorithm.summary : data.details.summary,
-      tagline: data.details?.tagline === undefined ? algorithm.tagline : data.details.tagline,
-      ...settings,
-      sampleInput: data.versionInfo?.sampleInput === undefined ? algorithm.sampleInput : data.versionInfo.sampleInput,
-    };
-    const changes = changesBetween(algorithm, values);
-    if (Object.keys(changes).length === 0) return { algorithm: changed(algorithm, owner) };
-    const updated = await updateAlgorithmRow(tx, algorithm.id, { ...values, updatedAt: new Date() });
-    await recordAudit(tx, actorOf(principal), 'ALGORITHM_UPDATED', { type: 'ALGORITHM', id: algorithm.id }, { changes });
-    return { algorithm: changed(updated, owner) };
+    return { algorithm: changed(await applyChanges(tx, principal, algorithm, data), owner) };
   });
+}
+
+/** Given details, settings and sample input over an algorithm's (only those given), checked and audited; the row as it is then. */
+async function applyChanges(
+  tx: Db,
+  principal: Principal,
+  algorithm: AlgorithmRow,
+  data: { details?: Partial<Details> | null; settings?: SettingsInput | null; versionInfo?: { sampleInput?: string | null } | null },
+): Promise<AlgorithmRow> {
+  const settings = mergeSettings(algorithm, data.settings);
+  const problems = settingsProblems(settings);
+  if (problems.length > 0) throw new ServiceError(problems);
+  const values = {
+    label: data.details?.label ?? algorithm.label,
+    summary: data.details?.summary === undefined ? algorithm.summary : data.details.summary,
+    tagline: data.details?.tagline === undefined ? algorithm.tagline : data.details.tagline,
+    ...settings,
+    sampleInput: data.versionInfo?.sampleInput === undefined ? algorithm.sampleInput : data.versionInfo.sampleInput,
+  };
+  const changes = changesBetween(algorithm, values);
+  if (Object.keys(changes).length === 0) return algorithm;
+  const updated = await updateAlgorithmRow(tx, algorithm.id, { ...values, updatedAt: new Date() });
+  await recordAudit(tx, actorOf(principal), 'ALGORITHM_UPDATED', { type: 'ALGORITHM', id: algorithm.id }, { changes });
+  return updated;
 }
 
 /**
@@ -226,7 +237,10 @@ export async function publishAlgorithm(
   requirePermission(principal, 'publishAlgorithm', 'manageAlgorithms');
   const data = parse(publishAlgorithmSchema, input);
   return db.transaction(async (tx) => {
-    const { algorithm, owner, standing } = await managedAlgorithm(tx, principal, data.id);
+    const managed = await managedAlgorithm(tx, principal, data.id);
+    const { owner, standing } = managed;
+    // Changes sent with the publish are made first, so the version is what the caller described.
+    const algorithm = await applyChanges(tx, principal, managed.algorithm, data);
     const last = await lastVersion(tx, algorithm.id);
     const callability = data.callability ?? last?.callability ?? 'PRIVATE';
     if (last && callability !== last.callability && data.versionType !== 'MAJOR') {
