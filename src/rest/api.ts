@@ -144,6 +144,20 @@ export const standardErrors = {
   503: errorResponse('The database is unavailable; try again shortly (see Retry-After).'),
 } as const;
 
+/** What the gate may answer to a write besides the route's own: its body (POST, PUT) and its Idempotency-Key. */
+function gateErrors(method: string) {
+  const write = method === 'post' || method === 'put' || method === 'delete';
+  const body = method === 'post' || method === 'put';
+  return {
+    ...(write && {
+      400: errorResponse(body ? 'The body is not a JSON object, or holds a NUL character or nesting too deep; or a malformed Idempotency-Key.' : 'A malformed Idempotency-Key.'),
+      409: errorResponse('A request with this Idempotency-Key is still running; retry shortly.'),
+      422: errorResponse('This Idempotency-Key was used with a different request.'),
+    }),
+    ...(body && { 413: errorResponse('The body is larger than the server takes.') }),
+  };
+}
+
 const SECURITY: Record<Plane, Record<string, string[]>[]> = {
   standard: [{ ApiKeyAuth: [] }],
   admin: [{ AdminApiKeyAuth: [] }],
@@ -174,7 +188,7 @@ export function serve<R extends RouteConfig>(app: RestApp, { route, plane, error
       throw error instanceof ServiceError ? fromServiceError(error, errors) : error;
     }
   }) as unknown as RouteHandler<R, RestEnv>;
-  const registered = { ...route, middleware: [checkPlane], security: SECURITY[plane], responses: { ...standardErrors, ...route.responses } } as R;
+  const registered = { ...route, middleware: [checkPlane], security: SECURITY[plane], responses: { ...standardErrors, ...gateErrors(route.method), ...route.responses } } as R;
   app.openapi(registered, wrapped, (result) => {
     if (result.success) return undefined;
     throw result.target === 'param' ? restError(404, errors.notFound['*']) : restError(400, refusedInput(result.error, errors), validationMessage(result.error));
