@@ -17,7 +17,7 @@ import { DEFAULT_KEY_PERMISSIONS, type KeyPermissions } from '../../src/auth/pri
 import { BOOTSTRAP_ADMIN_USERNAME } from '../../src/bootstrap.js';
 import { apiKeys } from '../../src/db/schema.js';
 import { issueApiKey } from '../../src/modules/api-keys/service.js';
-import { createUser, localId, uniqueName, type TestApp } from './app.js';
+import { createOrganization, createUser, localId, uniqueName, type TestApp } from './app.js';
 import { rest, type RestAnswer } from './rest.js';
 
 export type Plane = 'standard' | 'admin' | 'any';
@@ -105,7 +105,69 @@ export const MATRIX: Record<string, MatrixEntry> = {
   getAlgorithmVersion: { plane: 'standard', foreign: 404, params: privateAlgorithm },
   // Anyone may list an owner's algorithms: what the key may not see is left out, not refused.
   listAlgorithmsForUser: { plane: 'any', params: async (fx) => ({ username: fx.owner.username }) },
+
+  // Users: the admin plane.
+  getUsers: { plane: 'admin', params: async () => ({}) },
+  createUser: { plane: 'admin', params: async () => ({}), body: () => newUserBody() },
+  getUser: { plane: 'admin', params: async (fx) => ({ username: fx.owner.username }) },
+  updateUser: {
+    plane: 'admin',
+    params: async (fx) => ({ username: (await createUser(fx.t)).username }),
+    body: (_fx, params) => ({ username: params.username, email: `${params.username}@example.org`, fullname: 'Matrix User' }),
+  },
+  deleteUser: { plane: 'admin', params: async (fx) => ({ username: (await createUser(fx.t)).username }) },
+
+  // Organizations: the admin plane, but anyone may read the types.
+  getAllOrganizationTypes: { plane: 'any', params: async () => ({}) },
+  getOrganizations: { plane: 'admin', params: async () => ({}) },
+  createOrganization: { plane: 'admin', params: async () => ({}), body: () => newOrganizationBody() },
+  getOrganization: { plane: 'admin', params: async (fx) => ({ orgName: await createOrganization(fx.t, [fx.owner.username]) }) },
+  editOrganization: {
+    plane: 'admin',
+    params: async (fx) => ({ orgName: await createOrganization(fx.t, [fx.owner.username]) }),
+    body: () => ({ org_email: 'matrix@example.org' }),
+  },
+  deleteOrganization: { plane: 'admin', params: async (fx) => ({ orgName: await createOrganization(fx.t, [fx.owner.username]) }) },
+  listMembers: { plane: 'admin', params: async (fx) => ({ orgName: await createOrganization(fx.t, [fx.owner.username]) }) },
+  addOrganizationMember: {
+    plane: 'admin',
+    params: async (fx) => ({ orgName: await createOrganization(fx.t, [fx.owner.username]), username: (await createUser(fx.t)).username }),
+  },
+  removeOrganizationMember: {
+    plane: 'admin',
+    params: async (fx) => {
+      const member = await createUser(fx.t);
+      return { orgName: await createOrganization(fx.t, [fx.owner.username], [member.username]), username: member.username };
+    },
+  },
+
+  // Keys an admin issues or lists.
+  importApiKey: { plane: 'admin', params: async (fx) => ({ username: fx.owner.username }), body: () => newKeyBody() },
+  listKeys: { plane: 'admin', params: async (fx) => ({ orgName: await createOrganization(fx.t, [fx.owner.username]) }) },
+  addOrganizationApiKey: {
+    plane: 'admin',
+    params: async (fx) => ({ orgName: await createOrganization(fx.t, [fx.owner.username]), username: fx.owner.username }),
+    body: () => newKeyBody(),
+  },
 };
+
+function newUserBody() {
+  const username = uniqueName('matrix');
+  return { username, email: `${username}@example.com` };
+}
+
+function newOrganizationBody() {
+  const name = uniqueName('MatrixOrg');
+  return { org_name: name, org_label: name, org_contact_name: 'Matrix', org_email: `${name}@example.com` };
+}
+
+function newKeyBody() {
+  return {
+    key_label: uniqueName('matrix-key'),
+    key_type: 'AlgorithmKey',
+    permissions: { allow_data: false, allow_data_write: false, allow_algo: true, allow_web_algo: false, algo_acl: ['algo://*'] },
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // The document's operations
