@@ -19,6 +19,60 @@ export const NESTED_LIST = `query Catalogue($first: Int!) {
 
 export const NESTED_PAGE_SIZE = 50;
 
+/** The bench caller's algorithm with many versions (bench/seed.ts), which the REST rows read. */
+export const VERSIONED_ALGORITHM = 'bench/versioned';
+export const VERSIONED_VERSIONS = 60;
+export const REST_VERSIONS_LIMIT = 50;
+
+/** REST's `GET /v1/algorithms/{owner}/{name}`. */
+export const REST_ALGORITHM_PATH = `/v1/algorithms/${VERSIONED_ALGORITHM}`;
+/** REST's newest page of versions: full, with a marker to the next. */
+export const REST_VERSIONS_PATH = `${REST_ALGORITHM_PATH}/versions?limit=${REST_VERSIONS_LIMIT}`;
+
+const SETTINGS = 'algorithmCallability sourceVisibility license networkAccess pipelineEnabled royaltyMicrocredits language environment packageSet';
+
+/**
+ * What REST_ALGORITHM_PATH answers, asked of GraphQL: the algorithm as it is now, its latest
+ * version's id, semver, git hash and date (REST's version_info and build), its pending build.
+ */
+export const ALGORITHM = `query Algorithm($ref: String!) {
+  algorithm(ref: $ref) {
+    id
+    name
+    owner { name }
+    details { label summary tagline }
+    settings { ${SETTINGS} }
+    sampleInput
+    pendingBuildHash
+    updatedAt
+    latestVersion { id semanticVersion gitHash publishedAt }
+  }
+}`;
+
+/** What REST_VERSIONS_PATH answers, asked of GraphQL: every field a REST version object shows, and the marker. */
+export const VERSIONS = `query Versions($ref: String!, $last: Int!) {
+  algorithm(ref: $ref) {
+    id
+    name
+    owner { name }
+    versions(last: $last) {
+      pageInfo { hasPreviousPage startCursor }
+      nodes {
+        id
+        semanticVersion
+        gitHash
+        callability
+        publishedAt
+        releaseNotes
+        sampleInput
+        sampleOutput
+        details { label summary tagline }
+        settings { ${SETTINGS} }
+      }
+    }
+  }
+}`;
+
 /** The stack's floor: what a stock graphql-yoga answers with no work of ours at all. */
 export const HELLO = `{ hello }`;
 
@@ -28,6 +82,11 @@ export function graphqlBody(query: string, variables?: Record<string, unknown>):
 
 export function graphqlHeaders(key: string): Record<string, string> {
   return { 'content-type': 'application/json', authorization: `Simple ${key}` };
+}
+
+/** What a REST client sends on a GET. */
+export function restHeaders(key: string): Record<string, string> {
+  return { authorization: `Simple ${key}` };
 }
 
 /** A GraphQL POST as a client sends it, for `yoga.fetch` (seeding, statement counts). */

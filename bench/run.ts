@@ -18,7 +18,22 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
 import { countStatements } from './statements.js';
-import { HELLO, NESTED_LIST, NESTED_PAGE_SIZE, VIEWER, graphqlBody, graphqlHeaders } from './queries.js';
+import {
+  ALGORITHM,
+  HELLO,
+  NESTED_LIST,
+  NESTED_PAGE_SIZE,
+  REST_ALGORITHM_PATH,
+  REST_VERSIONS_LIMIT,
+  REST_VERSIONS_PATH,
+  VERSIONED_ALGORITHM,
+  VERSIONED_VERSIONS,
+  VERSIONS,
+  VIEWER,
+  graphqlBody,
+  graphqlHeaders,
+  restHeaders,
+} from './queries.js';
 import { datasetAt, recreateDatabase, seed, type Seeded } from './seed.js';
 
 const { values: flags } = parseArgs({
@@ -47,7 +62,9 @@ interface Target {
   /** The server process, whose CPU time is read around each load. */
   pid: number;
   url: string;
-  body: string;
+  method: 'GET' | 'POST';
+  /** None on a GET. */
+  body?: string;
   headers: Record<string, string>;
   /** The exact response every request must get; set after the first request. */
   expected?: string;
@@ -55,6 +72,8 @@ interface Target {
 
 /** Set once the benchmark shuts its servers down: an exit before then is a failure. */
 let stopping = false;
+/** Every server started, so that a failing run leaves none behind. */
+const children: ChildProcess[] = [];
 
 interface Running {
   name: string;
@@ -103,9 +122,12 @@ async function startServer(name: string, script: string, args: string[], env: Re
     // algoplane logs a line per request, as in production; it goes nowhere here.
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  children.push(child);
   child.on('exit', (code, signal) => {
     if (!stopping) {
       log(`${name} exited early (${code ?? signal})`);
+      stopping = true;
+      for (const other of children) other.kill('SIGTERM');
       process.exit(2);
     }
   });
@@ -114,7 +136,7 @@ async function startServer(name: string, script: string, args: string[], env: Re
 
 
 async function answer(target: Target): Promise<{ status: number; text: string }> {
-  const response = await fetch(target.url, { method: 'POST', headers: target.headers, body: target.body });
+  const response = await fetch(target.url, { method: target.method, headers: target.headers, body: target.body });
   return { status: response.status, text: await response.text() };
 }
 
@@ -184,9 +206,9 @@ async function load(target: Target, seconds: number): Promise<Sample> {
   const before = { server: cpuTicks(target.pid), postgres: postgresTicks() };
   const result = await autocannon({
     url: target.url,
-    method: 'POST',
+    method: target.method,
     headers: target.headers,
-    body: target.body,
+    ...(target.body === undefined ? {} : { body: target.body }),
     connections,
     duration: seconds,
     // Every response must be the complete, correct answer: a cheap error must not pass for speed.
@@ -277,27 +299,50 @@ async function main() {
     await startServer('algoplane (large)', 'dist/main.js', ['start'], { DATABASE_URL: seeded.large.url }, startFlags()),
   ];
   const [stock, handwritten, algoplaneSmall, algoplaneLarge] = servers as [Running, Running, Running, Running];
-  const target = (server: Running, key: string, query: string, variables?: Record<string, unknown>): Target => ({
-    name: `${server.name} ${query === VIEWER ? 'viewer' : query === HELLO ? 'hello' : 'nested list'}`,
+  const target = (server: Running, key: string, name: string, query: string, variables?: Record<string, unknown>): Target => ({
+    name: `${server.name} ${name}`,
     pid: server.child.pid!,
     url: `http://127.0.0.1:${server.port}/graphql`,
+    method: 'POST',
     body: graphqlBody(query, variables),
     headers: graphqlHeaders(key),
   });
+  const restTarget = (server: Running, key: string, name: string, path: string): Target => ({
+    name: `${server.name} ${name}`,
+    pid: server.child.pid!,
+    url: `http://127.0.0.1:${server.port}${path}`,
+    method: 'GET',
+    headers: restHeaders(key),
+  });
   const nested = { first: NESTED_PAGE_SIZE };
+  const ref = { ref: VERSIONED_ALGORITHM };
   const targets = {
-    hello: target(stock, seeded.large.key, HELLO),
-    handwritten: target(handwritten, seeded.large.key, NESTED_LIST, nested),
-    smallViewer: target(algoplaneSmall, seeded.small.key, VIEWER),
-    smallNested: target(algoplaneSmall, seeded.small.key, NESTED_LIST, nested),
-    largeViewer: target(algoplaneLarge, seeded.large.key, VIEWER),
-    largeNested: target(algoplaneLarge, seeded.large.key, NESTED_LIST, nested),
+    hello: target(stock, seeded.large.key, 'hello', HELLO),
+    handwritten: target(handwritten, seeded.large.key, 'nested list', NESTED_LIST, nested),
+    smallViewer: target(algoplaneSmall, seeded.small.key, 'viewer', VIEWER),
+    smallNested: target(algoplaneSmall, seeded.small.key, 'nested list', NESTED_LIST, nested),
+    largeViewer: target(algoplaneLarge, seeded.large.key, 'viewer', VIEWER),
+    largeNested: target(algoplaneLarge, seeded.large.key, 'nested list', NESTED_LIST, nested),
+    restAlgorithm: restTarget(algoplaneLarge, seeded.large.key, `REST GET ${REST_ALGORITHM_PATH}`, REST_ALGORITHM_PATH),
+    graphqlAlgorithm: target(algoplaneLarge, seeded.large.key, 'GraphQL algorithm(ref)', ALGORITHM, ref),
+    restVersions: restTarget(algoplaneLarge, seeded.large.key, `REST GET ${REST_VERSIONS_PATH}`, REST_VERSIONS_PATH),
+    graphqlVersions: target(algoplaneLarge, seeded.large.key, `GraphQL algorithm(ref) { versions(last: ${REST_VERSIONS_LIMIT}) }`, VERSIONS, {
+      ...ref,
+      last: REST_VERSIONS_LIMIT,
+    }),
   };
   try {
     for (const each of Object.values(targets)) await untilAnswering(each);
     // Kept honest: the baseline must do the same work, so it must say exactly the same thing.
     if (targets.handwritten.expected !== targets.largeNested.expected) {
       throw new Error('the hand-written baseline and algoplane answer the nested list differently');
+    }
+    // Both sides of the version rows must read a full page with more beyond it.
+    const restPage = JSON.parse(targets.restVersions.expected!) as { marker: string | null; results: unknown[] };
+    const graphqlPage = (JSON.parse(targets.graphqlVersions.expected!) as { data: { algorithm: { versions: { pageInfo: { hasPreviousPage: boolean }; nodes: unknown[] } } } })
+      .data.algorithm.versions;
+    if (restPage.results.length !== REST_VERSIONS_LIMIT || !restPage.marker || graphqlPage.nodes.length !== REST_VERSIONS_LIMIT || !graphqlPage.pageInfo.hasPreviousPage) {
+      throw new Error(`the version rows do not read a full page with a next one: REST ${restPage.results.length}, GraphQL ${graphqlPage.nodes.length}`);
     }
     log('warming up…');
     for (const each of Object.values(targets)) await load(each, 2);
@@ -309,6 +354,9 @@ async function main() {
       { label: 'nested list vs hand-written', a: targets.largeNested, b: targets.handwritten, target: 0.5 },
       { label: 'scale: viewer, large vs small', a: targets.largeViewer, b: targets.smallViewer, target: 0.8 },
       { label: 'scale: nested list, large vs small', a: targets.largeNested, b: targets.smallNested, target: 0.8 },
+      // Same data, same key, same server: REST has no GraphQL document to parse, validate and execute.
+      { label: 'REST vs GraphQL: one algorithm', a: targets.restAlgorithm, b: targets.graphqlAlgorithm, target: 1.0 },
+      { label: `REST vs GraphQL: ${REST_VERSIONS_LIMIT} versions of ${VERSIONED_VERSIONS}`, a: targets.restVersions, b: targets.graphqlVersions, target: 1.0 },
     ]) {
       results.push(await compare(comparison));
     }

@@ -9,7 +9,7 @@ import postgres from 'postgres';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/core/logger.js';
 import { createApp } from '../src/app.js';
-import { graphqlPost } from './queries.js';
+import { VERSIONED_ALGORITHM, VERSIONED_VERSIONS, graphqlPost } from './queries.js';
 
 export interface Dataset {
   label: string;
@@ -56,7 +56,10 @@ async function mutate(gql: Gql, key: string, field: string, query: string, input
   return payload;
 }
 
-/** The benchmark's caller and its algorithms, made through the API; returns its key. */
+/**
+ * The benchmark's caller and its algorithms, made through the API; returns its key. One of them
+ * has VERSIONED_VERSIONS versions, for the REST rows' version pages.
+ */
 async function seedThroughServices(gql: Gql, adminKey: string): Promise<string> {
   const created = await mutate(gql, adminKey, 'createUser', `mutation($input: CreateUserInput!) { createUser(input: $input) { secret defaultKey { id } userErrors { message } } }`, {
     username: 'bench',
@@ -77,16 +80,19 @@ async function seedThroughServices(gql: Gql, adminKey: string): Promise<string> 
     });
   }
   const key = created.secret as string;
-  for (const [name, callability] of [
-    ['template_public', 'PUBLIC'],
-    ['template_private', 'PRIVATE'],
+  const publishes = (count: number) => ['MAJOR', 'MINOR', ...Array.from({ length: count - 2 }, () => 'REVISION')];
+  for (const [name, callability, versionTypes] of [
+    ['template_public', 'PUBLIC', publishes(3)],
+    ['template_private', 'PRIVATE', publishes(3)],
+    // Enough versions that a REST page of REST_VERSIONS_LIMIT is full and has a next page.
+    [VERSIONED_ALGORITHM.split('/')[1]!, 'PUBLIC', publishes(VERSIONED_VERSIONS)],
   ] as const) {
     const { algorithm } = await mutate(gql, key, 'createAlgorithm', `mutation($input: CreateAlgorithmInput!) { createAlgorithm(input: $input) { algorithm { id } userErrors { message } } }`, {
       name,
       details: { label: 'Sentiment Analysis', summary: 'Finds the sentiment of text.', tagline: 'How does it feel?' },
       settings: { language: 'PYTHON3', environment: 'CPU', license: 'MIT', sourceVisibility: 'OPEN' },
     });
-    for (const versionType of ['MAJOR', 'MINOR', 'REVISION']) {
+    for (const versionType of versionTypes) {
       await mutate(gql, key, 'publishAlgorithm', `mutation($input: PublishAlgorithmInput!) { publishAlgorithm(input: $input) { userErrors { message } } }`, {
         id: algorithm.id,
         versionType,
