@@ -158,7 +158,7 @@ export function apiKeyRoutes(app: RestApp): void {
         method: 'post',
         path: '/v1/admin/users/{username}/keys',
         operationId: 'importApiKey',
-        tags: ['Admin'],
+        tags: ['keys'],
         summary: 'Issue a standard key for a user',
         description:
           "A new standard key owned by the user, with the given permissions (`allow_account_management` lets it manage the user's keys). How an admin restores access to a user who lost every key able to manage keys. The secret is in `api_key` of this answer only.",
@@ -188,7 +188,7 @@ export function apiKeyRoutes(app: RestApp): void {
         method: 'get',
         path: '/v1/organizations/{orgName}/keys',
         operationId: 'listKeys',
-        tags: ['Organizations'],
+        tags: ['keys'],
         summary: "An organization's keys",
         description: `The organization's standard keys, oldest first, at most ${MAX_LISTED_KEYS} (GraphQL's \`admin { apiKeys(owner:) }\` pages through more). Secrets are never shown: \`api_key_mask\` identifies each key.`,
         request: { params: z.object({ orgName: nameParam('The organization.') }) },
@@ -214,7 +214,7 @@ export function apiKeyRoutes(app: RestApp): void {
         method: 'post',
         path: '/v1/organizations/{orgName}/members/{username}/keys',
         operationId: 'addOrganizationApiKey',
-        tags: ['Organizations'],
+        tags: ['keys'],
         summary: 'Issue a standard key for an organization, made by a member',
         description:
           'A new standard key owned by the organization and recorded as made by the member. The secret is in `api_key` of this answer only.',
