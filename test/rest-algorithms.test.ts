@@ -254,6 +254,8 @@ describe('versions', () => {
     expect(await semvers(owner.key, '')).toEqual(['1.0.0', '0.1.0']);
     expect(await semvers(owner.key, '?callable=true')).toEqual(['1.0.0']);
     expect(await semvers(owner.key, '?callable=false')).toEqual(['0.1.0']);
+    expect(await semvers(owner.key, '?callable=True')).toEqual(['1.0.0']);
+    expect((await rest(t, 'GET', `${path}/versions?callable=maybe`, { key: owner.key })).body.error).toMatchObject({ code: 6001, message: expect.stringMatching(/^callable: /) });
     expect(await semvers(owner.key, '?callable=false&limit=50&published=true')).toEqual(['0.1.0']);
     expect(await semvers(owner.key, '?published=false')).toEqual([]);
     expect(await semvers(other.key, '')).toEqual(['1.0.0']);

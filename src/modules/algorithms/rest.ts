@@ -287,6 +287,10 @@ async function visibleAlgorithm(catalogue: Catalogue, params: { username: string
   return algorithm;
 }
 
+/** A boolean query parameter, as clients spell it (Python's `str(True)` is `True`). */
+const QUERY_FLAG = z.enum(['true', 'false', 'True', 'False']);
+const flag = (value: string | undefined): boolean | null => (value === undefined ? null : value.toLowerCase() === 'true');
+
 /** A bare array, as Algorithmia's spec has it, so bounded: an owner's first thousand. */
 const MAX_USER_ALGORITHMS = 1000;
 
@@ -481,8 +485,8 @@ export function algorithmRoutes(app: RestApp): void {
           params: algorithmParams,
           query: z.object({
             ...pageQuery,
-            callable: z.enum(['true', 'false']).optional().openapi({ description: 'true: public versions only; false: private ones only.' }),
-            published: z.enum(['true', 'false']).optional().openapi({ description: 'false: unpublished builds only (there are none: algoplane builds nothing).' }),
+            callable: QUERY_FLAG.optional().openapi({ description: 'true: public versions only; false: private ones only.' }),
+            published: QUERY_FLAG.optional().openapi({ description: 'false: unpublished builds only (there are none: algoplane builds nothing).' }),
           }),
         },
         responses: { 200: jsonResponse(pagedResults(versionSchema, 'PagedVersionsList'), 'A page of versions.'), 400: errorResponse('A bad `limit` (5003) or `marker` (5002).'), 404: notFound },
@@ -494,8 +498,9 @@ export function algorithmRoutes(app: RestApp): void {
       const catalogue = new Catalogue(c.env.db, c.env.principal);
       const algorithm = await visibleAlgorithm(catalogue, c.req.valid('param'));
       const query = c.req.valid('query');
-      const callability = query.callable === undefined ? null : query.callable === 'true' ? 'PUBLIC' : 'PRIVATE';
-      const published = query.published === undefined ? null : query.published === 'true';
+      const callable = flag(query.callable);
+      const callability = callable === null ? null : callable ? 'PUBLIC' : 'PRIVATE';
+      const published = flag(query.published);
       const versions = await restPage(
         new URL(c.req.url),
         query,
