@@ -42,10 +42,11 @@ export function createRestApi(version: string): RestApi {
   app.onError((error, c) => envelope(asRestError(error, c.env.log, c.env.gate.id, c.req.path), c.env.gate.id));
   app.notFound((c) => envelope(restError(404, 'invalidRequest', `No such endpoint: ${c.req.method} ${c.req.path}`), c.env.gate.id));
 
-  let document: unknown;
-  app.get(OPENAPI_PATH, (c) =>
-    c.json(
-      (document ??= app.getOpenAPI31Document({
+  // Made once, on first request, and answered as the same bytes after: it is public, so it must cost nothing.
+  let document: string | undefined;
+  app.get(OPENAPI_PATH, (c) => {
+    document ??= JSON.stringify(
+      app.getOpenAPI31Document({
         openapi: '3.1.0',
         info: {
           title: 'algoplane: Algorithmia management API',
@@ -53,8 +54,9 @@ export function createRestApi(version: string): RestApi {
           description:
             "Algorithmia's management REST API, served by algoplane over the same services and rules as its GraphQL API. Errors are `{\"error\":{\"id\",\"code\",\"message\"}}`.",
         },
-      })),
-    ),
-  );
+      }),
+    );
+    return c.body(document, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' });
+  });
   return { app, publicPaths: new Set([OPENAPI_PATH]) };
 }
