@@ -109,6 +109,9 @@ describe('users', () => {
     const badType = await admin('POST', '/v1/users', { username, email: `${username}@example.com`, company_name: 7 });
     expect([badType.status, badType.body.error.code]).toEqual([400, 3001]);
     expect(badType.body.error.message).toMatch(/^company_name: /);
+    // Algorithmia's bound: a company name of at most 100 characters.
+    const longCompany = await admin('POST', '/v1/users', { username, email: `${username}@example.com`, company_name: 'x'.repeat(101) });
+    expect([longCompany.status, longCompany.body.error.message]).toEqual([400, 'company_name: must be at most 100 characters']);
     expect((await admin('GET', `/v1/users/${username}`)).status).toBe(404);
   });
 

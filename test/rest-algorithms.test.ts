@@ -406,6 +406,47 @@ describe('same rules as GraphQL', () => {
   });
 });
 
+describe('paths and bodies as Algorithmia has them', () => {
+  it('finds an algorithm only by its exact owner and name: no reference syntax smuggled in through the path', async () => {
+    const ada = await createUser(t);
+    await created(ada.key, ada.username, 'exact');
+    await rest(t, 'POST', `/v1/algorithms/${ada.username}/exact/versions`, { key: ada.key, body: {} });
+    const disguised = await rest(t, 'DELETE', `/v1/algorithms/algo:%2F%2F${ada.username}/exact%2F9.9.9`, { key: ada.key });
+    expect(disguised.status).toBe(404);
+    expect((await rest(t, 'GET', `/v1/algorithms/${ada.username}/exact%2F0.1.0`, { key: ada.key })).text).toBe('{"error":"No such algorithm"}');
+    expect((await rest(t, 'GET', `/v1/algorithms/${ada.username.toUpperCase()}/EXACT`, { key: ada.key })).body.name).toBe('exact');
+    const hash = (await rest(t, 'GET', `/v1/algorithms/${ada.username}/exact`, { key: ada.key })).body.version_info.git_hash;
+    expect((await rest(t, 'GET', `/v1/algorithms/${ada.username}/exact/versions/${hash.toUpperCase()}`, { key: ada.key })).status).toBe(200);
+  });
+
+  it("requires the spec's mandatory settings on create, takes royalties there, and ignores read-only settings on update", async () => {
+    const ada = await createUser(t);
+    const { license: _license, ...withoutLicense } = seedBody('x').settings;
+    const missing = await rest(t, 'POST', `/v1/algorithms/${ada.username}`, { key: ada.key, body: { ...seedBody('no_license'), settings: withoutLicense } });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.message).toBe('settings.license: is required');
+    const noSettings = await rest(t, 'POST', `/v1/algorithms/${ada.username}`, { key: ada.key, body: { name: 'bare', details: { label: 'Bare' } } });
+    expect(noSettings.status).toBe(400);
+    expect(noSettings.body.error.message).toMatch(/^settings: /);
+
+    // The Java client of 2020-2021 spelled it `licence`; royalties are the creator's to set.
+    const java = await rest(t, 'POST', `/v1/algorithms/${ada.username}`, {
+      key: ada.key,
+      body: { ...seedBody('java'), settings: { ...withoutLicense, licence: 'apl', royalty_microcredits: 25 } },
+    });
+    expect(java.status).toBe(201);
+    expect(java.body.settings).toMatchObject({ license: 'apl', royalty_microcredits: 25 });
+
+    // Read-only on update: sent back as a client read them (whatever their spelling), and ignored.
+    const updated = await rest(t, 'PUT', `/v1/algorithms/${ada.username}/java`, {
+      key: ada.key,
+      body: { details: { label: 'Java' }, settings: { royalty_microcredits: '0', algorithm_callability: 'PUBLIC' } },
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ details: { label: 'Java' }, settings: { royalty_microcredits: 25, algorithm_callability: 'private' } });
+  });
+});
+
 describe('Idempotency-Key on REST writes', () => {
   it('replays the first answer to a retry, creates once, and refuses the key with another body', async () => {
     const ada = await createUser(t);

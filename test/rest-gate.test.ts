@@ -174,9 +174,31 @@ describe('one gate', () => {
     expectEnvelope(await rest(t, 'PATCH', `/v1/users/${user.username}/algorithms`, { key: user.key }), 404, 2015);
   });
 
-  it('answers GET /v1/openapispec without a key, and with one', async () => {
-    expect((await rest(t, 'GET', '/v1/openapispec')).status).toBe(200);
+  it('answers GET /v1/openapispec without a key, and with one; any other method goes through the gate', async () => {
+    const document = await rest(t, 'GET', '/v1/openapispec');
+    expect(document.status).toBe(200);
+    expect(document.headers.get('cache-control')).toMatch(/max-age/);
     expect((await rest(t, 'GET', '/v1/openapispec', { key: unknownKey() })).status).toBe(200);
+    for (const method of ['POST', 'PUT', 'DELETE']) {
+      expectEnvelope(await rest(t, method, '/v1/openapispec'), 401, 2002, 'authorization required');
+      expectEnvelope(await rest(t, method, '/v1/openapispec', { key: t.adminKey }), 404, 2015);
+    }
+  });
+
+  it('refuses a NUL in a path or a query with 400, before any lookup, and logs no error', async () => {
+    const user = await createUser(t);
+    const errorsBefore = t.logs.filter((line) => Number(line.level) >= 50).length;
+    for (const [key, path] of [
+      [user.key, `/v1/users/${user.username}%00/algorithms`],
+      [user.key, `/v1/algorithms/${user.username}/x%00`],
+      [user.key, `/v1/algorithms/${user.username}/x/versions?marker=%00`],
+      [t.adminKey, `/v1/users/x%00`],
+      [t.adminKey, `/v1/organizations/x%00/members`],
+    ] as const) {
+      expectEnvelope(await rest(t, 'GET', path, { key }), 400, 6001, 'Strings may not contain the NUL character (\\u0000).');
+    }
+    expectEnvelope(await rest(t, 'DELETE', '/v1/organizations/x%00', { key: t.adminKey }), 400, 6001);
+    expect(t.logs.filter((line) => Number(line.level) >= 50).length).toBe(errorsBefore);
   });
 });
 

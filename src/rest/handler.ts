@@ -9,7 +9,7 @@ import type { Db } from '../db/connect.js';
 import type { KeyCache } from '../auth/key-cache.js';
 import type { Authenticator } from '../gate/authenticate.js';
 import { STATUS_CODES } from 'node:http';
-import { bodyText, declaredTooLarge, jsonValueRefusal, parseJson } from '../gate/body.js';
+import { bodyText, declaredTooLarge, jsonValueRefusal, NUL_REFUSAL, parseJson } from '../gate/body.js';
 import { applyCors, preflightResponse } from '../gate/cors.js';
 import { withDeadline } from '../gate/deadline.js';
 import { claimIdempotency, idempotentRequestOf, settleIdempotency } from '../gate/idempotency.js';
@@ -95,6 +95,8 @@ export function restGate(app: RestApp, options: RestGateOptions, publicPaths: Re
     }
     const { principal } = verdict;
     Object.assign(gate, { principal, caller: verdict.caller, budget: verdict.budget });
+    // Postgres text cannot hold a NUL: refused in paths and queries as in bodies, before any lookup.
+    if (/%00/.test(url.pathname + url.search)) throw new RefusalError(NUL_REFUSAL);
     const context: RestContext = { principal, gate, db, keys, log };
     const method = request.method;
     if (!WRITES.has(method)) return withDeadline(Promise.resolve(app.fetch(request, context)), deadlineMs);
@@ -127,7 +129,7 @@ export function restGate(app: RestApp, options: RestGateOptions, publicPaths: Re
   return async function handle(request: Request, gate: RequestState): Promise<Response> {
     if (request.method === 'OPTIONS') return preflightResponse(request, METHODS);
     const url = new URL(request.url);
-    if (publicPaths.has(url.pathname)) return app.fetch(request);
+    if (request.method === 'GET' && publicPaths.has(url.pathname)) return withReasonPhrase(await app.fetch(request));
     // Until the verdict says otherwise, the page may read what comes of it (a 503, say).
     gate.corsAllowed = true;
     let response: Response;

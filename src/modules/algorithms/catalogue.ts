@@ -247,9 +247,13 @@ export class Catalogue {
   /** `owner/name` or `algo://owner/name` (a version part is ignored here). */
   async byRef(ref: string): Promise<AlgorithmRecord | null> {
     const parsed = parseAlgorithmRef(ref);
-    if (!parsed) return null;
+    return parsed ? this.byName(parsed.owner, parsed.name) : null;
+  }
+
+  /** The algorithm `name` of `owner`, exactly these two names (case aside). */
+  async byName(owner: string, name: string): Promise<AlgorithmRecord | null> {
     const along = { state: true } as const;
-    const [found] = await this.read({ by: 'name', owner: parsed.owner, name: parsed.name }, along);
+    const [found] = await this.read({ by: 'name', owner, name }, along);
     if (!found) return null;
     this.prime([found], along);
     return { ...found.algorithm, ...found.state };

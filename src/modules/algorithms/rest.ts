@@ -193,38 +193,64 @@ const detailsInput = z
   .loose()
   .openapi('DetailsInput');
 
-const settingsInput = z
+/** What a request may say of the settings; which are required, or read, depends on the call. */
+const settingsFields = {
+  source_visibility: SOURCE_VISIBILITY.schema.optional(),
+  license: LICENSE.schema.optional(),
+  licence: LICENSE.schema.optional().openapi({ description: 'Accepted as `license` (older Java clients spelled it so).' }),
+  network_access: NETWORK_ACCESS.schema.optional(),
+  pipeline_enabled: z.boolean().optional(),
+  language: LANGUAGE.schema.nullish(),
+  environment: ENVIRONMENT.schema.nullish(),
+  package_set: z.string().nullish(),
+};
+
+const readOnly = (description: string) => z.unknown().optional().openapi({ description: `Read-only here, and ignored: ${description}` });
+const ROYALTIES = z.number().int().optional().openapi({ description: 'Microcredits per call, 0 or more.' });
+const CALLABILITY_READ_ONLY = readOnly('callability changes when a version is published.');
+
+// Algorithmia's spec requires these four on create (its `SettingsMandatory`).
+const createSettings = z
+  .object({ ...settingsFields, royalty_microcredits: ROYALTIES, algorithm_callability: CALLABILITY_READ_ONLY })
+  .loose()
+  .superRefine((settings, context) => {
+    const given = { ...settings, license: settings.license ?? settings.licence };
+    for (const field of ['source_visibility', 'license', 'network_access', 'pipeline_enabled'] as const) {
+      if (given[field] === undefined) context.addIssue({ code: 'custom', path: [field], message: 'is required' });
+    }
+  })
+  .openapi('SettingsMandatory', { required: ['source_visibility', 'license', 'network_access', 'pipeline_enabled'] });
+
+const updateSettings = z
+  .object({ ...settingsFields, royalty_microcredits: readOnly('royalties are not changed by an update.'), algorithm_callability: CALLABILITY_READ_ONLY })
+  .loose()
+  .openapi('SettingsUpdate');
+
+const publishSettings = z
   .object({
-    source_visibility: SOURCE_VISIBILITY.schema.optional(),
-    license: LICENSE.schema.optional(),
-    licence: LICENSE.schema.optional().openapi({ description: 'Accepted as `license` (older Java clients spelled it so).' }),
-    network_access: NETWORK_ACCESS.schema.optional(),
-    pipeline_enabled: z.boolean().optional(),
-    language: LANGUAGE.schema.nullish(),
-    environment: ENVIRONMENT.schema.nullish(),
-    package_set: z.string().nullish(),
-    royalty_microcredits: z.number().optional(),
-    algorithm_callability: CALLABILITY.schema.optional().openapi({ description: 'Read-only here: callability changes when a version is published.' }),
+    ...settingsFields,
+    royalty_microcredits: ROYALTIES,
+    algorithm_callability: CALLABILITY.schema.optional().openapi({ description: "The new version's callability; changing it needs `version_type: major`." }),
   })
   .loose()
-  .openapi('SettingsInput');
+  .openapi('SettingsPublish');
 
 const sampleInput = z.object({ sample_input: z.string().nullish() }).loose();
 
 const createBody = z
-  .object({ name: z.string(), details: detailsInput, settings: settingsInput.optional(), version_info: sampleInput.optional() })
+  .object({ name: z.string(), details: detailsInput, settings: createSettings, version_info: sampleInput.optional() })
   .loose()
   .openapi('CreateAlgorithmRequest');
 
 const updateBody = z
-  .object({ details: detailsInput.partial().optional(), settings: settingsInput.optional(), version_info: sampleInput.optional() })
+  .object({ details: detailsInput.partial().optional(), settings: updateSettings.optional(), version_info: sampleInput.optional() })
   .loose()
   .openapi('UpdateAlgorithmRequest');
 
 const publishBody = z
   .object({
     details: detailsInput.partial().optional(),
-    settings: settingsInput.optional(),
+    settings: publishSettings.optional(),
     version_info: z
       .object({
         version_type: VERSION_TYPE.schema.optional().openapi({ description: '`major`, `minor` (the default) or `revision` (also `patch`).' }),
@@ -239,10 +265,8 @@ const publishBody = z
   .loose()
   .openapi('PublishRequest');
 
-type SettingsBody = z.infer<typeof settingsInput>;
-
-/** REST settings as the services take them; callability and royalties are not settings a PUT changes. */
-const settingsInputOf = (settings: SettingsBody | undefined) =>
+/** REST settings as the services take them; royalties only where the call sets them (create, publish). */
+const settingsInputOf = (settings: (z.infer<typeof updateSettings> & { royalty_microcredits?: unknown }) | undefined) =>
   settings && {
     license: settings.license ?? settings.licence,
     networkAccess: settings.network_access,
@@ -251,12 +275,13 @@ const settingsInputOf = (settings: SettingsBody | undefined) =>
     language: settings.language,
     environment: settings.environment,
     packageSet: settings.package_set,
+    royaltyMicrocredits: typeof settings.royalty_microcredits === 'number' ? settings.royalty_microcredits : undefined,
   };
 
-/** A create or update body as the services take it. */
-const algorithmInputOf = (body: z.infer<typeof updateBody>) => ({
+/** A create or update body as the services take it; an update leaves royalties as they are (read-only there). */
+const algorithmInputOf = (body: z.infer<typeof updateBody>, call: 'create' | 'update') => ({
   details: body.details,
-  settings: settingsInputOf(body.settings),
+  settings: settingsInputOf(body.settings && (call === 'create' ? body.settings : { ...body.settings, royalty_microcredits: undefined })),
   versionInfo: body.version_info && { sampleInput: body.version_info.sample_input },
 });
 
@@ -282,7 +307,7 @@ const notFound = errorResponse('No such algorithm that this key may see.');
 
 /** The algorithm `{username}/{algoname}` as the caller sees it, or 404 (existence of what it may not see is never told). */
 async function visibleAlgorithm(catalogue: Catalogue, params: { username: string; algoname: string }) {
-  const algorithm = await catalogue.byRef(`${params.username}/${params.algoname}`);
+  const algorithm = await catalogue.byName(params.username, params.algoname);
   if (!algorithm) throw restError(404, 'algorithmNotFound');
   return algorithm;
 }
@@ -320,7 +345,7 @@ export function algorithmRoutes(app: RestApp): void {
       const { username } = c.req.valid('param');
       const body = c.req.valid('json');
       const { db, principal } = c.env;
-      const { algorithm } = await createAlgorithm(db, principal, { owner: username, name: body.name, ...algorithmInputOf(body) });
+      const { algorithm } = await createAlgorithm(db, principal, { owner: username, name: body.name, ...algorithmInputOf(body, 'create') });
       return c.json(changedOf(originOf(c), algorithm), 201);
     },
   );
@@ -347,7 +372,8 @@ export function algorithmRoutes(app: RestApp): void {
     },
     async (c) => {
       const catalogue = new Catalogue(c.env.db, c.env.principal);
-      const algorithm = await catalogue.byRef(`${c.req.valid('param').username}/${c.req.valid('param').algoname}`);
+      const { username, algoname } = c.req.valid('param');
+      const algorithm = await catalogue.byName(username, algoname);
       if (!algorithm) return c.json({ error: 'No such algorithm' as const }, 404);
       return c.json(await currentOf(originOf(c), catalogue, algorithm), 200);
     },
@@ -373,7 +399,7 @@ export function algorithmRoutes(app: RestApp): void {
       const { db, principal } = c.env;
       const found = await visibleAlgorithm(new Catalogue(db, principal), c.req.valid('param'));
       const body = c.req.valid('json');
-      const { algorithm } = await updateAlgorithm(db, principal, { id: found.id, ...algorithmInputOf(body) });
+      const { algorithm } = await updateAlgorithm(db, principal, { id: found.id, ...algorithmInputOf(body, 'update') });
       return c.json(changedOf(originOf(c), algorithm), 200);
     },
   );
@@ -412,7 +438,7 @@ export function algorithmRoutes(app: RestApp): void {
         tags,
         summary: 'Compile (a build that names the next version)',
         description:
-          'algoplane hosts no code, so nothing is built: the answer names the git hash the next publish will give its version, the same until a publish uses it. Any body is ignored.',
+          'algoplane hosts no code, so nothing is built: the answer names the git hash the next publish will give its version, the same until a publish uses it. A JSON body (Algorithmia\'s `BuildRequest`) is accepted and ignored; no body is fine.',
         request: { params: algorithmParams },
         responses: { 200: jsonResponse(versionSchema, 'The algorithm, with its pending build.'), 404: notFound },
       }),
@@ -535,7 +561,8 @@ export function algorithmRoutes(app: RestApp): void {
       const catalogue = new Catalogue(c.env.db, c.env.principal);
       const params = c.req.valid('param');
       const algorithm = await visibleAlgorithm(catalogue, params);
-      const version = await catalogue.versionByGitHash(algorithm, params.algohash);
+      // Hex is hex in either case; hashes are stored in lower case.
+      const version = await catalogue.versionByGitHash(algorithm, params.algohash.toLowerCase());
       if (!version) throw restError(404, 'versionNotFound');
       return c.json(versionOf(originOf(c), algorithm, version, await catalogue.contents(version)), 200);
     },

@@ -44,7 +44,7 @@ const userView = (origin: string, user: UserRecord): RestUser => ({
 const text = (description: string) => z.string().nullish().openapi({ description });
 const profileFields = {
   fullname: text('Free text, at most 200 characters; null or blank clears it.'),
-  company_name: text('Free text, at most 200 characters; null or blank clears it.'),
+  company_name: text('Free text, at most 100 characters; null or blank clears it.'),
   company_role: text('Free text, at most 200 characters; null or blank clears it.'),
 };
 

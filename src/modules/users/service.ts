@@ -24,12 +24,17 @@ export function seesPrivateFields(principal: Principal, userId: string): boolean
   return principal.keyKind === 'ADMIN' || principal.userId === userId;
 }
 
+/** The free-text profile, bounded as Algorithmia bounded it (a company name up to 100 characters, a role up to 200). */
+const profileFields = {
+  fullName: optionalText(200),
+  companyName: optionalText(100),
+  companyRole: optionalText(200),
+};
+
 export const createUserSchema = z.object({
   username: ownerNameSchema,
   email: emailSchema,
-  fullName: optionalText(200),
-  companyName: optionalText(200),
-  companyRole: optionalText(200),
+  ...profileFields,
   isAdmin: z.boolean().nullish().transform((v) => v ?? false),
 });
 export type CreateUserInput = z.input<typeof createUserSchema>;
@@ -80,9 +85,7 @@ export async function createUser(
 export const updateUserSchema = z.object({
   username: z.string(),
   email: emailSchema.nullish(),
-  fullName: optionalText(200),
-  companyName: optionalText(200),
-  companyRole: optionalText(200),
+  ...profileFields,
   isAdmin: z.boolean().nullish(),
 });
 
