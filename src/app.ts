@@ -14,6 +14,7 @@ import { KeyUsageRecorder } from './auth/usage.js';
 import { AUTH_CHANGE_CHANNEL, KeyVerifier } from './auth/verify.js';
 import { bootstrapAdmin } from './bootstrap.js';
 import type { Config } from './config.js';
+import { configureLimits } from './core/limits.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { connect, type Database } from './db/connect.js';
 import { Authenticator } from './gate/authenticate.js';
@@ -88,6 +89,7 @@ query Users {
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger(config.logLevel);
+  configureLimits(config.limits);
   const database = await connect({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,

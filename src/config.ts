@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { LOG_LEVELS, type LogLevel } from './core/logger.js';
+import { DEFAULT_LIMITS, type Limits } from './core/limits.js';
 
 
 export interface Config {
@@ -21,6 +22,8 @@ export interface Config {
   logLevel: LogLevel;
   redisUrl: string | undefined;
   rateLimitPerMinute: number;
+  /** Requests per minute for all of one owner's keys together: more keys never mean more throughput. */
+  ownerRateLimitPerMinute: number;
   /** Failed authentications allowed per client address per minute. */
   authFailuresPerMinute: number;
   /** How long SIGTERM waits for in-flight requests before closing their connections. */
@@ -35,6 +38,8 @@ export interface Config {
   graphqlMaxCost: number;
   /** Where clients call algorithms (the execution tier), as shown in code snippets. */
   algorithmApiUrl: string;
+  /** Caps on what one owner, key or request may hold (core/limits.ts). */
+  limits: Limits;
 }
 
 export class ConfigError extends Error {
@@ -91,6 +96,7 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`ADMIN_EMAIL must be an email address (got ${JSON.stringify(adminEmail)})`);
   }
 
+  const rateLimitPerMinute = integer('RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000);
   const config: Config = {
     port: integer('PORT', 4000, 0, 65535),
     host: read('HOST') ?? '127.0.0.1',
@@ -102,7 +108,9 @@ export function loadConfig(env: Env = process.env): Config {
     requestTimeoutMs: integer('REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
     logLevel: logLevel as LogLevel,
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
-    rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
+    rateLimitPerMinute,
+    // By default an owner's keys together may do what one key may: more keys, no more throughput.
+    ownerRateLimitPerMinute: integer('OWNER_RATE_LIMIT_PER_MINUTE', rateLimitPerMinute, 1, 10_000_000),
     authFailuresPerMinute: integer('AUTH_FAILURES_PER_MINUTE', 30, 1, 10_000_000),
     shutdownGraceMs: integer('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     keyCacheTtlMs: integer('KEY_CACHE_TTL_MS', 30_000, 0, 3_600_000),
@@ -112,6 +120,14 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: integer('MAX_BODY_BYTES', 100 * 1024, 1024, 10 * 1024 * 1024),
     graphqlMaxCost: integer('GRAPHQL_MAX_COST', 20_000, 100, 10_000_000),
     algorithmApiUrl: (url('ALGORITHM_API_URL', ['http:', 'https:']) ?? 'https://api.algorithmia.com').replace(/\/+$/, ''),
+    limits: {
+      aclEntries: integer('MAX_ACL_ENTRIES', DEFAULT_LIMITS.aclEntries, 1, 10_000),
+      keysPerOwner: integer('MAX_KEYS_PER_OWNER', DEFAULT_LIMITS.keysPerOwner, 1, 1_000_000),
+      algorithmsPerOwner: integer('MAX_ALGORITHMS_PER_OWNER', DEFAULT_LIMITS.algorithmsPerOwner, 1, 10_000_000),
+      versionsPerAlgorithm: integer('MAX_VERSIONS_PER_ALGORITHM', DEFAULT_LIMITS.versionsPerAlgorithm, 1, 10_000_000),
+      idempotentResponseBytes: integer('MAX_IDEMPOTENT_RESPONSE_BYTES', DEFAULT_LIMITS.idempotentResponseBytes, 1024, 10 * 1024 * 1024),
+      idempotencyRecordsPerKey: integer('MAX_IDEMPOTENCY_RECORDS_PER_KEY', DEFAULT_LIMITS.idempotencyRecordsPerKey, 1, 1_000_000),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -1,0 +1,39 @@
+/**
+ * The operator's limits on what one owner, key or request may hold (README, "Limits"): set once at
+ * start-up from the configuration (`configureLimits`), read by the services that enforce them.
+ * Process-wide on purpose: one process serves one configuration, and the rules that read a limit
+ * (a zod schema, a quota check) should not need it threaded through every call.
+ */
+export interface Limits {
+  /** Entries in one key's `algorithmAccess` whitelist. */
+  aclEntries: number;
+  /** Standard keys one user or organization may hold. */
+  keysPerOwner: number;
+  /** Algorithms one user or organization may own. */
+  algorithmsPerOwner: number;
+  /** Versions one algorithm may have. */
+  versionsPerAlgorithm: number;
+  /** Largest response an Idempotency-Key record stores for replays (bytes); larger ones are recorded without their body. */
+  idempotentResponseBytes: number;
+  /** Live Idempotency-Key records one API key may hold. */
+  idempotencyRecordsPerKey: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  aclEntries: 100,
+  keysPerOwner: 1000,
+  algorithmsPerOwner: 10_000,
+  versionsPerAlgorithm: 10_000,
+  idempotentResponseBytes: 64 * 1024,
+  idempotencyRecordsPerKey: 1000,
+});
+
+let current: Readonly<Limits> = DEFAULT_LIMITS;
+
+export function configureLimits(limits: Limits): void {
+  current = Object.freeze({ ...limits });
+}
+
+export function limits(): Readonly<Limits> {
+  return current;
+}
