@@ -273,18 +273,28 @@ export const auditEvents = pgTable(
 
 /**
  * Responses to mutations sent with an Idempotency-Key, per API key, kept 24 hours so a retry
- * replays the first answer instead of acting twice. `response` never holds a secret.
+ * replays the first answer instead of acting twice. `response` never holds a secret. A key's
+ * records go with the key: nobody can replay them, and a revoked key's must not keep the space.
  */
 export const idempotencyRecords = pgTable(
   'idempotency_records',
   {
-    apiKeyId: uuid('api_key_id').notNull(),
+    apiKeyId: uuid('api_key_id')
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: 'cascade' }),
     idempotencyKey: text('idempotency_key').notNull(),
     requestHash: text('request_hash').notNull(),
-    /** Null while the first request is still running. */
+    /** The first answer, when it was small enough to keep (MAX_IDEMPOTENT_RESPONSE_BYTES). */
     response: jsonb('response'),
+    /** The first answer's size as JSON; null while the first request is still running. */
+    responseBytes: integer('response_bytes'),
     createdAt: createdAt(),
     expiresAt: timestamps('expires_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.apiKeyId, t.idempotencyKey] }), index('idempotency_records_expires_at_idx').on(t.expiresAt)],
+  (t) => [
+    primaryKey({ columns: [t.apiKeyId, t.idempotencyKey] }),
+    index('idempotency_records_expires_at_idx').on(t.expiresAt),
+    // A key's live records are counted on every claim (MAX_IDEMPOTENCY_RECORDS_PER_KEY): index-only.
+    index('idempotency_records_api_key_expires_at_idx').on(t.apiKeyId, t.expiresAt),
+  ],
 );

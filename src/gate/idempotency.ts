@@ -3,7 +3,8 @@
  * request (same API key, same Idempotency-Key, same body) for 24 hours. The same Idempotency-Key
  * with a different body is refused (422); a retry while the first is still running gets 409, so
  * duplicates never both execute. What counts as "ran" and what is stored is the transport's to
- * say (a GraphQL mutation, a REST POST); claiming, refusing and recording are the same for all.
+ * say (a GraphQL mutation, a REST POST); claiming, refusing, recording and the limits on records
+ * (modules/idempotency/service.ts) are the same for all.
  */
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/connect.js';
@@ -43,7 +44,37 @@ export async function claimIdempotency(db: Db, apiKeyId: string, request: Idempo
       return { kind: 'refused', refusal: refusal(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request.') };
     case 'in-progress':
       return { kind: 'refused', refusal: refusal(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running; retry shortly.') };
+    case 'not-stored':
+      return { kind: 'refused', refusal: notStoredRefusal(claim.responseBytes, claim.limit) };
+    case 'too-many':
+      return { kind: 'refused', refusal: tooManyRefusal(claim.limit, claim.retryAt) };
   }
+}
+
+/**
+ * The replay of a request that ran but whose answer was too large to keep. 409, as a create of
+ * something that exists is: the request conflicts with what is already done, and the client
+ * resolves it by reading the result. Not a 2xx, whose body clients would take for the resource;
+ * told apart from "still running" (also 409) by its code and by `Idempotent-Replayed`, which
+ * marks every replay.
+ */
+const notStoredRefusal = (responseBytes: number, limit: number) =>
+  refusal(
+    409,
+    'IDEMPOTENT_RESPONSE_NOT_STORED',
+    `The first request with this Idempotency-Key ran; its response (${responseBytes} bytes) was larger than the ${limit} bytes kept for replays (MAX_IDEMPOTENT_RESPONSE_BYTES), so it was not stored. Read the result instead: do not send the request again under a new Idempotency-Key, which would run it again.`,
+    { 'Idempotent-Replayed': 'true' },
+  );
+
+/** 429, as a spent budget is: the key may claim again once its oldest record expires (Retry-After). */
+function tooManyRefusal(limit: number, retryAt: Date): Refusal {
+  const seconds = Math.max(1, Math.ceil((retryAt.getTime() - Date.now()) / 1000));
+  return refusal(
+    429,
+    'TOO_MANY_IDEMPOTENCY_KEYS',
+    `This API key already holds ${limit} Idempotency-Keys from the last 24 hours, the most it may (MAX_IDEMPOTENCY_RECORDS_PER_KEY): retry after Retry-After seconds, or send the request without an Idempotency-Key.`,
+    { 'Retry-After': String(seconds) },
+  );
 }
 
 /**

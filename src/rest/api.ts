@@ -152,8 +152,13 @@ function gateErrors(method: string) {
   return {
     ...(write && {
       400: errorResponse(body ? 'The body is not a JSON object, or holds a NUL character or nesting too deep; or a malformed Idempotency-Key.' : 'A malformed Idempotency-Key.'),
-      409: errorResponse('A request with this Idempotency-Key is still running; retry shortly.'),
+      409: errorResponse(
+        'A request with this Idempotency-Key is still running (retry shortly); or it ran and its answer was too large to keep for replays (with `Idempotent-Replayed: true`: read the result instead).',
+      ),
       422: errorResponse('This Idempotency-Key was used with a different request.'),
+      429: errorResponse(
+        "The key's request budget, the address's failed-authentication budget, or the key's live Idempotency-Keys (MAX_IDEMPOTENCY_RECORDS_PER_KEY) are spent: see Retry-After.",
+      ),
     }),
     ...(body && { 413: errorResponse('The body is larger than the server takes.') }),
   };

@@ -1,9 +1,13 @@
 /**
  * Idempotency records: the first request with a given Idempotency-Key (per API key) claims it and
- * stores its response; retries with the same request replay that response for 24 hours.
+ * records its outcome; retries with the same request replay that response for 24 hours. Both are
+ * bounded (README, "Limits"): an answer larger than MAX_IDEMPOTENT_RESPONSE_BYTES is recorded
+ * without its body, so a retry still cannot run the work again but learns only that it ran; and an
+ * API key holds at most MAX_IDEMPOTENCY_RECORDS_PER_KEY live records.
  */
+import { limits } from '../../core/limits.js';
 import type { Db } from '../../db/connect.js';
-import { deleteExpiredRecords, deleteRecord, deleteUnfinished, findRecord, insertClaim, storeResponse } from './store.js';
+import { countLiveRecords, deleteExpiredRecords, deleteRecord, deleteUnfinished, findRecord, insertClaim, storeResponse } from './store.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /**
@@ -16,29 +20,47 @@ const ABANDONED_AFTER_MS = 15 * 60 * 1000;
 export type Claim =
   | { kind: 'claimed' }
   | { kind: 'replay'; response: unknown }
+  | { kind: 'not-stored'; responseBytes: number; limit: number }
   | { kind: 'different-request' }
-  | { kind: 'in-progress' };
+  | { kind: 'in-progress' }
+  | { kind: 'too-many'; limit: number; retryAt: Date };
 
 export async function claimIdempotencyKey(db: Db, apiKeyId: string, key: string, requestHash: string, retried = false): Promise<Claim> {
   const now = new Date();
-  if (await insertClaim(db, apiKeyId, key, requestHash, new Date(now.getTime() + IDEMPOTENCY_TTL_MS))) return { kind: 'claimed' };
+  const cap = limits().idempotencyRecordsPerKey;
+  if (await insertClaim(db, apiKeyId, key, requestHash, now, new Date(now.getTime() + IDEMPOTENCY_TTL_MS), cap)) return { kind: 'claimed' };
 
   const existing = await findRecord(db, apiKeyId, key);
+  if (!existing) {
+    // Refused by the cap, or a claim released between the insert and this read (then try once more).
+    const { live, oldestExpiresAt } = await countLiveRecords(db, apiKeyId, now, cap);
+    if (live >= cap) return { kind: 'too-many', limit: cap, retryAt: oldestExpiresAt ?? now };
+  }
   const stale =
     !existing ||
     existing.expiresAt <= now ||
-    (existing.response === null && existing.createdAt.getTime() < now.getTime() - ABANDONED_AFTER_MS);
+    (existing.responseBytes === null && existing.createdAt.getTime() < now.getTime() - ABANDONED_AFTER_MS);
   if (stale) {
     if (retried) return { kind: 'in-progress' };
     if (existing) await deleteRecord(db, existing);
     return claimIdempotencyKey(db, apiKeyId, key, requestHash, true);
   }
   if (existing.requestHash !== requestHash) return { kind: 'different-request' };
-  if (existing.response === null) return { kind: 'in-progress' };
+  if (existing.responseBytes === null) return { kind: 'in-progress' };
+  if (existing.response === null) return { kind: 'not-stored', responseBytes: existing.responseBytes, limit: limits().idempotentResponseBytes };
   return { kind: 'replay', response: existing.response };
 }
 
-export const completeIdempotencyKey = storeResponse;
+/**
+ * Records the outcome of a claimed request: `response` (a transport's JSON value) is kept for
+ * replays only up to MAX_IDEMPOTENT_RESPONSE_BYTES as JSON; beyond it, only that it ran and how
+ * large its answer was.
+ */
+export async function completeIdempotencyKey(db: Db, apiKeyId: string, key: string, response: unknown): Promise<void> {
+  const responseBytes = Buffer.byteLength(JSON.stringify(response));
+  const kept = responseBytes <= limits().idempotentResponseBytes ? response : null;
+  await storeResponse(db, apiKeyId, key, kept, responseBytes);
+}
 
 /** Gives up a claim whose request failed, so a retry may run. */
 export const releaseIdempotencyKey = deleteUnfinished;
