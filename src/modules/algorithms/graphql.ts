@@ -194,7 +194,8 @@ function listIncludes(info: GraphQLResolveInfo): ListInclude {
 }
 
 export const AlgorithmType = builder.loadableNode('Algorithm', {
-  description: 'An algorithm, addressed algo://<owner>/<name>. Others see it once it has a PUBLIC version.',
+  description:
+    'An algorithm, addressed algo://<owner>/<name>. Others see it once it has a PUBLIC version. "The owner and members" here means their keys with manageAlgorithms or whose algorithmAccess covers it; their other keys see it as others do.',
   id: { resolve: (algorithm: AlgorithmSummary) => algorithm.id },
   load: (ids: string[], context) => catalogueOf(context).byIds(ids),
   sort: (algorithm) => algorithm.id,
