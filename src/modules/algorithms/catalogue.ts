@@ -349,7 +349,7 @@ export class Catalogue {
     return ownerIds.map((id) => keys.find((key) => key.ownerId === id)?.mask ?? null);
   });
 
-  /** A ready-to-paste call of the latest version, naming the caller's default-key by its mask (never its secret). */
+  /** A ready-to-paste call of the latest version, naming the caller's default-key by its mask (never its secret) if the caller may see that key. */
   async snippet(algorithm: AlgorithmSummary, language: SnippetLanguage, apiUrl: string): Promise<string> {
     const [version, mask] = await Promise.all([this.latestVersion(algorithm), this.defaultKeyMasks.load(this.principal.ownerId)]);
     const sampleInput = version ? (await this.contents(version)).sampleInput : null;

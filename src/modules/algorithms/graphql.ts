@@ -290,7 +290,8 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
       VersionConnection,
     ),
     snippet: t.string({
-      description: "A ready-to-paste call of the latest version, naming your default-key by its mask (never its secret).",
+      description:
+        "A ready-to-paste call of the latest version you may see, naming your default-key by its mask (never its secret) if your key may see it (manageAccount), else a placeholder.",
       extensions: reads('state', 'latestVersion'),
       args: { language: t.arg({ type: SnippetLanguageEnum, required: true, description: 'The language to write the call in.' }) },
       resolve: (algorithm, { language }, context) => catalogueOf(context).snippet(algorithm, language, context.algorithmApiUrl),
