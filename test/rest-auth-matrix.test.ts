@@ -1,8 +1,8 @@
 /**
  * Every operation of the REST API's own OpenAPI document against every kind of key: none,
  * malformed, bad checksum, unknown, expired, disabled, revoked, the other plane's, one without
- * "manage my algorithms", another user's, one that may not be used from browsers, and the right
- * one. The table of how to call each is test/helpers/rest-auth-matrix.ts.
+ * "manage my algorithms", another user's, the owner's narrow one (a whitelist that misses), one
+ * that may not be used from browsers, and the right one. The table of how to call each is test/helpers/rest-auth-matrix.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORIGIN_REFUSAL_MESSAGES } from '../src/auth/origin.js';
@@ -83,8 +83,11 @@ describe.each(operations.filter((operation) => MATRIX[operation.operationId]))('
   }
 
   if (entry.foreign === 404) {
-    it("keeps another user's key out of what it may not see: 404", async () => {
-      const answer = await call.send(fx.other.key);
+    it.each([
+      ["another user's key", () => fx.other.key],
+      ["the owner's own key without manageAlgorithms whose whitelist misses it", () => fx.narrowKey],
+    ])('keeps %s out of what it may not see: 404', async (_label, key) => {
+      const answer = await call.send(key());
       if (entry.legacyNotFound) {
         expect(answer.status).toBe(404);
         expect(answer.text).toBe('{"error":"No such algorithm"}');

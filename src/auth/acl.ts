@@ -105,3 +105,18 @@ export function aclAllows(entries: readonly string[], owner: string, name: strin
 export function aclUncovered(outer: readonly string[], inner: readonly string[]): string[] {
   return inner.filter((entry) => !outer.some((candidate) => aclEntryCovers(candidate, entry)));
 }
+
+/**
+ * A whitelist as the owners and the `owner/name` algorithms it covers (lower case), for a SQL
+ * predicate that takes them as two array parameters; `all` when it covers everything (`algo://*`).
+ */
+export function aclTargets(entries: readonly string[]): { all: boolean; owners: string[]; algorithms: string[] } {
+  const targets = { all: false, owners: [] as string[], algorithms: [] as string[] };
+  for (const entry of entries) {
+    const scope = scopeOf(entry);
+    if (scope.owner === undefined) targets.all = true;
+    else if (scope.name === undefined) targets.owners.push(scope.owner);
+    else targets.algorithms.push(`${scope.owner}/${scope.name}`);
+  }
+  return targets;
+}

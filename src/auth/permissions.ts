@@ -28,6 +28,14 @@ export function permissionsHeld(principal: Principal): Record<Permission, boolea
   };
 }
 
+/**
+ * Whether the key may read account data at all (the owner's email, organization contacts and
+ * members, other keys, audit): admin keys, and standard keys with manageAccount. A key embedded in a
+ * web page is public, so it reads no more than it may do (DESIGN §4.3). Whose account it is, each
+ * rule that uses this checks.
+ */
+export const readsAccountData = (principal: Principal): boolean => principal.keyKind === 'ADMIN' || principal.permissions.manageAccount;
+
 export const deniedMessage = (operation: string, permission: Permission) => `"${operation}" needs ${PERMISSION_NEEDS[permission]}.`;
 
 /** Refuses `operation` unless the key holds `permission`. */

@@ -30,6 +30,8 @@ export interface MatrixFixtures {
   other: { username: string; key: string };
   /** The owner's key without manageAlgorithms and manageAccount. */
   readOnlyKey: string;
+  /** The owner's browser key of the README: whitelist `algo://demos/*`, nothing else (least-privilege reads). */
+  narrowKey: string;
   /** Keys that may not be used from browsers, of each plane. */
   noBrowser: { standard: string; admin: string };
   /** Keys refused at authentication (the owner's, so that only their state refuses them). */
@@ -46,7 +48,8 @@ export interface MatrixEntry {
   manageAlgorithms?: boolean;
   /**
    * What the other user's key gets: 404 when what the route names is invisible to it (a private
-   * algorithm), 403 when the route names an owner the key does not act for.
+   * algorithm; so it is to the owner's own narrow key), 403 when the route names an owner the key
+   * does not act for.
    */
   foreign?: 403 | 404;
   /**
@@ -253,6 +256,7 @@ export async function createMatrixFixtures(t: TestApp): Promise<MatrixFixtures> 
   });
   expect(revoke.body.data?.revokeApiKey?.userErrors).toEqual([]);
   const readOnly = await issue('read-only', { ...DEFAULT_KEY_PERMISSIONS, manageAlgorithms: false, manageAccount: false });
+  const narrow = await issue('narrow', { ...DEFAULT_KEY_PERMISSIONS, algorithmAccess: ['algo://demos/*'], manageAlgorithms: false, manageAccount: false });
   const noBrowser = { allowNativeClients: true, allowBrowser: false, referrerHosts: [] };
   const standardNoBrowser = await issue('no-browser', { ...DEFAULT_KEY_PERMISSIONS, callerOrigin: noBrowser });
   // Only admin users hold admin keys: the bootstrap admin's, then kept from browsers.
@@ -269,6 +273,7 @@ export async function createMatrixFixtures(t: TestApp): Promise<MatrixFixtures> 
     owner: { username: owner.username, key: owner.key },
     other: { username: other.username, key: other.key },
     readOnlyKey: readOnly.secret,
+    narrowKey: narrow.secret,
     noBrowser: { standard: standardNoBrowser.secret, admin: adminNoBrowser.secret as string },
     expiredKey: expired.secret,
     disabledKey: disabled.secret,

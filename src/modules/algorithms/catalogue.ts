@@ -13,6 +13,7 @@ import { DEFAULT_KEY_NAME } from '../../auth/principal.js';
 import type { Db } from '../../db/connect.js';
 import { isUuid } from '../../core/ids.js';
 import { assemblePage, planPage, type Page, type PageArgs, type PagePlan } from '../../core/pagination.js';
+import { visibleApiKeys } from '../api-keys/service.js';
 import { findApiKeysByName } from '../api-keys/store.js';
 import type {
   AlgorithmRecord,
@@ -342,12 +343,13 @@ export class Catalogue {
     };
   }
 
+  /** The default-key of each owner, if the caller may see it (a key without manageAccount sees only itself). */
   private readonly defaultKeyMasks = new Loader<string | null>(async (ownerIds) => {
-    const keys = await findApiKeysByName(this.db, ownerIds, DEFAULT_KEY_NAME);
+    const keys = await visibleApiKeys(this.db, this.principal, await findApiKeysByName(this.db, ownerIds, DEFAULT_KEY_NAME));
     return ownerIds.map((id) => keys.find((key) => key.ownerId === id)?.mask ?? null);
   });
 
-  /** A ready-to-paste call of the latest version, naming the caller's default-key by its mask (never its secret). */
+  /** A ready-to-paste call of the latest version, naming the caller's default-key by its mask (never its secret) if the caller may see that key. */
   async snippet(algorithm: AlgorithmSummary, language: SnippetLanguage, apiUrl: string): Promise<string> {
     const [version, mask] = await Promise.all([this.latestVersion(algorithm), this.defaultKeyMasks.load(this.principal.ownerId)]);
     const sampleInput = version ? (await this.contents(version)).sampleInput : null;

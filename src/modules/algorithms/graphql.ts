@@ -194,7 +194,8 @@ function listIncludes(info: GraphQLResolveInfo): ListInclude {
 }
 
 export const AlgorithmType = builder.loadableNode('Algorithm', {
-  description: 'An algorithm, addressed algo://<owner>/<name>. Others see it once it has a PUBLIC version.',
+  description:
+    'An algorithm, addressed algo://<owner>/<name>. Others see it once it has a PUBLIC version. "The owner and members" here means their keys with manageAlgorithms or whose algorithmAccess covers it; their other keys see it as others do.',
   id: { resolve: (algorithm: AlgorithmSummary) => algorithm.id },
   load: (ids: string[], context) => catalogueOf(context).byIds(ids),
   sort: (algorithm) => algorithm.id,
@@ -289,7 +290,8 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
       VersionConnection,
     ),
     snippet: t.string({
-      description: "A ready-to-paste call of the latest version, naming your default-key by its mask (never its secret).",
+      description:
+        "A ready-to-paste call of the latest version you may see, naming your default-key by its mask (never its secret) if your key may see it (manageAccount), else a placeholder.",
       extensions: reads('state', 'latestVersion'),
       args: { language: t.arg({ type: SnippetLanguageEnum, required: true, description: 'The language to write the call in.' }) },
       resolve: (algorithm, { language }, context) => catalogueOf(context).snippet(algorithm, language, context.algorithmApiUrl),

@@ -360,7 +360,7 @@ export function algorithmRoutes(app: RestApp): void {
         tags,
         summary: 'An algorithm as it is now',
         description:
-          'Owners and members see its current state and pending build; everyone else sees it as its latest public version published it. Not found (and not visible) answers `{"error":"No such algorithm"}`, as Algorithmia always did.',
+          'Owners and members (with a key that may manage algorithms, or whose whitelist covers it) see its current state and pending build; everyone else sees it as its latest public version published it. Not found (and not visible) answers `{"error":"No such algorithm"}`, as Algorithmia always did.',
         request: { params: algorithmParams },
         responses: {
           200: jsonResponse(versionSchema, 'The algorithm.'),
@@ -506,7 +506,7 @@ export function algorithmRoutes(app: RestApp): void {
         path: '/v1/algorithms/{username}/{algoname}/versions',
         tags,
         summary: "An algorithm's versions, newest first",
-        description: 'Owners and members see every version; everyone else, the public ones.',
+        description: 'Owners and members (with a key that may manage algorithms, or whose whitelist covers it) see every version; everyone else, the public ones.',
         request: {
           params: algorithmParams,
           query: z.object({

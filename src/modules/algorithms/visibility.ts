@@ -3,31 +3,58 @@
  * algorithms and versions is built from (store.ts).
  *
  *   full access  admin keys to everything; organization keys to their organization's algorithms;
- *                user keys to their own and to those of the organizations they belong to
+ *                user keys to their own and to those of the organizations they belong to. A
+ *                standard key without manageAlgorithms only to those its whitelist covers: a key
+ *                reads no more than it may do (DESIGN §4.3, least-privilege reads)
  *   algorithms   with full access, all; else those with a PUBLIC version; never a deleted owner's
  *   versions     with full access to the algorithm, all; else its PUBLIC ones
  *
  * The predicates are written over placeholders (`callerValues` fills them), so a statement's text
- * depends only on the kind of caller, never on who it is.
+ * depends only on the kind of caller, never on who it is: a narrowed key's whitelist is bound as two
+ * arrays (owners, `owner/name` algorithms), one cheap test per row the caller owns.
  */
 import { and, eq, isNull, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { Principal } from '../../auth/principal.js';
 import { algorithms, algorithmVersions, owners } from '../../db/schema.js';
+import { aclTargets } from '../../auth/acl.js';
 import { organizationsOf } from '../organizations/store.js';
 
-/** What the text of a caller's full-access predicate depends on. */
-export type Access = 'admin' | 'organization' | 'user';
+/**
+ * What the text of a caller's full-access predicate depends on: whose algorithms are its own, and
+ * whether its whitelist narrows them (a standard key without manageAlgorithms, whose whitelist is
+ * not `algo://*`). Default keys are not narrowed, so their statement is the one it always was.
+ */
+export interface Access {
+  caller: 'admin' | 'organization' | 'user';
+  narrowed: boolean;
+}
 
-export const accessOf = (principal: Principal): Access =>
-  principal.keyKind === 'ADMIN' ? 'admin' : principal.userId === null ? 'organization' : 'user';
+export function accessOf(principal: Principal): Access {
+  if (principal.keyKind === 'ADMIN') return { caller: 'admin', narrowed: false };
+  const { manageAlgorithms, algorithmAccess } = principal.permissions;
+  return { caller: principal.userId === null ? 'organization' : 'user', narrowed: !manageAlgorithms && !aclTargets(algorithmAccess).all };
+}
 
-export const callerValues = (principal: Principal) => ({ callerOwnerId: principal.ownerId, callerUserId: principal.userId });
+export function callerValues(principal: Principal) {
+  const { owners, algorithms } = aclTargets(principal.permissions.algorithmAccess);
+  return { callerOwnerId: principal.ownerId, callerUserId: principal.userId, aclOwners: owners, aclAlgorithms: algorithms };
+}
 
-/** Whether the caller has full access to the algorithm row in scope (`algorithms`). */
+/** Whether the caller's whitelist covers the algorithm row in scope (`algorithms` joined with its `owners` row). */
+function whitelistCovers(): SQL {
+  const ownerName = sql`lower(${owners.name})`;
+  return or(
+    sql`${ownerName} = any(${sql.placeholder('aclOwners')}::text[])`,
+    sql`${ownerName} || '/' || lower(${algorithms.name}) = any(${sql.placeholder('aclAlgorithms')}::text[])`,
+  )!;
+}
+
+/** Whether the caller has full access to the algorithm row in scope (`algorithms` joined with its `owners` row). */
 export function fullAccessTo(access: Access): SQL {
-  if (access === 'admin') return sql`true`;
+  if (access.caller === 'admin') return sql`true`;
   const own = eq(algorithms.ownerId, sql.placeholder('callerOwnerId'));
-  return access === 'organization' ? own : or(own, sql`${algorithms.ownerId} in (${organizationsOf(sql.placeholder('callerUserId'))})`)!;
+  const owned = access.caller === 'organization' ? own : or(own, sql`${algorithms.ownerId} in (${organizationsOf(sql.placeholder('callerUserId'))})`)!;
+  return access.narrowed ? and(owned, whitelistCovers())! : owned;
 }
 
 /** Whether the caller sees the algorithm row in scope (`algorithms` joined with its `owners` row). */

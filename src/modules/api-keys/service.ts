@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { ApiKeyRecord } from '../../db/records.js';
 import { changingKey, type KeyCache } from '../../auth/key-cache.js';
-import { requirePermission, type AdminActor } from '../../auth/permissions.js';
+import { readsAccountData, requirePermission, type AdminActor } from '../../auth/permissions.js';
 import { describeAcl, parseAcl } from '../../auth/acl.js';
 import { generateApiKey, hashApiKey, maskApiKey } from '../../auth/api-key.js';
 import type { ApiKeyKind, OwnerKind } from '../../db/enums.js';
@@ -563,21 +563,18 @@ export async function revokeAdminApiKey(db: Db, actor: AdminActor, input: { id: 
 
 /**
  * The keys among `keys` the caller may see: admin keys see all. A standard key sees itself and,
- * with manageAccount, the standard keys of every owner it manages (the same rule as for changing
- * them). Admin keys never show on the standard plane.
+ * when it may read account data (manageAccount), the standard keys of every owner it manages (the
+ * same rule as for changing them). Admin keys never show on the standard plane.
  */
 export async function visibleApiKeys(db: Db, principal: Principal, keys: readonly ApiKeyRecord[]): Promise<ApiKeyRecord[]> {
   if (principal.keyKind === 'ADMIN') return [...keys];
+  const readsAccount = readsAccountData(principal);
   const managed = new Set([principal.ownerId]);
   const others = [...new Set(keys.map((key) => key.ownerId).filter((id) => id !== principal.ownerId))];
-  if (principal.permissions.manageAccount && others.length > 0 && principal.userId !== null) {
+  if (readsAccount && others.length > 0 && principal.userId !== null) {
     for (const id of await ownedOrganizations(db, principal.userId, others)) managed.add(id);
   }
-  return keys.filter(
-    (key) =>
-      key.kind === 'STANDARD' &&
-      (key.id === principal.keyId || (principal.permissions.manageAccount && managed.has(key.ownerId))),
-  );
+  return keys.filter((key) => key.kind === 'STANDARD' && (key.id === principal.keyId || (readsAccount && managed.has(key.ownerId))));
 }
 
 /** A stored whitelist with each entry's redundancy, for display. */

@@ -69,7 +69,7 @@ const insideVisible = (context: GraphQLContext, organization: OrganizationRecord
 export const MembershipType = builder.objectRef<MembershipRecord>('OrganizationMembership');
 
 export const OrganizationType = builder.loadableNode('Organization', {
-  description: 'A group of users that owns algorithms and keys under its own name. Contacts and members are shown to members.',
+  description: 'A group of users that owns algorithms and keys under its own name. Contacts and members are shown to its members\' keys with manageAccount.',
   interfaces: [OwnerRef],
   id: { resolve: (organization: OrganizationRecord) => organization.id },
   load: (ids: string[], context) => findOrganizationsByIds(context.db, ids),
@@ -82,19 +82,19 @@ export const OrganizationType = builder.loadableNode('Organization', {
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the organization was created.' }),
     contactName: t.string({
       nullable: true,
-      description: "Who to contact. Shown to its members, the organization's own keys and admins; null for others.",
+      description: "Who to contact. Shown to admins, and to its members' and its own keys with manageAccount; null for others.",
       resolve: async (o, _args, context) => ((await insideVisible(context, o)) ? o.contactName : null),
     }),
     email: t.string({
       nullable: true,
-      description: "Contact email. Shown to its members, the organization's own keys and admins; null for others.",
+      description: "Contact email. Shown to admins, and to its members' and its own keys with manageAccount; null for others.",
       resolve: async (o, _args, context) => ((await insideVisible(context, o)) ? o.email : null),
     }),
     members: t.connection(
       {
         type: MembershipType,
         nullable: true,
-        description: "Its members, oldest membership first. Null unless you are a member, one of the organization's own keys or an admin.",
+        description: "Its members, oldest membership first. Null unless your key is an admin's, or has manageAccount and is a member's or the organization's own.",
         extensions: reads('summary'),
         resolve: async (o, args, context) => ((await insideVisible(context, o)) ? loadMembers(context, o.id, args) : null),
       },
@@ -118,7 +118,7 @@ builder.queryField('organization', (t) =>
   t.field({
     type: OrganizationType,
     nullable: true,
-    description: "An organization's public profile (contacts and members for members only).",
+    description: "An organization's public profile (contacts and members for its members' keys with manageAccount only).",
     authScopes: { standard: true },
     args: { name: t.arg.string({ required: true, description: 'Matched case-insensitively.' }) },
     resolve: (_root, { name }, { db }) => findOrganizationByName(db, name),

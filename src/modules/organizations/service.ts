@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { changingOwner, type KeyCache } from '../../auth/key-cache.js';
-import type { AdminActor } from '../../auth/permissions.js';
+import { readsAccountData, type AdminActor } from '../../auth/permissions.js';
 import type { Principal } from '../../auth/principal.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
 import { changesBetween, emailSchema, optionalText, parse } from '../../core/validation.js';
@@ -36,14 +36,15 @@ import {
 // Reading
 
 /**
- * Admins, the organization's own keys and its members see its contacts and members. The caller's
- * memberships are read only when the key alone does not decide.
+ * Admins, and the organization's own keys and its members' keys that may read account data, see its
+ * contacts and members. The caller's memberships are read only when the key alone does not decide.
  */
 export async function seesInside(
   principal: Principal,
   organizationId: string,
   callerMemberships: () => Promise<readonly MembershipRecord[]>,
 ): Promise<boolean> {
+  if (!readsAccountData(principal)) return false;
   if (principal.keyKind === 'ADMIN' || principal.ownerId === organizationId) return true;
   return (await callerMemberships()).some((m) => m.organizationId === organizationId);
 }

@@ -13,7 +13,7 @@ import { createUser, deleteUser, seesPrivateFields, updateUser } from './service
 import { findUserByUsername, findUsersByIds, listUsers } from './store.js';
 
 export const UserType = builder.loadableNode('User', {
-  description: 'A person with an account. Emails are shown only to the user and to admins.',
+  description: 'A person with an account. Emails are shown only to the user\'s keys with manageAccount and to admins.',
   interfaces: [OwnerRef],
   id: { resolve: (user: UserRecord) => user.id },
   load: (ids: string[], context) => findUsersByIds(context.db, ids),
@@ -23,7 +23,7 @@ export const UserType = builder.loadableNode('User', {
     username: t.exposeString('username', { description: 'The user\'s name, as in algo://<username>/…; never changes.', extensions: reads('summary') }),
     email: t.string({
       nullable: true,
-      description: 'Shown to the user\'s own keys and to admin keys; null for everyone else.',
+      description: 'Shown to the user\'s own keys with manageAccount and to admin keys; null for everyone else.',
       resolve: (user, _args, { principal }) => (seesPrivateFields(principal, user.id) ? user.email : null),
     }),
     fullName: t.exposeString('fullName', { nullable: true, description: 'Free text, at most 200 characters.' }),
@@ -34,7 +34,7 @@ export const UserType = builder.loadableNode('User', {
     organizations: t.field({
       type: [MembershipType],
       nullable: true,
-      description: 'The organizations the user belongs to, with roles. Shown to the user and to admins only.',
+      description: 'The organizations the user belongs to, with roles. Shown to the user\'s own keys with manageAccount and to admins only.',
       extensions: reads('summary'),
       resolve: (user, _args, context) => (seesPrivateFields(context.principal, user.id) ? loadMemberships(context, user.id) : null),
     }),
@@ -114,7 +114,7 @@ builder.queryField('user', (t) =>
   t.field({
     type: UserType,
     nullable: true,
-    description: "A user's public profile (email only to the user).",
+    description: "A user's public profile (email only to the user's keys with manageAccount).",
     authScopes: { standard: true },
     args: { username: t.arg.string({ required: true, description: 'Matched case-insensitively.' }) },
     resolve: (_root, { username }, { db }) => findUserByUsername(db, username),

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { changingOwner, type KeyCache } from '../../auth/key-cache.js';
-import type { AdminActor } from '../../auth/permissions.js';
+import { readsAccountData, type AdminActor } from '../../auth/permissions.js';
 import { DEFAULT_KEY_NAME, DEFAULT_KEY_PERMISSIONS, type Principal } from '../../auth/principal.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
 import { ownerNameSchema, quoted } from '../../core/names.js';
@@ -19,9 +19,9 @@ import { organizationsOnlyOwnedBy } from '../organizations/store.js';
 import { retireOwner } from '../owners/service.js';
 import { countLiveAdministrators, deleteMembershipsOf, insertUser, lockUserNamed, takenNames, updateUserProfile, type Taken } from './store.js';
 
-/** A user's email and memberships are shown to the user and to admins only. */
+/** A user's email and memberships are shown to admins, and to the user's own keys that may read account data. */
 export function seesPrivateFields(principal: Principal, userId: string): boolean {
-  return principal.keyKind === 'ADMIN' || principal.userId === userId;
+  return readsAccountData(principal) && (principal.keyKind === 'ADMIN' || principal.userId === userId);
 }
 
 /** The free-text profile, bounded as Algorithmia bounded it (a company name up to 100 characters, a role up to 200). */
