@@ -22,9 +22,30 @@ Commands:
 
 Configuration comes from the environment (see README.md): PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL, ...`;
 
-/** Secrets go to stdout once, by design, and never through the logger. */
+/** A minted key goes to stdout, the command's only output (no log stream there), once, and never through the logger. */
 function printSecret(label: string, secret: string) {
   process.stdout.write(`${label}: ${secret}\n`);
+}
+
+const RULE = '='.repeat(78);
+
+/**
+ * The bootstrap admin key, once, on stderr: stdout carries the JSON log stream, which log shippers
+ * collect and keep. One write, so no log line lands inside the banner. The `admin key: ` line is
+ * what scripts (.ci/run) read.
+ */
+function printBootstrapKey(secret: string) {
+  process.stderr.write(
+    [
+      RULE,
+      'algoplane: a new cluster, and its first admin key. It is shown this once and never again:',
+      'store it in a secret store now. It lists users and creates them in GraphiQL.',
+      '',
+      `admin key: ${secret}`,
+      RULE,
+      '',
+    ].join('\n'),
+  );
 }
 
 async function withDatabase<T>(config: Config, run: (database: Database) => Promise<T>): Promise<T> {
@@ -39,10 +60,7 @@ async function withDatabase<T>(config: Config, run: (database: Database) => Prom
 async function start(config: Config) {
   const log = createLogger(config.logLevel);
   const app = await createApp(config, { log });
-  if (app.bootstrapAdminKey) {
-    printSecret('admin key', app.bootstrapAdminKey);
-    process.stdout.write('  (shown once: store it now. It lists users and creates them in GraphiQL.)\n');
-  }
+  if (app.bootstrapAdminKey) printBootstrapKey(app.bootstrapAdminKey);
   const port = await app.listen();
   const where = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/graphql`;
   log.info({ url: where, database: app.database.driver }, 'algoplane listening');
@@ -90,7 +108,7 @@ async function main(argv: string[]) {
         await database.migrate(async () => {
           secret = await bootstrapAdmin(database.db, config.adminEmail);
         });
-        if (secret) printSecret('admin key', secret);
+        if (secret) printBootstrapKey(secret);
         else process.stdout.write('database already has users: nothing to bootstrap\n');
       });
       return;

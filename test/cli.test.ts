@@ -36,12 +36,16 @@ const ADMIN_KEY_LINE = /^admin key: (adm[0-9A-Za-z]{28})$/m;
 let adminKey: string;
 
 describe('algoplane start', () => {
-  it('on an empty database: migrates, creates the admin user, prints one admin key, serves GraphQL', async () => {
+  it('on an empty database: migrates, creates the admin user, prints one admin key on stderr, apart from the logs, serves GraphQL', async () => {
     const server = await startCli(env);
     try {
-      const printed = server.banner.match(new RegExp(ADMIN_KEY_LINE, 'gm')) ?? [];
+      // Written before the GraphiQL line, but the two pipes arrive in no set order.
+      await expect.poll(() => server.stderr()).toMatch(ADMIN_KEY_LINE);
+      const printed = server.stderr().match(new RegExp(ADMIN_KEY_LINE, 'gm')) ?? [];
       expect(printed).toHaveLength(1);
-      adminKey = ADMIN_KEY_LINE.exec(server.banner)![1]!;
+      adminKey = ADMIN_KEY_LINE.exec(server.stderr())![1]!;
+      expect(server.stderr()).toContain('shown this once');
+      expect(server.banner).not.toContain(adminKey);
       expect((await fetch(`${server.url}/ready`)).status).toBe(200);
       const users = await gql(server.url, adminKey, '{ admin { users { nodes { username isAdmin } } } }');
       expect(users.body).toEqual({ data: { admin: { users: { nodes: [{ username: 'admin', isAdmin: true }] } } } });
@@ -59,12 +63,13 @@ describe('algoplane start', () => {
   it('on a restart: keeps users and keys, prints no new key', async () => {
     const server = await startCli(env);
     try {
-      expect(server.banner).not.toMatch(ADMIN_KEY_LINE);
       const users = await gql(server.url, adminKey, '{ admin { users { nodes { username } } } }');
       expect(users.body.data.admin.users.nodes.map((u: { username: string }) => u.username)).toEqual(['admin', 'kept']);
     } finally {
       expect(await server.stop()).toBe(0);
     }
+    expect(server.banner).not.toMatch(ADMIN_KEY_LINE);
+    expect(server.stderr()).not.toMatch(ADMIN_KEY_LINE);
   });
 });
 

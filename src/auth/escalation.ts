@@ -1,6 +1,8 @@
 /**
  * No escalation (README, "API keys"): a key may only create or shape keys whose permissions fit within its
  * own, and may only revoke or roll keys no more powerful than itself. Pure: no I/O.
+ *
+ * `grantExcess` is the one rule for every change that gives a key powers, whichever path makes it.
  */
 import { aclUncovered } from './acl.js';
 import { hostPatternCovers } from './origin.js';
@@ -58,8 +60,33 @@ export function excessOver(
   if (compareExpiry && limit.expiresAt !== null && (key.expiresAt === null || key.expiresAt > limit.expiresAt)) {
     excess.push({
       field: ['expiresAt'],
-      message: `expiresAt: must be no later than the calling key's own expiry (${limit.expiresAt.toISOString()})`,
+      message: `expiresAt: must be no later than the calling key's own expiry (${limit.expiresAt.toISOString()}): a key given powers may not outlive the key that gave them`,
     });
   }
   return excess;
+}
+
+/** A change to a key, as the no-escalation rule sees it. */
+export interface KeyGrant {
+  /** The key as the change leaves it. */
+  after: KeyPowers;
+  /**
+   * The key before the change; null when the change hands out a secret (creating the key, rolling
+   * it), which grants everything the key holds to whoever receives it.
+   */
+  before: KeyPowers | null;
+  /** The change turns a disabled key back on: every power it holds works again. */
+  enables?: boolean;
+}
+
+/**
+ * Every way a change goes beyond the calling key; empty when it may be made. A change that grants
+ * anything (a new secret, a wider permission, a later or removed expiry, re-enabling) must leave the
+ * key within the caller, expiry included, whatever the input named: otherwise a key that expires
+ * in an hour could make permanent power out of any longer-lived key it may touch. A change that
+ * grants nothing (narrowing, renaming, disabling) needs no more than touching the key does.
+ */
+export function grantExcess(grant: KeyGrant, caller: KeyPowers, inputIndexOf?: (index: number) => number): Excess[] {
+  const grants = grant.before === null || grant.enables === true || excessOver(grant.after, grant.before).length > 0;
+  return grants ? excessOver(grant.after, caller, true, inputIndexOf) : [];
 }

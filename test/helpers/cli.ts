@@ -36,6 +36,9 @@ export interface RunningServer {
   url: string;
   /** stdout up to and including the "GraphiQL: <url>" line. */
   banner: string;
+  /** Everything written to stdout and to stderr so far. */
+  stdout(): string;
+  stderr(): string;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -60,6 +63,8 @@ export function startCli(env: Record<string, string>): Promise<RunningServer> {
       resolve({
         url: match[1]!.replace(/\/graphql$/, ''),
         banner: stdout,
+        stdout: () => stdout,
+        stderr: () => stderr,
         stop: () => {
           child.kill('SIGTERM');
           return exited;

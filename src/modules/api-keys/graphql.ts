@@ -156,7 +156,8 @@ const keySettingsFields = (t: PothosSchemaTypes.InputFieldBuilder<SchemaTypes, '
   callerOrigin: t.field({ type: CallerOriginInput, description: 'Where calls with the key may come from. New keys: native clients only.' }),
   expiresAt: t.field({
     type: 'DateTime',
-    description: 'When the key stops working. Create: absent or null, never. Update: absent keeps it, null removes it.',
+    description:
+      "When the key stops working. Create: absent or null, never. Update: absent keeps it, null removes it. A change that grants the key anything (a permission, a later or no expiry, re-enabling it) must leave it expiring no later than the calling key.",
   }),
 });
 
@@ -265,12 +266,13 @@ builder.relayMutationField(
       id: t.id({ required: true, description: "The key's global id." }),
       gracePeriodSeconds: t.int({
         required: true,
-        description: `How long the old secret keeps working: 0 (stops now) to ${MAX_GRACE_PERIOD_SECONDS} (24 h).`,
+        description: `How long the old secret keeps working: 0 (stops now) to ${MAX_GRACE_PERIOD_SECONDS} (24 h). A secret still in grace from an earlier roll stops now.`,
       }),
     }),
   },
   {
-    description: 'Issues a new secret for a key no more powerful than the calling key; the old one ends after the grace period.',
+    description:
+      'Issues a new secret for a key no more powerful than the calling key and expiring no later; the old one ends after the grace period, and any older one at once (at most two secrets work).',
     authScopes: { $all: { standard: true, manageAccount: true } },
     resolve: (_root, { input }, context) => {
       const id = localIdOf(String(input.id), 'ApiKey');

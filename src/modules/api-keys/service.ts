@@ -12,7 +12,7 @@ import { readsAccountData, requirePermission, type AdminActor } from '../../auth
 import { describeAcl, parseAcl } from '../../auth/acl.js';
 import { generateApiKey, hashApiKey, maskApiKey } from '../../auth/api-key.js';
 import type { ApiKeyKind, OwnerKind } from '../../db/enums.js';
-import { excessOver, type KeyPowers } from '../../auth/escalation.js';
+import { excessOver, grantExcess, type KeyGrant, type KeyPowers } from '../../auth/escalation.js';
 import { parseHostPattern } from '../../auth/origin.js';
 import {
   ADMIN_KEY_PERMISSIONS,
@@ -36,6 +36,7 @@ import { findOrganizationByName, ownedOrganizations } from '../organizations/sto
 import { findUsersByIds, lockUserNamed } from '../users/store.js';
 import {
   deleteAdminApiKey,
+  deleteAdminApiKeysOf,
   deleteApiKey,
   endSecrets,
   findApiKey,
@@ -216,8 +217,9 @@ function applySettings(
   };
 }
 
-function refuseExcess(key: KeyPowers, caller: KeyPowers, compareExpiry: boolean, aclInputIndexes?: number[]): void {
-  const excess = excessOver(key, caller, compareExpiry, (index) => aclInputIndexes?.[index] ?? index);
+/** Refuses a change that grants the key more than the caller holds (auth/escalation.ts), naming the input's fields. */
+function refuseGrant(grant: KeyGrant, caller: KeyPowers, aclInputIndexes?: number[]): void {
+  const excess = grantExcess(grant, caller, (index) => aclInputIndexes?.[index] ?? index);
   if (excess.length > 0) throw new ServiceError(excess.map((e) => ({ code: 'FORBIDDEN', ...e })));
 }
 
@@ -259,10 +261,11 @@ async function callerPowers(tx: Db, principal: Principal): Promise<KeyPowers> {
 
 /**
  * A standard key the caller may change: one of a managed owner's, and no more powerful than the
- * caller (unless it is the caller itself). With `outliving`, a key that may outlive the caller
- * counts as more powerful too: rolling hands the caller a secret. Row-locked for the transaction.
+ * caller (unless it is the caller itself). With `handsOutSecret` (rolling), the key must also fit
+ * the no-escalation rule as a new key would, expiry included: the caller receives its new secret.
+ * Row-locked for the transaction.
  */
-async function managedKey(tx: Db, principal: Principal, id: string, caller: KeyPowers, outliving = false): Promise<ApiKeyRecord> {
+async function managedKey(tx: Db, principal: Principal, id: string, caller: KeyPowers, handsOutSecret = false): Promise<ApiKeyRecord> {
   const notFound = userError('NOT_FOUND', 'id: no such API key', ['id']);
   if (!isUuid(id)) throw notFound;
   const key = await lockApiKey(tx, id);
@@ -273,7 +276,8 @@ async function managedKey(tx: Db, principal: Principal, id: string, caller: KeyP
     throw userError('FORBIDDEN', 'id: admin keys are managed with admin keys (revokeAdminApiKey)', ['id']);
   }
   if (key.id !== principal.keyId) {
-    const excess = excessOver(powersOf(key), caller, outliving);
+    const powers = powersOf(key);
+    const excess = handsOutSecret ? grantExcess({ after: powers, before: null }, caller) : excessOver(powers, caller, false);
     if (excess.length > 0) {
       const fields = [...new Set(excess.map((e) => e.field[0]))].join(', ');
       throw userError('FORBIDDEN', `id: this key has permissions the calling key lacks (${fields})`, ['id']);
@@ -294,10 +298,9 @@ export async function createApiKey(
   const settings = applySettings({ name: '', permissions: NEW_KEY_PERMISSIONS, expiresAt: null }, input);
   return db.transaction(async (tx) => {
     const owner = await resolveManagedOwner(tx, principal, input.owner);
-    refuseExcess(
-      { ...settings.permissions, expiresAt: settings.expiresAt },
+    refuseGrant(
+      { after: { ...settings.permissions, expiresAt: settings.expiresAt }, before: null },
       await callerPowers(tx, principal),
-      true,
       settings.aclInputIndexes,
     );
     const { apiKey, secret } = await issueApiKey(tx, actorOf(principal), {
@@ -318,13 +321,18 @@ export async function updateApiKey(db: Db, principal: Principal, input: UpdateAp
     const caller = await callerPowers(tx, principal);
     const key = await managedKey(tx, principal, input.id, caller);
     const next = applySettings({ name: key.name, permissions: permissionsOf(key), expiresAt: key.expiresAt }, input);
-    refuseExcess({ ...next.permissions, expiresAt: next.expiresAt }, caller, input.expiresAt !== undefined, next.aclInputIndexes);
+    const disabled = input.disabled ?? key.disabled;
+    refuseGrant(
+      { after: { ...next.permissions, expiresAt: next.expiresAt }, before: powersOf(key), enables: key.disabled && !disabled },
+      caller,
+      next.aclInputIndexes,
+    );
 
     const { callerOrigin, ...flags } = next.permissions;
     const values = {
       name: next.name,
       expiresAt: next.expiresAt,
-      disabled: input.disabled ?? key.disabled,
+      disabled,
       ...flags,
       ...callerOrigin,
     };
@@ -368,7 +376,8 @@ const rollSchema = z.object({
 
 /**
  * Gives a key a new secret. The old one keeps working for the grace period (0 s to 24 h: a
- * deployment's time to switch), then stops.
+ * deployment's time to switch), then stops; any secret still in grace from an earlier roll stops
+ * at once, so at most two secrets work at a time.
  */
 export async function rollApiKey(
   db: Db,
@@ -382,7 +391,7 @@ export async function rollApiKey(
     const key = await managedKey(tx, principal, input.id, await callerPowers(tx, principal), true);
     const now = new Date();
     const oldSecretsEnd = new Date(now.getTime() + grace * 1000);
-    await endSecrets(tx, key.id, now, oldSecretsEnd);
+    await endSecrets(tx, key.id, oldSecretsEnd);
     const secret = generateApiKey(key.kind);
     await insertSecret(tx, key.id, hashApiKey(secret));
     const updated = await setApiKeyMask(tx, key.id, maskApiKey(secret), now);
@@ -556,6 +565,22 @@ export async function revokeAdminApiKey(db: Db, actor: AdminActor, input: { id: 
     });
     return { revokedApiKeyId: key.id };
   }));
+}
+
+/**
+ * Deletes the admin keys of a user who stops being a cluster administrator, in the caller's
+ * transaction, one audit event each. Deleted, not merely refused, so that promoting the user again
+ * never brings an old secret back to life. The caller drops the owner's cached keys after commit.
+ */
+export async function revokeAdminApiKeysOf(tx: Db, actor: AdminActor, userId: string): Promise<void> {
+  for (const key of await deleteAdminApiKeysOf(tx, userId)) {
+    await recordAudit(tx, actor, 'API_KEY_REVOKED', { type: 'API_KEY', id: key.id }, {
+      name: key.name,
+      kind: key.kind,
+      ownerId: key.ownerId,
+      reason: 'the owner is no longer a cluster administrator',
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

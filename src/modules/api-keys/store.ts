@@ -1,5 +1,5 @@
 /** API keys' rows: the key (`api_keys`, its permissions in columns) and its secrets' hashes (`api_key_secrets`). */
-import { and, count, eq, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm';
+import { and, count, eq, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
 import type { ApiKeyRecord } from '../../db/records.js';
@@ -152,15 +152,26 @@ export async function deleteAdminApiKey(tx: Db, id: string): Promise<ApiKeyRecor
   return key;
 }
 
+/** Deletes every admin key of an owner (their secrets go with them); the keys deleted. */
+export async function deleteAdminApiKeysOf(tx: Db, ownerId: string): Promise<ApiKeyRecord[]> {
+  return tx
+    .delete(apiKeys)
+    .where(and(eq(apiKeys.ownerId, ownerId), eq(apiKeys.kind, 'ADMIN')))
+    .returning();
+}
+
 export async function insertSecret(tx: Db, apiKeyId: string, hash: string): Promise<void> {
   await tx.insert(apiKeySecrets).values({ apiKeyId, hash });
 }
 
-/** Drops the key's secrets already expired at `now`, and makes the others expire by `end` at the latest. */
-export async function endSecrets(tx: Db, apiKeyId: string, now: Date, end: Date): Promise<void> {
-  await tx.delete(apiKeySecrets).where(and(eq(apiKeySecrets.apiKeyId, apiKeyId), lte(apiKeySecrets.expiresAt, now)));
+/**
+ * Ends a key's secrets for a roll: every older secret still in grace (or already past it) goes now,
+ * and the current one stops at `end`. So a key never has more than two working secrets.
+ */
+export async function endSecrets(tx: Db, apiKeyId: string, end: Date): Promise<void> {
+  await tx.delete(apiKeySecrets).where(and(eq(apiKeySecrets.apiKeyId, apiKeyId), isNotNull(apiKeySecrets.expiresAt)));
   await tx
     .update(apiKeySecrets)
-    .set({ expiresAt: sql`least(coalesce(${apiKeySecrets.expiresAt}, 'infinity'::timestamptz), ${end.toISOString()}::timestamptz)` })
-    .where(eq(apiKeySecrets.apiKeyId, apiKeyId));
+    .set({ expiresAt: end })
+    .where(and(eq(apiKeySecrets.apiKeyId, apiKeyId), isNull(apiKeySecrets.expiresAt)));
 }

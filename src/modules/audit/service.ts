@@ -31,13 +31,15 @@ export type AuditAction =
   | 'ALGORITHM_DELETED';
 
 const SECRET_FIELDS = /secret|password|hash|token/i;
+/** Names that mention a secret but hold only a time (when a rolled key's old secret stops), so they are kept. */
+const TIMES_ABOUT_SECRETS = new Set(['previousSecretValidUntil']);
 
 function redact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redact);
   if (value === null || typeof value !== 'object' || value instanceof Date) return value;
   return Object.fromEntries(
     Object.entries(value)
-      .filter(([field]) => !SECRET_FIELDS.test(field))
+      .filter(([field]) => TIMES_ABOUT_SECRETS.has(field) || !SECRET_FIELDS.test(field))
       .map(([field, inner]) => [field, redact(inner)]),
   );
 }

@@ -13,7 +13,7 @@ import { createUser, deleteUser, seesPrivateFields, updateUser } from './service
 import { findUserByUsername, findUsersByIds, listUsers } from './store.js';
 
 export const UserType = builder.loadableNode('User', {
-  description: 'A person with an account. Emails are shown only to the user\'s keys with manageAccount and to admins.',
+  description: "A person with an account. Email, administrator standing and organizations are shown only to the user's keys with manageAccount and to admin keys.",
   interfaces: [OwnerRef],
   id: { resolve: (user: UserRecord) => user.id },
   load: (ids: string[], context) => findUsersByIds(context.db, ids),
@@ -29,7 +29,11 @@ export const UserType = builder.loadableNode('User', {
     fullName: t.exposeString('fullName', { nullable: true, description: 'Free text, at most 200 characters.' }),
     companyName: t.exposeString('companyName', { nullable: true, description: 'Free text, at most 100 characters.' }),
     companyRole: t.exposeString('companyRole', { nullable: true, description: 'Free text, at most 200 characters.' }),
-    isAdmin: t.exposeBoolean('isAdmin', { description: 'A cluster administrator (may hold admin keys).' }),
+    isAdmin: t.boolean({
+      nullable: true,
+      description: "A cluster administrator (may hold admin keys). Shown to the user's own keys with manageAccount and to admin keys; null for everyone else, so that no one maps out who to attack.",
+      resolve: (user, _args, { principal }) => (seesPrivateFields(principal, user.id) ? user.isAdmin : null),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the account was created.' }),
     organizations: t.field({
       type: [MembershipType],
@@ -131,7 +135,9 @@ builder.relayMutationField(
       fullName: t.string({ description: 'At most 200 characters; null or blank clears it.' }),
       companyName: t.string({ description: 'At most 100 characters; null or blank clears it.' }),
       companyRole: t.string({ description: 'At most 200 characters; null or blank clears it.' }),
-      isAdmin: t.boolean({ description: 'Demoting retires the user\'s admin keys; the last administrator stays one.' }),
+      isAdmin: t.boolean({
+        description: "Demoting deletes the user's admin keys (promoting again never brings them back); the last administrator stays one.",
+      }),
     }),
   },
   {

@@ -13,13 +13,13 @@ import { ownerNameSchema, quoted } from '../../core/names.js';
 import { changesBetween, emailSchema, optionalText, parse } from '../../core/validation.js';
 import type { Db } from '../../db/connect.js';
 import type { ApiKeyRecord, UserRecord } from '../../db/records.js';
-import { issueApiKey } from '../api-keys/service.js';
+import { issueApiKey, revokeAdminApiKeysOf } from '../api-keys/service.js';
 import { recordAudit } from '../audit/service.js';
 import { organizationsOnlyOwnedBy } from '../organizations/store.js';
 import { retireOwner } from '../owners/service.js';
 import { countLiveAdministrators, deleteMembershipsOf, insertUser, lockUserNamed, takenNames, updateUserProfile, type Taken } from './store.js';
 
-/** A user's email and memberships are shown to admins, and to the user's own keys that may read account data. */
+/** A user's email, administrator standing and memberships are shown to admins, and to the user's own keys that may read account data. */
 export function seesPrivateFields(principal: Principal, userId: string): boolean {
   return readsAccountData(principal) && (principal.keyKind === 'ADMIN' || principal.userId === userId);
 }
@@ -107,7 +107,7 @@ async function refuseLastAdmin(tx: Db, user: UserRecord, doing: string): Promise
 /** Changes only the fields given. The username never changes; emails stay unique. */
 export async function updateUser(db: Db, actor: AdminActor, input: z.input<typeof updateUserSchema>, keys: KeyCache): Promise<{ user: UserRecord }> {
   const data = parse(updateUserSchema, input);
-  // Cached verifications carry the profile (viewer.user) and admin standing (a demoted user's admin keys).
+  // Cached verifications carry the profile (viewer.user) and admin standing; a demoted user's admin keys are deleted.
   return changingOwner(keys, () => db.transaction(async (tx) => {
     const user = await userNamed(tx, data.username);
     const next = {
@@ -125,6 +125,7 @@ export async function updateUser(db: Db, actor: AdminActor, input: z.input<typeo
     // Emails are personal data: the trail says that it changed, not what to.
     if (changes.email) changes.email = { from: '[redacted]', to: '[redacted]' };
     await recordAudit(tx, actor, 'USER_UPDATED', { type: 'USER', id: user.id }, { username: user.username, changes });
+    if (user.isAdmin && !next.isAdmin) await revokeAdminApiKeysOf(tx, actor, user.id);
     return { user: { ...user, ...next } };
   }), (result) => result.user.id);
 }
