@@ -159,7 +159,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         debug: (...args) => log.debug(yogaLogLine(args)),
         info: (...args) => log.info(yogaLogLine(args)),
         warn: (...args) => log.warn(yogaLogLine(args)),
-        error: (...args) => log.error(yogaLogLine(args)),
+        // Yoga logs each error that maskError replaced; maskError (toClientError) has logged every
+        // failure among them at its own level (a database away is a warning): yoga's copy is for debugging.
+        error: (...args) => (args.some((arg) => arg instanceof Error) ? log.debug(yogaLogLine(args)) : log.error(yogaLogLine(args))),
       },
       maskedErrors: {
         // Last line of defence for errors outside execution; execution errors are shaped (and
