@@ -29,7 +29,8 @@ function missingScope(failure: AuthFailure): Permission | undefined {
   }
 }
 
-const notAnId = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+/** An argument the client got wrong, where no mutation payload can carry it. */
+const badUserInput = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 
 /**
  * The id `node`, `nodes` and `admin.node` look up (the only arguments decoded by the relay plugin;
@@ -42,12 +43,12 @@ function decodeNodeId(globalID: string): { typename: string; id: string } {
   try {
     decoded = decodeGlobalID(globalID);
   } catch {
-    throw notAnId('Not a global id: ids are read from `id` fields.');
+    throw badUserInput('Not a global id: ids are read from `id` fields.');
   }
   const { configStore } = builder;
   const config = configStore.hasConfig(decoded.typename) ? configStore.getTypeConfig(decoded.typename) : undefined;
   const isNode = config?.kind === 'Object' && config.interfaces.some((ref) => configStore.getTypeConfig(ref).name === 'Node');
-  if (!isNode) throw notAnId('Not the id of an object `node` fetches: only types that implement Node are.');
+  if (!isNode) throw badUserInput('Not the id of an object `node` fetches: only types that implement Node are.');
   return decoded;
 }
 
@@ -120,16 +121,14 @@ export const builder = new SchemaBuilder<{
 const EARLIEST_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
 const LATEST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
 
-const badDateTime = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
-
 builder.scalarType('DateTime', {
   description: 'An instant, as an ISO-8601 string in UTC (2026-01-31T12:00:00.000Z), from year 0001 to year 9999.',
   serialize: (value) => value.toISOString(),
   parseValue: (value) => {
     const date = typeof value === 'string' ? new Date(value) : undefined;
-    if (!date || Number.isNaN(date.getTime())) throw badDateTime('DateTime must be an ISO-8601 string.');
+    if (!date || Number.isNaN(date.getTime())) throw badUserInput('DateTime must be an ISO-8601 string.');
     if (date.getTime() < EARLIEST_INSTANT || date.getTime() > LATEST_INSTANT) {
-      throw badDateTime('DateTime must lie between 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z.');
+      throw badUserInput('DateTime must lie between 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z.');
     }
     return date;
   },
