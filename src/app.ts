@@ -15,7 +15,7 @@ import { AUTH_CHANGE_CHANNEL, KeyVerifier } from './auth/verify.js';
 import { bootstrapAdmin } from './bootstrap.js';
 import type { Config } from './config.js';
 import { configureLimits } from './core/limits.js';
-import { createLogger, type Logger } from './core/logger.js';
+import { createLogger, loggedError, type Logger } from './core/logger.js';
 import { connect, type Database } from './db/connect.js';
 import { Authenticator } from './gate/authenticate.js';
 import { withDeadline } from './gate/deadline.js';
@@ -27,7 +27,8 @@ import { toClientError, useClientErrors } from './graphql/plugins/client-errors.
 import { useKeyCors } from './graphql/plugins/cors.js';
 import { useRequestDeadline } from './graphql/plugins/deadline.js';
 import { useIdempotency } from './graphql/plugins/idempotency.js';
-import { useNoNulCharacters } from './graphql/plugins/input.js';
+import { useStorableInput } from './graphql/plugins/input.js';
+import { useKnownOperationTypes } from './graphql/plugins/operations.js';
 import { useRequestLifecycle } from './graphql/plugins/request-lifecycle.js';
 import type { GateServerContext } from './graphql/plugins/server-context.js';
 import { schema } from './graphql/schema.js';
@@ -86,6 +87,9 @@ query Users {
   }
 }
 `;
+
+/** What yoga logs, as one line; an error as the logger's serializer has it (never a statement's parameters). */
+const yogaLogLine = (args: unknown[]) => args.map((arg) => (arg instanceof Error ? `${arg.name}: ${loggedError(arg).message}` : String(arg))).join(' ');
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger(config.logLevel);
@@ -152,10 +156,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // Loaded on the first page view: the bundle costs tens of MB that API-only servers never use.
       renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
       logging: {
-        debug: (...args) => log.debug(args.map(String).join(' ')),
-        info: (...args) => log.info(args.map(String).join(' ')),
-        warn: (...args) => log.warn(args.map(String).join(' ')),
-        error: (...args) => log.error(args.map(String).join(' ')),
+        debug: (...args) => log.debug(yogaLogLine(args)),
+        info: (...args) => log.info(yogaLogLine(args)),
+        warn: (...args) => log.warn(yogaLogLine(args)),
+        // Yoga logs each error that maskError replaced; maskError (toClientError) has logged every
+        // failure among them at its own level (a database away is a warning): yoga's copy is for debugging.
+        error: (...args) => (args.some((arg) => arg instanceof Error) ? log.debug(yogaLogLine(args)) : log.error(yogaLogLine(args))),
       },
       maskedErrors: {
         // Last line of defence for errors outside execution; execution errors are shaped (and
@@ -201,7 +207,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           },
         }),
         useApiKeyAuthentication(authenticator),
-        useNoNulCharacters(),
+        useStorableInput(),
+        useKnownOperationTypes(),
         // Compiles each document once into plain functions (graphql-jit): several times less work
         // per field than graphql-js's generic executor. Runs first among the execution plugins, so
         // the cost check, the idempotency record and the deadline below all wrap it.

@@ -121,22 +121,33 @@ describe('Idempotency-Key, edges found in review', () => {
 describe('Idempotency-Key and unexpected errors', () => {
   it('replays an unexpected error as the client first saw it, never its internal text', async () => {
     const user = await createUser(t);
-    // A lone UTF-16 surrogate passes GraphQL but not the database's text encoding: an unexpected error.
-    const document = `mutation($bad: String!) {
-      ok: createApiKey(input: { name: "fine" }) { apiKey { name } }
-      bad: createApiKey(input: { name: $bad }) { apiKey { name } }
-    }`;
-    const post = () => t.gql(document, { key: user.key, variables: { bad: 'broken\ud800' }, headers: { 'idempotency-key': 'unexpected-1' } });
-    const first = await post();
-    const failed = first.body.errors?.find((e) => e.path?.[0] === 'bad');
-    // `ok` ran (its key exists), so the answer is kept although `bad`'s error nulled all of data.
-    expect(failed?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
-    expect(await keyCount(user.key)).toBe(2);
-    const replay = await post();
-    expect((replay.body as { extensions?: unknown }).extensions).toMatchObject({ idempotency: { replayed: true } });
-    const replayed = replay.body.errors?.find((e) => e.path?.[0] === 'bad');
-    expect(replayed).toMatchObject({ message: failed!.message, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-    expect(replayed!.message).toBe('Unexpected error.');
-    expect(await keyCount(user.key)).toBe(2);
+    // A database that refuses one of the two inserts: an unexpected error for that field only.
+    await t.app.database.db.execute(sql`
+      create function test_refuse_broken_key() returns trigger language plpgsql as $$
+      begin if new.name = 'broken' then raise exception 'internal detail: refused'; end if; return new; end $$`);
+    await t.app.database.db.execute(sql`
+      create trigger test_refuse_broken_key before insert on api_keys for each row execute function test_refuse_broken_key()`);
+    try {
+      const document = `mutation($bad: String!) {
+        ok: createApiKey(input: { name: "fine" }) { apiKey { name } }
+        bad: createApiKey(input: { name: $bad }) { apiKey { name } }
+      }`;
+      const post = () => t.gql(document, { key: user.key, variables: { bad: 'broken' }, headers: { 'idempotency-key': 'unexpected-1' } });
+      const first = await post();
+      const failed = first.body.errors?.find((e) => e.path?.[0] === 'bad');
+      // `ok` ran (its key exists), so the answer is kept although `bad`'s error nulled all of data.
+      expect(failed?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+      expect(await keyCount(user.key)).toBe(2);
+      const replay = await post();
+      expect((replay.body as { extensions?: unknown }).extensions).toMatchObject({ idempotency: { replayed: true } });
+      const replayed = replay.body.errors?.find((e) => e.path?.[0] === 'bad');
+      expect(replayed).toMatchObject({ message: failed!.message, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(replayed!.message).toBe('Unexpected error.');
+      expect(await keyCount(user.key)).toBe(2);
+    } finally {
+      await t.app.database.db.execute(sql`drop trigger test_refuse_broken_key on api_keys`);
+      await t.app.database.db.execute(sql`drop function test_refuse_broken_key()`);
+    }
   });
+
 });

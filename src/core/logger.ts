@@ -9,11 +9,58 @@ export type { Logger };
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/**
+ * What an error may tell the log besides its type, message and stack. A failed statement's error
+ * also carries the statement's parameters (drizzle's `params`, PGlite's `params`, postgres.js's
+ * `parameters` in debug mode) and Postgres's `detail` and `where`, which quote the values of the
+ * row (`Key (name)=(…)`): none of those is listed, so none is logged, whichever driver ran it.
+ */
+const LOGGED_FIELDS = ['code', 'severity', 'routine', 'table', 'column', 'constraint', 'schema', 'dataType', 'errno', 'syscall'] as const;
+
+/** Drizzle writes a failed statement's parameters into the error's message after this line break. */
+const PARAMETERS_IN_MESSAGE = '\nparams: ';
+
+const MAX_CAUSES = 5;
+
+export interface LoggedError {
+  type: string;
+  message: string;
+  stack?: string;
+  cause?: LoggedError;
+  [field: string]: unknown;
+}
+
+/** `error` as the log may keep it: never a statement's parameters, whichever driver ran it. */
+export function loggedError(error: unknown, depth = 0): LoggedError {
+  if (!(error instanceof Error)) return { type: typeof error, message: typeof error === 'string' ? error : 'non-error value thrown' };
+  const message = error.message.split(PARAMETERS_IN_MESSAGE)[0]!;
+  const logged: LoggedError = { type: error.constructor?.name ?? error.name, message };
+  if (typeof error.stack === 'string') {
+    const at = error.stack.indexOf(error.message);
+    // Without the message where it should be, only the frames are safe to keep.
+    logged.stack =
+      at >= 0
+        ? error.stack.slice(0, at) + message + error.stack.slice(at + error.message.length)
+        : error.stack
+            .split('\n')
+            .filter((line) => /^\s+at /.test(line))
+            .join('\n');
+  }
+  const fields = error as unknown as Record<string, unknown>;
+  for (const field of LOGGED_FIELDS) {
+    const value = fields[field];
+    if (typeof value === 'string' || typeof value === 'number') logged[field] = value;
+  }
+  if (error.cause !== undefined && depth < MAX_CAUSES) logged.cause = loggedError(error.cause, depth + 1);
+  return logged;
+}
+
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
   return pino(
     {
       level,
       base: { service: 'algoplane' },
+      serializers: { err: loggedError },
       redact: {
         paths: ['authorization', '*.authorization', 'headers.authorization', 'secret', '*.secret', 'databaseUrl'],
         censor: '[redacted]',

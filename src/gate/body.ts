@@ -69,22 +69,43 @@ export async function bodyText(request: Request, maxBytes: number): Promise<stri
 const MAX_JSON_DEPTH = 32;
 
 export const NUL_REFUSAL = refusal(400, 'BAD_USER_INPUT', 'Strings may not contain the NUL character (\\u0000).');
+export const LONE_SURROGATE_REFUSAL = refusal(
+  400,
+  'BAD_USER_INPUT',
+  'Strings must be well-formed Unicode: a UTF-16 surrogate (\\ud800 to \\udfff) must be half of a pair.',
+);
 const TOO_DEEP_REFUSAL = refusal(400, 'BAD_USER_INPUT', 'Input is nested too deeply.');
 
+// Without the u flag a pattern sees UTF-16 code units: a high surrogate not followed by a low one,
+// or a low one not preceded by a high one.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /**
- * Why a parsed JSON value may not go further: a NUL character in a string (Postgres text cannot
- * store one), or nesting deeper than any input here has. Iterative, so a hostile nesting cannot
- * exhaust the stack.
+ * Why a string may not go further: Postgres text cannot store a NUL, and a lone surrogate has no
+ * UTF-8 form (drivers store U+FFFD in its place, while jsonb refuses its escape, so one half of a
+ * write would pass and the other fail).
+ */
+export function textRefusal(text: string): Refusal | undefined {
+  if (text.includes('\u0000')) return NUL_REFUSAL;
+  if (LONE_SURROGATE.test(text)) return LONE_SURROGATE_REFUSAL;
+  return undefined;
+}
+
+/**
+ * Why a parsed JSON value may not go further: a string, value or key, that Postgres could not
+ * store (`textRefusal`), or nesting deeper than any input here has. Iterative, so a hostile nesting
+ * cannot exhaust the stack.
  */
 export function jsonValueRefusal(value: unknown): Refusal | undefined {
   const pending: [unknown, number][] = [[value, 0]];
   while (pending.length > 0) {
     const [next, depth] = pending.pop()!;
     if (typeof next === 'string') {
-      if (next.includes('\u0000')) return NUL_REFUSAL;
+      const refused = textRefusal(next);
+      if (refused) return refused;
     } else if (next !== null && typeof next === 'object') {
       if (depth >= MAX_JSON_DEPTH) return TOO_DEEP_REFUSAL;
-      for (const inner of Object.values(next)) pending.push([inner, depth + 1]);
+      for (const [key, inner] of Object.entries(next)) pending.push([key, depth + 1], [inner, depth + 1]);
     }
   }
   return undefined;

@@ -1,6 +1,6 @@
 /**
- * Errors nobody planned for, as a client may see them: a database that is away (or a request past
- * its deadline) is a retryable 503; anything else is an opaque 500 whose details go to the log
+ * Errors nobody planned for, as a client may see them: a database that is away, or a request past
+ * its deadline, is a retryable 503; anything else is an opaque 500 whose details go to the log
  * under the request's id, never to the client.
  */
 import type { Logger } from '../core/logger.js';
@@ -8,18 +8,23 @@ import { isDatabaseUnavailable } from '../db/errors.js';
 import { DeadlineExceeded } from './deadline.js';
 import { refusal, type Refusal } from './refusal.js';
 
+// One answer for both: to the client, a request past its deadline and a database that is away mean
+// the same, to retry shortly (clients and tests know this message); the log tells them apart.
 const SERVICE_UNAVAILABLE = refusal(503, 'SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly.', { 'Retry-After': '5' });
 const INTERNAL_ERROR = refusal(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
 
-/** Whether `error` means "try again shortly" rather than a bug. */
-const isTransient = (error: unknown) => isDatabaseUnavailable(error) || error instanceof DeadlineExceeded;
-
 /**
  * What the client is told of an unexpected error, logged with the request's id when `log` is given
- * (a copy of an answer, such as a stored idempotent response, is not logged twice).
+ * (a copy of an answer, such as a stored idempotent response, is not logged twice). A request cut
+ * by its deadline is an error of this server (it took too long, whatever for), logged as such; a
+ * database that is away is the database's, a warning here.
  */
 export function unexpectedFailure(error: unknown, log: Logger | undefined, requestId: string | undefined, path?: readonly (string | number)[]): Refusal {
-  if (isTransient(error)) {
+  if (error instanceof DeadlineExceeded) {
+    log?.error({ requestId, path }, 'request deadline exceeded');
+    return SERVICE_UNAVAILABLE;
+  }
+  if (isDatabaseUnavailable(error)) {
     log?.warn({ err: error, requestId }, 'database unavailable');
     return SERVICE_UNAVAILABLE;
   }

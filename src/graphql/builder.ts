@@ -4,7 +4,7 @@
  */
 import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
-import RelayPlugin from '@pothos/plugin-relay';
+import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
 import { deniedMessage, permissionsHeld, type Permission } from '../auth/permissions.js';
@@ -29,6 +29,29 @@ function missingScope(failure: AuthFailure): Permission | undefined {
   }
 }
 
+/** An argument the client got wrong, where no mutation payload can carry it. */
+const badUserInput = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+
+/**
+ * The id `node`, `nodes` and `admin.node` look up (the only arguments decoded by the relay plugin;
+ * mutations read ids with `localIdOf`). Anything but the id of a type that implements Node is the
+ * client's mistake and is said so, where the plugin would throw an internal error: an id that
+ * does not decode, or one of a type that is unknown or not a Node (an AlgorithmVersion's, say).
+ */
+function decodeNodeId(globalID: string): { typename: string; id: string } {
+  let decoded: { typename: string; id: string };
+  try {
+    decoded = decodeGlobalID(globalID);
+  } catch {
+    throw badUserInput('Not a global id: ids are read from `id` fields.');
+  }
+  const { configStore } = builder;
+  const config = configStore.hasConfig(decoded.typename) ? configStore.getTypeConfig(decoded.typename) : undefined;
+  const isNode = config?.kind === 'Object' && config.interfaces.some((ref) => configStore.getTypeConfig(ref).name === 'Node');
+  if (!isNode) throw badUserInput('Not the id of an object `node` fetches: only types that implement Node are.');
+  return decoded;
+}
+
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   AuthScopes: AuthScopes;
@@ -51,6 +74,7 @@ export const builder = new SchemaBuilder<{
     },
   },
   relay: {
+    decodeGlobalID: decodeNodeId,
     clientMutationId: 'omit',
     cursorType: 'String',
     nodesOnConnection: { description: 'The items of this page, in order (the same as `edges { node }`).' },
@@ -89,12 +113,23 @@ export const builder = new SchemaBuilder<{
   },
 });
 
+/**
+ * The instants a DateTime may name: those with a four-digit year. Beyond them an ISO-8601 string
+ * needs an expanded year (+275760-09-13T00:00:00.000Z), which JavaScript writes but Postgres cannot
+ * read back.
+ */
+const EARLIEST_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
+const LATEST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+
 builder.scalarType('DateTime', {
-  description: 'An instant, as an ISO-8601 string in UTC (2026-01-31T12:00:00.000Z).',
+  description: 'An instant, as an ISO-8601 string in UTC (2026-01-31T12:00:00.000Z), from year 0001 to year 9999.',
   serialize: (value) => value.toISOString(),
   parseValue: (value) => {
     const date = typeof value === 'string' ? new Date(value) : undefined;
-    if (!date || Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string');
+    if (!date || Number.isNaN(date.getTime())) throw badUserInput('DateTime must be an ISO-8601 string.');
+    if (date.getTime() < EARLIEST_INSTANT || date.getTime() > LATEST_INSTANT) {
+      throw badUserInput('DateTime must lie between 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z.');
+    }
     return date;
   },
 });
