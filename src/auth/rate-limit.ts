@@ -1,8 +1,8 @@
 /**
  * Request budgets: per key (its own limit, or the server default) and, per client address, for
- * failed authentication and for GraphiQL's page and assets. Counters live in Redis when REDIS_URL is set, so every instance draws on one
- * budget; in memory otherwise. If Redis is unreachable, each instance falls back to its own
- * in-memory counters rather than failing requests.
+ * failed authentication and for GraphiQL's page and files. Counters live in Redis when REDIS_URL is
+ * set, so every instance draws on one budget; in memory otherwise. If Redis is unreachable, each
+ * instance falls back to its own in-memory counters rather than failing requests.
  */
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';

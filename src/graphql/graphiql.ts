@@ -92,7 +92,8 @@ const JS = 'text/javascript; charset=utf-8';
 let bundle: Promise<Record<'css' | 'js' | 'favicon' | 'editorWorker' | 'jsonWorker' | 'graphqlWorker', StaticFile>> | undefined;
 
 function loadBundle(): NonNullable<typeof bundle> {
-  bundle ??= (async () => {
+  if (bundle) return bundle;
+  bundle = (async () => {
     // Imported on the first page view: the bundle costs tens of MB that API-only servers never use.
     const parts = await import('@graphql-yoga/render-graphiql/graphiql');
     const favicon = /^data:([^;,]+);base64,(.*)$/s.exec(parts.favicon);
@@ -174,7 +175,9 @@ export function graphiqlFiles(options: GraphiQLOptions): () => Promise<GraphiQLF
     return { page, assets };
   };
   return () => {
-    files ??= build();
+    if (files) return files;
+    files = build();
+    // As for the bundle: a failure is not remembered.
     files.catch(() => (files = undefined));
     return files;
   };
