@@ -26,10 +26,12 @@ import { useBodyLimit } from './graphql/plugins/body-limit.js';
 import { toClientError, useClientErrors } from './graphql/plugins/client-errors.js';
 import { useKeyCors } from './graphql/plugins/cors.js';
 import { useRequestDeadline } from './graphql/plugins/deadline.js';
+import { useGraphiQLFiles } from './graphql/plugins/graphiql.js';
 import { useIdempotency } from './graphql/plugins/idempotency.js';
 import { useStorableInput } from './graphql/plugins/input.js';
 import { useKnownOperationTypes } from './graphql/plugins/operations.js';
 import { useRequestLifecycle } from './graphql/plugins/request-lifecycle.js';
+import { useSecurityHeaders } from './graphql/plugins/security-headers.js';
 import type { GateServerContext } from './graphql/plugins/server-context.js';
 import { schema } from './graphql/schema.js';
 import { deleteExpiredIdempotencyRecords } from './modules/idempotency/service.js';
@@ -121,6 +123,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       redisUrl: config.redisUrl,
       defaultPerMinute: config.rateLimitPerMinute,
       authFailuresPerMinute: config.authFailuresPerMinute,
+      graphiqlPerMinute: config.graphiqlRequestsPerMinute,
     });
     const authenticator = new Authenticator({ verifier, usage, rateLimits, deadlineMs: config.requestTimeoutMs });
     // Idempotency records live 24 hours; sweep the expired ones now and then.
@@ -145,16 +148,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       healthCheckEndpoint: '/health',
       // Decided per key by useKeyCors: yoga's default reflects any origin *with* credentials.
       cors: false,
-      graphiql: {
-        title: 'algoplane',
-        defaultQuery: GRAPHIQL_EXAMPLE,
-        headers: JSON.stringify({ Authorization: 'Simple <paste your API key here>' }, null, 2),
-        shouldPersistHeaders: false,
-      },
-      // GraphiQL bundled with the server rather than fetched from a CDN: works offline and behind
-      // firewalls, and the page loads no third-party script next to a pasted key.
-      // Loaded on the first page view: the bundle costs tens of MB that API-only servers never use.
-      renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+      // Served by useGraphiQLFiles below, as static files rather than yoga's 9 MB page per view.
+      graphiql: false,
       logging: {
         debug: (...args) => log.debug(yogaLogLine(args)),
         info: (...args) => log.info(yogaLogLine(args)),
@@ -183,7 +178,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         rateLimit: gate!.budget,
       }),
       plugins: [
+        useSecurityHeaders(),
         useRequestLifecycle(log),
+        // GraphiQL bundled with the server rather than fetched from a CDN: works offline and behind
+        // firewalls, and the page loads no third-party script next to a pasted key.
+        useGraphiQLFiles(
+          '/graphql',
+          {
+            title: 'algoplane',
+            defaultQuery: GRAPHIQL_EXAMPLE,
+            headers: JSON.stringify({ Authorization: 'Simple <paste your API key here>' }, null, 2),
+          },
+          rateLimits,
+        ),
         // Algorithmia's REST API: answered here, through the same gate, before anything GraphQL's.
         {
           onRequest({ request, url, serverContext, endResponse }) {

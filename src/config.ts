@@ -26,6 +26,8 @@ export interface Config {
   ownerRateLimitPerMinute: number;
   /** Failed authentications allowed per client address per minute. */
   authFailuresPerMinute: number;
+  /** GraphiQL page and asset requests allowed per client address per minute (a cold page view is about 8). */
+  graphiqlRequestsPerMinute: number;
   /** How long SIGTERM waits for in-flight requests before closing their connections. */
   shutdownGraceMs: number;
   keyCacheTtlMs: number;
@@ -112,6 +114,7 @@ export function loadConfig(env: Env = process.env): Config {
     // By default an owner's keys together may do what one key may: more keys, no more throughput.
     ownerRateLimitPerMinute: integer('OWNER_RATE_LIMIT_PER_MINUTE', rateLimitPerMinute, 1, 10_000_000),
     authFailuresPerMinute: integer('AUTH_FAILURES_PER_MINUTE', 30, 1, 10_000_000),
+    graphiqlRequestsPerMinute: integer('GRAPHIQL_REQUESTS_PER_MINUTE', 60, 1, 10_000_000),
     shutdownGraceMs: integer('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     keyCacheTtlMs: integer('KEY_CACHE_TTL_MS', 30_000, 0, 3_600_000),
     keyNegativeCacheTtlMs: integer('KEY_NEGATIVE_CACHE_TTL_MS', 5_000, 0, 3_600_000),

@@ -1,8 +1,8 @@
 /**
- * Request budgets: per key (its own limit, or the server default) and, for failed authentication,
- * per client address. Counters live in Redis when REDIS_URL is set, so every instance draws on one
- * budget; in memory otherwise. If Redis is unreachable, each instance falls back to its own
- * in-memory counters rather than failing requests.
+ * Request budgets: per key (its own limit, or the server default) and, per client address, for
+ * failed authentication and for GraphiQL's page and files. Counters live in Redis when REDIS_URL is
+ * set, so every instance draws on one budget; in memory otherwise. If Redis is unreachable, each
+ * instance falls back to its own in-memory counters rather than failing requests.
  */
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -19,6 +19,7 @@ export interface RateLimitOptions {
   redisUrl: string | undefined;
   defaultPerMinute: number;
   authFailuresPerMinute: number;
+  graphiqlPerMinute: number;
 }
 
 const WINDOW_SECONDS = 60;
@@ -37,7 +38,7 @@ export class RateLimits {
     this.redis?.on('error', () => {});
   }
 
-  private limiter(kind: 'key' | 'auth', points: number): RateLimiterAbstract {
+  private limiter(kind: 'key' | 'auth' | 'graphiql', points: number): RateLimiterAbstract {
     const name = `${kind}:${points}`;
     let limiter = this.limiters.get(name);
     if (!limiter) {
@@ -89,6 +90,12 @@ export class RateLimits {
     const limit = this.options.authFailuresPerMinute;
     const spent = await this.limiter('auth', limit).get(address);
     return RateLimits.budget(limit, spent, (spent?.consumedPoints ?? 0) < limit);
+  }
+
+  /** Spends one GraphiQL page or asset request of the address's budget: the bundle is megabytes, free to anyone. */
+  takeGraphiQLRequest(address: string): Promise<Budget> {
+    const limit = this.options.graphiqlPerMinute;
+    return this.consume(this.limiter('graphiql', limit), limit, address);
   }
 
   async refundAuthAttempt(address: string): Promise<void> {

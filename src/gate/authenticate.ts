@@ -8,11 +8,11 @@
  */
 import { callerFromHeaders, ORIGIN_REFUSAL_MESSAGES, originRefusal, type Caller } from '../auth/origin.js';
 import type { Principal } from '../auth/principal.js';
-import { budgetHeaders, type Budget, type RateLimits } from '../auth/rate-limit.js';
+import type { Budget, RateLimits } from '../auth/rate-limit.js';
 import type { KeyUsageRecorder } from '../auth/usage.js';
 import { AuthenticationError, type KeyVerifier } from '../auth/verify.js';
 import { withDeadline } from './deadline.js';
-import { refusal, type Refusal } from './refusal.js';
+import { rateLimited, refusal, type Refusal } from './refusal.js';
 
 export type Verdict =
   | { valid: true; principal: Principal; caller: Caller; budget: Budget }
@@ -29,9 +29,6 @@ export interface AuthenticatorDeps {
   /** How long verification may wait on the database. */
   deadlineMs: number;
 }
-
-const rateLimited = (budget: Budget, what: string): Refusal =>
-  refusal(429, 'RATE_LIMITED', `Too many ${what}: try again in ${budgetHeaders(budget)['RateLimit-Reset']} s.`, budgetHeaders(budget));
 
 const UNAUTHENTICATED_HEADERS = { 'WWW-Authenticate': 'Simple realm="algoplane"' };
 
