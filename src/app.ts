@@ -116,6 +116,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     rateLimits = new RateLimits({
       redisUrl: config.redisUrl,
       defaultPerMinute: config.rateLimitPerMinute,
+      ownerPerMinute: config.ownerRateLimitPerMinute,
       authFailuresPerMinute: config.authFailuresPerMinute,
     });
     const authenticator = new Authenticator({ verifier, usage, rateLimits, deadlineMs: config.requestTimeoutMs });
