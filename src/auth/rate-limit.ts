@@ -1,8 +1,8 @@
 /**
  * Request budgets: per key (its own limit, or the server default), per owner (all its keys
- * together) and, for failed authentication, per client address. Counters live in Redis when REDIS_URL is set, so every instance draws on one
- * budget; in memory otherwise. If Redis is unreachable, each instance falls back to its own
- * in-memory counters rather than failing requests.
+ * together) and, for failed authentication, per client address. Counters live in Redis when
+ * REDIS_URL is set, so every instance draws on one budget; in memory otherwise. If Redis is
+ * unreachable, each instance falls back to its own in-memory counters rather than failing requests.
  */
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
