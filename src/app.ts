@@ -122,6 +122,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     rateLimits = new RateLimits({
       redisUrl: config.redisUrl,
       defaultPerMinute: config.rateLimitPerMinute,
+      ownerPerMinute: config.ownerRateLimitPerMinute,
       authFailuresPerMinute: config.authFailuresPerMinute,
       graphiqlPerMinute: config.graphiqlRequestsPerMinute,
     });

@@ -1,8 +1,9 @@
 /**
- * Request budgets: per key (its own limit, or the server default) and, per client address, for
- * failed authentication and for GraphiQL's page and files. Counters live in Redis when REDIS_URL is
- * set, so every instance draws on one budget; in memory otherwise. If Redis is unreachable, each
- * instance falls back to its own in-memory counters rather than failing requests.
+ * Request budgets: per key (its own limit, or the server default), per owner (all its keys
+ * together) and, per client address, for failed authentication and for GraphiQL's page and files.
+ * Counters live in Redis when REDIS_URL is set, so every instance draws on one budget; in memory
+ * otherwise. If Redis is unreachable, each instance falls back to its own in-memory counters rather
+ * than failing requests.
  */
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -18,11 +19,20 @@ export interface Budget {
 export interface RateLimitOptions {
   redisUrl: string | undefined;
   defaultPerMinute: number;
+  /** All of one owner's keys together (OWNER_RATE_LIMIT_PER_MINUTE). */
+  ownerPerMinute: number;
   authFailuresPerMinute: number;
   graphiqlPerMinute: number;
 }
 
 const WINDOW_SECONDS = 60;
+
+/**
+ * The owner counter counts every request and never refuses by itself: each request compares the
+ * count with its own limit (`consumeOwner`), so all of an owner's keys share one counter whatever
+ * their limits.
+ */
+const COUNT_ONLY = Number.MAX_SAFE_INTEGER;
 
 export class RateLimits {
   private readonly redis: Redis | undefined;
@@ -38,7 +48,7 @@ export class RateLimits {
     this.redis?.on('error', () => {});
   }
 
-  private limiter(kind: 'key' | 'auth' | 'graphiql', points: number): RateLimiterAbstract {
+  private limiter(kind: 'key' | 'owner' | 'auth' | 'graphiql', points: number): RateLimiterAbstract {
     const name = `${kind}:${points}`;
     let limiter = this.limiters.get(name);
     if (!limiter) {
@@ -73,6 +83,24 @@ export class RateLimits {
   consumeKey(keyId: string, perMinute: number | null): Promise<Budget> {
     const limit = perMinute ?? this.options.defaultPerMinute;
     return this.consume(this.limiter('key', limit), limit, keyId);
+  }
+
+  /**
+   * Spends one request of the owner's budget, which all its keys share: more keys never mean more
+   * throughput. Its limit is the server's per-owner budget, or the calling key's own budget where an
+   * operator set that higher (setApiKeyRateLimit): such a key may use the owner's window up to its
+   * own limit, while its siblings stop at the owner's. The owner's requests per window thus never
+   * pass the largest budget among the server's and its keys' own.
+   */
+  async consumeOwner(ownerId: string, keyPerMinute: number | null): Promise<Budget> {
+    const limit = Math.max(this.options.ownerPerMinute, keyPerMinute ?? 0);
+    const counted = await this.limiter('owner', COUNT_ONLY).consume(ownerId);
+    return {
+      allowed: counted.consumedPoints <= limit,
+      limit,
+      remaining: Math.max(limit - counted.consumedPoints, 0),
+      resetAt: new Date(Date.now() + counted.msBeforeNext),
+    };
   }
 
   /** Spends one authentication attempt of the address's budget; refunded when the key is good, or when none was sent. */

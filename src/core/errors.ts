@@ -11,6 +11,8 @@ export type UserErrorCode =
   | 'NOT_FOUND'
   | 'FORBIDDEN'
   | 'CONFLICT'
+  // An operator's quota (core/limits.ts) is full: nothing was written; make room first.
+  | 'QUOTA_EXCEEDED'
   // Warnings: the change was made, but part of it has no effect.
   | 'REDUNDANT'
   | 'NO_EFFECT';

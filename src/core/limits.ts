@@ -4,6 +4,8 @@
  * Process-wide on purpose: one process serves one configuration, and the rules that read a limit
  * (a zod schema, a quota check) should not need it threaded through every call.
  */
+import { userError } from './errors.js';
+
 export interface Limits {
   /** Entries in one key's `algorithmAccess` whitelist. */
   aclEntries: number;
@@ -36,4 +38,29 @@ export function configureLimits(limits: Limits): void {
 
 export function limits(): Readonly<Limits> {
   return current;
+}
+
+/** The limits that cap what an owner or an algorithm may hold, and what each counts. */
+export type Quota = 'keysPerOwner' | 'algorithmsPerOwner' | 'versionsPerAlgorithm';
+
+const QUOTAS: Record<Quota, { holder: string; things: string; variable: string; remedy: string }> = {
+  keysPerOwner: { holder: 'an owner', things: 'standard API keys', variable: 'MAX_KEYS_PER_OWNER', remedy: 'revoke one first' },
+  algorithmsPerOwner: { holder: 'an owner', things: 'algorithms', variable: 'MAX_ALGORITHMS_PER_OWNER', remedy: 'delete one first' },
+  versionsPerAlgorithm: {
+    holder: 'an algorithm',
+    things: 'versions',
+    variable: 'MAX_VERSIONS_PER_ALGORITHM',
+    remedy: 'versions are permanent, so publish under a new algorithm',
+  },
+};
+
+/**
+ * Refuses adding one more to `held` when the quota is full. The caller counts under a lock that
+ * every writer of the quota takes first, so concurrent writes cannot all pass one count.
+ */
+export function refuseOverQuota(quota: Quota, held: number): void {
+  const limit = current[quota];
+  if (held < limit) return;
+  const { holder, things, variable, remedy } = QUOTAS[quota];
+  throw userError('QUOTA_EXCEEDED', `${quota}: ${holder} may hold at most ${limit} ${things} (the server's ${variable}), and this one holds ${held}; ${remedy}`);
 }

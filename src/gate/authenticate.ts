@@ -2,6 +2,7 @@
  * The gate's one authentication pipeline, for every transport: Authorization header -> a verdict.
  *
  *   failed-auth budget of the address -> key verification -> caller origin -> the key's budget
+ *     -> its owner's budget
  *
  * It runs before anything of the request is parsed or executed, so an unauthenticated caller
  * learns nothing about the API, and a refused origin gets no Access-Control-Allow-Origin.
@@ -30,6 +31,9 @@ export interface AuthenticatorDeps {
   deadlineMs: number;
 }
 
+/** The budget that runs out first, for the RateLimit-* headers and `viewer.rateLimit`. */
+const tighter = (key: Budget, owner: Budget): Budget => (owner.remaining < key.remaining ? owner : key);
+
 const UNAUTHENTICATED_HEADERS = { 'WWW-Authenticate': 'Simple realm="algoplane"' };
 
 export class Authenticator {
@@ -45,10 +49,17 @@ export class Authenticator {
     const caller = callerFromHeaders(request.headers);
     const originRefused = originRefusal(principal.permissions.callerOrigin, caller);
     if (originRefused) return { valid: false, refusal: refusal(403, 'FORBIDDEN', ORIGIN_REFUSAL_MESSAGES[originRefused]), corsAllowed: false };
-    const budget = await this.deps.rateLimits.consumeKey(principal.keyId, principal.key.rateLimitPerMinute);
-    if (!budget.allowed) return { valid: false, refusal: rateLimited(budget, 'requests with this key'), corsAllowed: true, principal };
+    const { rateLimits } = this.deps;
+    const keyBudget = await rateLimits.consumeKey(principal.keyId, principal.key.rateLimitPerMinute);
+    if (!keyBudget.allowed) return { valid: false, refusal: rateLimited(keyBudget, 'requests with this key'), corsAllowed: true, principal };
+    // A key within its budget still draws on its owner's, which all the owner's keys share (admin
+    // keys too: their owner is their administrator); a refused key spends none of it.
+    const ownerBudget = await rateLimits.consumeOwner(principal.ownerId, principal.key.rateLimitPerMinute);
+    if (!ownerBudget.allowed) {
+      return { valid: false, refusal: rateLimited(ownerBudget, "requests by this key's owner (all its keys together)"), corsAllowed: true, principal };
+    }
     this.deps.usage.touch(principal.keyId);
-    return { valid: true, principal, caller, budget };
+    return { valid: true, principal, caller, budget: tighter(keyBudget, ownerBudget) };
   }
 
   /**

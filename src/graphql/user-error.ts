@@ -9,6 +9,7 @@ export const UserErrorCodeEnum = builder.enumType('UserErrorCode', {
     NOT_FOUND: { description: 'No such object, or not one you may see.' },
     FORBIDDEN: { description: 'Your key may not make this change.' },
     CONFLICT: { description: 'The change conflicts with the current state.' },
+    QUOTA_EXCEEDED: { description: "The owner or algorithm already holds as many keys, algorithms or versions as the server allows; the message names the quota and its limit. Nothing was changed." },
     REDUNDANT: { description: 'Warning: the entry adds nothing; another entry already covers it.' },
     NO_EFFECT: { description: 'Warning: the setting cannot take effect as configured.' },
   } as const,

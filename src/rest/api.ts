@@ -39,7 +39,8 @@ export type Plane = 'standard' | 'admin' | 'any';
 
 /**
  * How a route's service errors read in REST: the status and Algorithmia kind of each user error.
- * Unlisted INVALID is 400 `invalid`; FORBIDDEN is 403 `notAuthorized`.
+ * Unlisted INVALID is 400 `invalid`; FORBIDDEN is 403 `notAuthorized`; QUOTA_EXCEEDED is 409
+ * `invalidRequest` (2015) on every route.
  */
 export interface ErrorMapping {
   /** The kind a refused input is (6001 for algorithms, 3001 for users, 3103 for organizations). */
@@ -77,6 +78,11 @@ export function fromServiceError(error: ServiceError, mapping: ErrorMapping): Re
   switch (first?.code) {
     case 'FORBIDDEN':
       return restError(403, 'notAuthorized');
+    // Authorized and well formed, but the owner's (or algorithm's) state refuses it until something
+    // is removed: a conflict, not 403 (clients read that as the key's fault) nor 429 (waiting
+    // never helps). Algorithmia's codes have none for quotas: 2015, and the message names it.
+    case 'QUOTA_EXCEEDED':
+      return restError(409, 'invalidRequest', first.message);
     case 'NOT_FOUND': {
       const kind = mapping.notFound[field] ?? mapping.notFound['*'];
       return restError(404, kind);

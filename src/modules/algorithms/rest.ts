@@ -336,7 +336,7 @@ export function algorithmRoutes(app: RestApp): void {
         summary: 'Create an algorithm',
         description: 'Needs a standard key with "manage my algorithms", acting for its own user or an organization it belongs to.',
         request: { params: z.object({ username: ownerParam }), ...jsonBody(createBody) },
-        responses: { 201: jsonResponse(algorithmSchema, 'The created algorithm.'), 400: errorResponse('The input breaks a rule (the message names the field), or the name is taken (1002).'), 404: errorResponse('No such user or organization (3000).') },
+        responses: { 201: jsonResponse(algorithmSchema, 'The created algorithm.'), 400: errorResponse('The input breaks a rule (the message names the field), or the name is taken (1002).'), 404: errorResponse('No such user or organization (3000).'), 409: errorResponse('The owner holds as many algorithms as the server allows (2015; the message names the quota and its limit).') },
       }),
       plane: 'standard',
       errors: ERRORS,
@@ -471,7 +471,12 @@ export function algorithmRoutes(app: RestApp): void {
           description:
             'Publishes the algorithm, with the `details` and `settings` sent applied first (in the same transaction, as PUT would). `version_type` bumps the last version (none yet: 0.0.0): `minor` when absent. Callability stays unless `settings.algorithm_callability` changes it, which needs `major`. The version takes the pending build\'s git hash (from compile), or a new one. `…/version` is the same call, as the Node and Java clients spell it.',
           request: { params: algorithmParams, ...jsonBody(publishBody) },
-          responses: { 200: jsonResponse(versionSchema, 'The new version.'), 400: errorResponse('The input breaks a rule; the message names the field.'), 404: notFound },
+          responses: {
+            200: jsonResponse(versionSchema, 'The new version.'),
+            400: errorResponse('The input breaks a rule; the message names the field.'),
+            404: notFound,
+            409: errorResponse('The algorithm has as many versions as the server allows (2015; the message names the quota and its limit).'),
+          },
         }),
         plane: 'standard',
         errors: ERRORS,

@@ -20,10 +20,12 @@ import { violatedUniqueConstraint } from '../../db/errors.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
 import { changesBetween, parse } from '../../core/validation.js';
 import { isUuid } from '../../core/ids.js';
+import { refuseOverQuota } from '../../core/limits.js';
 import { quoted } from '../../core/names.js';
 import { recordAudit } from '../audit/service.js';
 import type { OwnerSummary } from '../../db/records.js';
 import { roleIn } from '../organizations/service.js';
+import { lockOwner } from '../owners/store.js';
 import {
   createAlgorithmSchema,
   publishAlgorithmSchema,
@@ -41,6 +43,8 @@ import {
 } from './model.js';
 import type { AlgorithmRow } from '../../db/records.js';
 import {
+  countAlgorithmsOf,
+  countVersionsOf,
   deleteAlgorithmRow,
   findOwner,
   insertAlgorithm,
@@ -146,6 +150,8 @@ export async function createAlgorithm(db: Db, principal: Principal, input: Creat
   if (problems.length > 0) throw new ServiceError(problems);
   return db.transaction(async (tx) => {
     const owner = await ownerForNewAlgorithm(tx, principal, data.owner);
+    await lockOwner(tx, owner.ownerId);
+    refuseOverQuota('algorithmsPerOwner', await countAlgorithmsOf(tx, owner.ownerId));
     let created: AlgorithmRow;
     try {
       created = await insertAlgorithm(tx, {
@@ -238,6 +244,8 @@ export async function publishAlgorithm(
   const data = parse(publishAlgorithmSchema, input);
   return db.transaction(async (tx) => {
     const managed = await managedAlgorithm(tx, principal, data.id);
+    // Counted under the algorithm's row lock, which every publish of it takes first.
+    refuseOverQuota('versionsPerAlgorithm', await countVersionsOf(tx, managed.algorithm.id));
     const { owner, standing } = managed;
     // Changes sent with the publish are made first, so the version is what the caller described.
     const algorithm = await applyChanges(tx, principal, managed.algorithm, data);

@@ -376,6 +376,12 @@ export async function lastVersion(tx: Db, algorithmId: string): Promise<VersionR
   return last;
 }
 
+/** How many versions an algorithm has (for its quota; count under the algorithm's lock). */
+export async function countVersionsOf(tx: Db, algorithmId: string): Promise<number> {
+  const [row] = await tx.select({ n: count() }).from(algorithmVersions).where(eq(algorithmVersions.algorithmId, algorithmId));
+  return row?.n ?? 0;
+}
+
 export type NewVersion = Omit<typeof algorithmVersions.$inferInsert, 'details' | 'settings'> & { details: Details; settings: Settings };
 
 export async function insertVersion(tx: Db, values: NewVersion): Promise<VersionRow> {
@@ -404,6 +410,12 @@ export async function lockAlgorithm(tx: Db, id: string): Promise<{ row: Algorith
     .where(eq(algorithms.id, id))
     .for('update', { of: algorithms });
   return found;
+}
+
+/** How many algorithms an owner has (for its quota; count under the owner's lock). */
+export async function countAlgorithmsOf(tx: Db, ownerId: string): Promise<number> {
+  const [row] = await tx.select({ n: count() }).from(algorithms).where(eq(algorithms.ownerId, ownerId));
+  return row?.n ?? 0;
 }
 
 export async function insertAlgorithm(tx: Db, values: typeof algorithms.$inferInsert): Promise<AlgorithmRow> {

@@ -28,13 +28,16 @@ import { dataAccess } from '../../db/enums.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
 import { changesBetween, parse } from '../../core/validation.js';
 import { isUuid } from '../../core/ids.js';
+import { refuseOverQuota } from '../../core/limits.js';
 import { quoted } from '../../core/names.js';
 import type { Page, PageArgs } from '../../core/pagination.js';
 import { recordAudit } from '../audit/service.js';
 import { memberOf, organizationNamed, roleIn } from '../organizations/service.js';
 import { findOrganizationByName, ownedOrganizations } from '../organizations/store.js';
+import { lockOwner } from '../owners/store.js';
 import { findUsersByIds, lockUserNamed } from '../users/store.js';
 import {
+  countStandardKeysOf,
   deleteAdminApiKey,
   deleteAdminApiKeysOf,
   deleteApiKey,
@@ -89,8 +92,18 @@ export interface IssueKeyInput {
   expiresAt?: Date | null;
 }
 
-/** Creates a key and its first secret. Returns the secret: the only time it exists in the clear. */
+/**
+ * Creates a key and its first secret. Every path that adds a key comes here (rolls add none), so
+ * the owner's quota of standard keys is kept here. Admin keys, which only administrators mint for
+ * administrators, are outside it (the bootstrap's admin needs two keys whatever the quota), and
+ * gain no throughput: they share their owner's request budget. Returns the secret: the only time
+ * it exists in the clear.
+ */
 export async function issueApiKey(tx: Db, actor: Actor, input: IssueKeyInput): Promise<{ apiKey: ApiKeyRecord; secret: string }> {
+  if (input.kind === 'STANDARD') {
+    await lockOwner(tx, input.ownerId);
+    refuseOverQuota('keysPerOwner', await countStandardKeysOf(tx, input.ownerId));
+  }
   const secret = generateApiKey(input.kind);
   const { callerOrigin, ...flags } = input.permissions;
   const apiKey = await insertApiKey(tx, {

@@ -98,6 +98,15 @@ export type Taken = 'name';
 
 const takenBy = (error: unknown): Taken | undefined => (violatedUniqueConstraint(error) === 'api_keys_owner_name_key' ? 'name' : undefined);
 
+/** How many standard keys an owner holds (for its quota; count under the owner's lock). */
+export async function countStandardKeysOf(tx: Db, ownerId: string): Promise<number> {
+  const [row] = await tx
+    .select({ n: count() })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.ownerId, ownerId), eq(apiKeys.kind, 'STANDARD')));
+  return row?.n ?? 0;
+}
+
 export type NewApiKey = typeof apiKeys.$inferInsert;
 
 /** Inserts a key; 'name' when its owner already has a key of that name. */

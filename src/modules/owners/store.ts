@@ -16,6 +16,15 @@ export async function findOwnersByIds(db: Db, ids: readonly string[]): Promise<O
   return found.flatMap((row) => ownerFromProfile(row) ?? []);
 }
 
+/**
+ * Row-locks an owner for the transaction, so that writers of what it holds (keys, algorithms) take
+ * turns counting it. NO KEY UPDATE: it orders those writers without blocking inserts that merely
+ * reference the owner.
+ */
+export async function lockOwner(tx: Db, ownerId: string): Promise<void> {
+  await tx.select({ id: owners.id }).from(owners).where(eq(owners.id, ownerId)).for('no key update');
+}
+
 /** Names of up to `limit` of the owner's algorithms that have a PUBLIC version. */
 export async function publishedAlgorithmNames(tx: Db, ownerId: string, limit: number): Promise<string[]> {
   const found = await tx

@@ -6,9 +6,13 @@ import { loadOwner, OwnerRef } from '../owners/graphql.js';
 import { UserType } from '../users/graphql.js';
 
 const RateLimitType = builder.objectRef<Budget>('RateLimit').implement({
-  description: "The calling key's request budget in the current one-minute window.",
+  description:
+    "The calling key's request budget in the current one-minute window: the tighter of the key's own and its owner's, which all the owner's keys share.",
   fields: (t) => ({
-    limit: t.exposeInt('limit', { description: "Requests allowed per window: the key's own rateLimitPerMinute, or the server default." }),
+    limit: t.exposeInt('limit', {
+      description:
+        "Requests allowed per window: for the key, its own rateLimitPerMinute or the server default; for the owner, the server's per-owner budget, or the key's own where that is higher.",
+    }),
     remaining: t.exposeInt('remaining', { description: 'Requests left, after this one.' }),
     resetAt: t.expose('resetAt', { type: 'DateTime', description: 'When the window ends and the budget refills.' }),
   }),
@@ -32,7 +36,7 @@ const ViewerType = builder.objectRef<Principal>('Viewer').implement({
     rateLimit: t.field({
       type: RateLimitType,
       nullable: true,
-      description: "This key's remaining request budget (also sent as RateLimit-* headers).",
+      description: "This key's remaining request budget, or its owner's where that is tighter (also sent as RateLimit-* headers).",
       resolve: (_p, _args, { rateLimit }) => rateLimit ?? null,
     }),
   }),
