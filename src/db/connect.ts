@@ -10,7 +10,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { currentWork } from '../core/request-work.js';
+import { currentWork, runAs } from '../core/request-work.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -191,7 +191,11 @@ function preparing(client: postgres.Sql): postgres.Sql {
         return (...args: unknown[]) => {
           const work = args.pop() as (inner: postgres.Sql) => unknown;
           const open = Reflect.get(target, property) as (...all: unknown[]) => unknown;
-          return open.apply(target, [...args, (inner: postgres.Sql) => work(preparing(inner))]);
+          // postgres.js may start the transaction from a connection's event, outside the request's
+          // asynchronous context: carry the request's work in, so its statements stop with it.
+          const request = currentWork();
+          const inside = (inner: postgres.Sql) => work(preparing(inner));
+          return open.apply(target, [...args, request ? (inner: postgres.Sql) => runAs(request, () => inside(inner)) : inside]);
         };
       }
       return Reflect.get(target, property, receiver);
