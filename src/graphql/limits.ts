@@ -46,6 +46,12 @@ export const MAX_NODE_IDS = 100;
  */
 export const listBound = (bound: () => number) => ({ listBound: bound });
 
+/**
+ * What a text field costs: one unit per 1000 characters it may hold, so that the cost bounds the
+ * answer's bytes as well as its objects (`extensions: textCost(100_000)` on a 100 000-character field).
+ */
+export const textCost = (maxCharacters: number) => ({ cost: Math.ceil(maxCharacters / 1000) });
+
 /** The shape limits; the cost limit comes from configuration (GRAPHQL_MAX_COST). */
 export const DEFAULT_LIMITS: Omit<LimitOptions, 'maxCost'> = { maxDepth: 12, maxAliases: 15, maxDirectives: 5, maxTokens: 2000 };
 
@@ -100,7 +106,7 @@ export function useConnectionCost(maxCost: number): Plugin {
  * What an operation may cost at most: each field costs 1 plus its selection's cost times the number
  * of objects it can return, which is the page size for a connection (`first`/`last`, else the
  * default), the number of ids for `nodes(ids:)`, and the declared bound for any other list
- * (`listBound`). So aliases, fragments and repeated ids all count for the work they cause, and the
+ * (`listBound`); a long text costs for its length (`textCost`). So aliases, fragments and repeated ids all count for the work they cause, and the
  * cost bounds the objects in the answer. Throws a GraphQLError for more than MAX_NODE_IDS ids.
  */
 export function operationCost(
@@ -146,7 +152,7 @@ export function operationCost(
         const fields = isObjectType(type) || isInterfaceType(type) ? type.getFields() : undefined;
         const field = fields?.[selection.name.value];
         if (!field || !selection.selectionSet) {
-          total += 1;
+          total += (field?.extensions as { cost?: number } | undefined)?.cost ?? 1;
           continue;
         }
         const child = getNamedType(field.type);
