@@ -398,7 +398,7 @@ async function worstAcceptedRow(large: Seeded & { url: string }, nestedTarget: T
   const costOf = (query: string, variables: Record<string, unknown>) => operationCost(schema, parse(query), undefined, variables);
   const server = await startServer('algoplane (worst accepted)', 'dist/main.js', ['start'], { DATABASE_URL: large.url }, startFlags());
   try {
-    const viewer = { ...nestedTarget, name: `${server.name} viewer`, pid: server.child.pid!, url: `http://127.0.0.1:${server.port}/graphql`, body: graphqlBody('{ viewer { owner { id } } }') };
+    const viewer = { ...nestedTarget, name: `${server.name} viewer`, pid: server.child.pid!, url: `http://127.0.0.1:${server.port}/graphql`, body: graphqlBody('{ viewer { owner { ... on User { id } } } }') };
     await untilAnswering(viewer);
     const ownerId = (JSON.parse(viewer.expected!) as { data: { viewer: { owner: { id: string } } } }).data.viewer.owner.id;
     const variables = { ids: Array.from({ length: WORST_ACCEPTED_IDS }, () => ownerId) };

@@ -81,6 +81,11 @@ describe('the cost of a request counts every list', () => {
     );
   });
 
+  it('long texts cost for their length: many aliases of 100 000-character fields are refused', async () => {
+    const alias = (i: number) => `a${i}: algorithms(first: 100) { nodes { sampleInput summary versions(first: 5) { nodes { releaseNotes sampleOutput } } } }`;
+    await refused(`{ ${Array.from({ length: 10 }, (_, i) => alias(i)).join(' ')} }`, 'QUERY_TOO_COMPLEX');
+  });
+
   it('a request at the edge of the limits completes, with one statement for the repeated owner', async () => {
     const document = (n: number) => `{ nodes(ids: ${ids(user.id, n)}) { ... on User { username algorithms(first: 10) { nodes { name versions(first: 5) { nodes { semanticVersion } } } } } } }`;
     const cost = (n: number) => operationCost(schema, parse(document(n)), undefined, {});
