@@ -73,6 +73,26 @@ export const VERSIONS = `query Versions($ref: String!, $last: Int!) {
   }
 }`;
 
+/**
+ * The worst request the limits accept, as the bench caller can make it: one owner's id as many times
+ * as `nodes(ids:)` takes, each with its algorithms and as many of their versions as the cost limit
+ * admits (bench/run.ts picks `versions`). Every id is the same owner, so the answer repeats one
+ * owner's catalogue: the most objects per statement read.
+ */
+export const WORST_ACCEPTED_IDS = 100;
+export const WORST_ACCEPTED_ALGORITHMS = 3;
+export function worstAccepted(versions: number): string {
+  return `query Worst($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    id
+    ... on User {
+      username
+      algorithms(first: ${WORST_ACCEPTED_ALGORITHMS}) { nodes { name versions(first: ${versions}) { nodes { semanticVersion publishedAt } } } }
+    }
+  }
+}`;
+}
+
 /** The stack's floor: what a stock graphql-yoga answers with no work of ours at all. */
 export const HELLO = `{ hello }`;
 

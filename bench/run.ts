@@ -30,10 +30,16 @@ import {
   VERSIONED_VERSIONS,
   VERSIONS,
   VIEWER,
+  WORST_ACCEPTED_IDS,
   graphqlBody,
   graphqlHeaders,
   restHeaders,
+  worstAccepted,
 } from './queries.js';
+import { parse } from 'graphql';
+import { loadConfig } from '../src/config.js';
+import { operationCost } from '../src/graphql/limits.js';
+import { schema } from '../src/graphql/schema.js';
 import { datasetAt, recreateDatabase, seed, type Seeded } from './seed.js';
 
 const { values: flags } = parseArgs({
@@ -361,11 +367,67 @@ async function main() {
       results.push(await compare(comparison));
     }
     const rss = Object.fromEntries(servers.map((server) => [server.name, peakRssMb(server.child)]));
-    const missed = report(results, statements, rss, seeded);
+    const worst = await worstAcceptedRow(seeded.large, targets.largeNested, nested);
+    const missed = report(results, statements, rss, seeded, worst);
     process.exitCode = missed ? 1 : 0;
   } finally {
     stopping = true;
     for (const server of servers) server.child.kill('SIGTERM');
+  }
+}
+
+/** How many times a nested list's time the worst accepted request may take: its cost is about 10 times a nested list's (19 201 against 1 851). */
+const WORST_TIME_MULTIPLE = 20;
+
+interface WorstRow {
+  document: string;
+  cost: number;
+  nestedCost: number;
+  worst: Sample;
+  nested: Sample;
+  rssMb: number;
+}
+
+/**
+ * The worst request the limits accept (bench/queries.ts `worstAccepted`, its versions raised until
+ * one more would be refused) against a nested list, on a fresh server so that its peak RSS is this
+ * row's alone.
+ */
+async function worstAcceptedRow(large: Seeded & { url: string }, nestedTarget: Target, nested: { first: number }): Promise<WorstRow> {
+  const maxCost = loadConfig({ DATA_DIR: 'memory://' }).graphqlMaxCost;
+  const costOf = (query: string, variables: Record<string, unknown>) => operationCost(schema, parse(query), undefined, variables);
+  const server = await startServer('algoplane (worst accepted)', 'dist/main.js', ['start'], { DATABASE_URL: large.url }, startFlags());
+  try {
+    const viewer = { ...nestedTarget, name: `${server.name} viewer`, pid: server.child.pid!, url: `http://127.0.0.1:${server.port}/graphql`, body: graphqlBody('{ viewer { owner { ... on User { id } } } }') };
+    await untilAnswering(viewer);
+    const ownerId = (JSON.parse(viewer.expected!) as { data: { viewer: { owner: { id: string } } } }).data.viewer.owner.id;
+    const variables = { ids: Array.from({ length: WORST_ACCEPTED_IDS }, () => ownerId) };
+    let versions = 1;
+    while (versions < 100 && costOf(worstAccepted(versions + 1), variables) <= maxCost) versions++;
+    const document = worstAccepted(versions);
+    const worstTarget: Target = { ...viewer, name: `${server.name} worst`, body: graphqlBody(document, variables) };
+    const nestedHere: Target = { ...viewer, name: `${server.name} nested list`, body: nestedTarget.body, expected: undefined };
+    await untilAnswering(worstTarget);
+    await untilAnswering(nestedHere);
+    await load(nestedHere, 2);
+    await load(worstTarget, 2);
+    const worstSamples: Sample[] = [];
+    const nestedSamples: Sample[] = [];
+    for (let round = 0; round < rounds; round++) {
+      nestedSamples.push(await load(nestedHere, duration));
+      worstSamples.push(await load(worstTarget, duration));
+    }
+    log(`  worst accepted request: versions(first: ${versions}), cost ${costOf(document, variables)} of ${maxCost}`);
+    return {
+      document: `nodes(ids: ${WORST_ACCEPTED_IDS} × one owner) { algorithms(first: 3) { versions(first: ${versions}) } }`,
+      cost: costOf(document, variables),
+      nestedCost: costOf(NESTED_LIST, nested),
+      worst: medianSample(worstSamples),
+      nested: medianSample(nestedSamples),
+      rssMb: peakRssMb(server.child),
+    };
+  } finally {
+    server.child.kill('SIGTERM');
   }
 }
 
@@ -374,6 +436,7 @@ function report(
   statements: Record<'small' | 'large', Awaited<ReturnType<typeof countStatements>>>,
   rss: Record<string, number>,
   seeded: Record<'small' | 'large', Seeded>,
+  worst: WorstRow,
 ): boolean {
   const rows: string[][] = [['measure', 'A', 'B', 'ratio A/B (median)', 'target', '']];
   let missed = false;
@@ -396,6 +459,16 @@ function report(
     const ours = name.startsWith('algoplane');
     rows.push([`peak RSS under load: ${name}`, `${mb.toFixed(0)} MB`, '', '', ours ? `< ${RSS_LIMIT_MB} MB` : '', ours ? verdict(mb < RSS_LIMIT_MB) : '']);
   }
+  // Time per request under the same load, from req/s: how many nested lists one worst request is worth.
+  const multiple = worst.nested.rps / worst.worst.rps;
+  rows.push([
+    `worst accepted request: ${worst.document}, cost ${worst.cost} (nested list ${worst.nestedCost})`,
+    side('worst', worst.worst),
+    side('nested list', worst.nested),
+    `${multiple.toFixed(1)}× the time`,
+    `≤ ${WORST_TIME_MULTIPLE}×, peak RSS < ${RSS_LIMIT_MB} MB`,
+    `${verdict(multiple <= WORST_TIME_MULTIPLE && worst.rssMb < RSS_LIMIT_MB)} (peak RSS ${worst.rssMb.toFixed(0)} MB)`,
+  ]);
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   const line = (row: string[]) => `| ${row.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
   const out = [

@@ -130,6 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
       versionsPerAlgorithm: integer('MAX_VERSIONS_PER_ALGORITHM', DEFAULT_LIMITS.versionsPerAlgorithm, 1, 10_000_000),
       idempotentResponseBytes: integer('MAX_IDEMPOTENT_RESPONSE_BYTES', DEFAULT_LIMITS.idempotentResponseBytes, 1024, 10 * 1024 * 1024),
       idempotencyRecordsPerKey: integer('MAX_IDEMPOTENCY_RECORDS_PER_KEY', DEFAULT_LIMITS.idempotencyRecordsPerKey, 1, 1_000_000),
+      objectsPerRequest: integer('MAX_OBJECTS_PER_REQUEST', DEFAULT_LIMITS.objectsPerRequest, 100, 10_000_000),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

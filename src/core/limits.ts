@@ -19,6 +19,8 @@ export interface Limits {
   idempotentResponseBytes: number;
   /** Live Idempotency-Key records one API key may hold. */
   idempotencyRecordsPerKey: number;
+  /** Objects one request may produce in its answer (list items, counted as they resolve); past it the request stops. */
+  objectsPerRequest: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -28,6 +30,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   versionsPerAlgorithm: 10_000,
   idempotentResponseBytes: 64 * 1024,
   idempotencyRecordsPerKey: 1000,
+  // Above what GRAPHQL_MAX_COST's default admits (each object costs at least 1): a backstop, never
+  // met by a request the cost check let through with the defaults.
+  objectsPerRequest: 50_000,
 });
 
 let current: Readonly<Limits> = DEFAULT_LIMITS;

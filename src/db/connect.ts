@@ -10,6 +10,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { currentWork, runAs } from '../core/request-work.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -57,13 +58,20 @@ export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
 }
 
 export async function connect(options: ConnectOptions): Promise<Database> {
-  const logger = options.onQuery ? { logQuery: (query: string, params: unknown[]) => options.onQuery!(query, params) } : undefined;
+  // drizzle tells its logger of every statement just before sending it, on both drivers: the one
+  // place to refuse the statements of a request that has stopped (its deadline passed).
+  const logger = {
+    logQuery: (query: string, params: unknown[]) => {
+      currentWork()?.throwIfStopped();
+      options.onQuery?.(query, params);
+    },
+  };
   return options.databaseUrl
     ? connectPostgres(options, logger)
     : connectPglite(options.dataDir, logger);
 }
 
-type QueryLogger = { logQuery: (query: string, params: unknown[]) => void } | undefined;
+type QueryLogger = { logQuery: (query: string, params: unknown[]) => void };
 
 async function connectPglite(dataDir: string, logger: QueryLogger): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
@@ -142,6 +150,31 @@ async function connectPostgres(options: ConnectOptions, logger: QueryLogger): Pr
 }
 
 /**
+ * A statement of a request that stops while it runs is cancelled on the server (postgres.js sends
+ * a cancel request on its own connection), so no lock wait or long scan outlives the request.
+ * PGlite runs each statement to completion inside this process and cannot be interrupted; there,
+ * the request's next statements are refused instead (`connect`'s logger).
+ */
+function cancelledWhenStopped<T extends object>(query: T): T {
+  const signal = currentWork()?.signal;
+  if (signal) signal.addEventListener('abort', () => cancelQuietly(query), { once: true });
+  return query;
+}
+
+/**
+ * postgres.js's `query.cancel()` drops the promise of its cancel request, so a database that is away
+ * at that moment would become an unhandled rejection; this sends the same request through the same
+ * function and keeps its failure. A finished statement is left alone (postgres.js marks it inactive).
+ */
+function cancelQuietly(query: object): void {
+  const pending = query as { canceller?: ((q: object) => Promise<void>) | null; cancel(): unknown };
+  const canceller = pending.canceller;
+  if (typeof canceller !== 'function') return void pending.cancel();
+  pending.canceller = null;
+  canceller(query).catch(() => {});
+}
+
+/**
  * The client drizzle should see: every parameterised statement it sends is prepared, once per
  * connection, and reused from then on. drizzle asks postgres.js for unnamed statements, which cost
  * two round trips each (describe the parameters, then bind and execute) and a fresh plan; a prepared
@@ -151,13 +184,18 @@ function preparing(client: postgres.Sql): postgres.Sql {
   return new Proxy(client, {
     get(target, property, receiver) {
       if (property === 'unsafe') {
-        return (query: string, params?: unknown[], options?: object) => target.unsafe(query, params as postgres.ParameterOrJSON<never>[] | undefined, { ...options, prepare: true });
+        return (query: string, params?: unknown[], options?: object) =>
+          cancelledWhenStopped(target.unsafe(query, params as postgres.ParameterOrJSON<never>[] | undefined, { ...options, prepare: true }));
       }
       if (property === 'begin' || property === 'savepoint') {
         return (...args: unknown[]) => {
           const work = args.pop() as (inner: postgres.Sql) => unknown;
           const open = Reflect.get(target, property) as (...all: unknown[]) => unknown;
-          return open.apply(target, [...args, (inner: postgres.Sql) => work(preparing(inner))]);
+          // postgres.js may start the transaction from a connection's event, outside the request's
+          // asynchronous context: carry the request's work in, so its statements stop with it.
+          const request = currentWork();
+          const inside = (inner: postgres.Sql) => work(preparing(inner));
+          return open.apply(target, [...args, request ? (inner: postgres.Sql) => runAs(request, () => inside(inner)) : inside]);
         };
       }
       return Reflect.get(target, property, receiver);

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/connect.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../modules/idempotency/service.js';
+import { apartFromRequest } from '../core/request-work.js';
 import { withDeadline } from './deadline.js';
 import { refusal, type Refusal } from './refusal.js';
 
@@ -82,7 +83,10 @@ function tooManyRefusal(limit: number, retryAt: Date): Refusal {
  * deadline still records what it did). `response` undefined means nothing ran: the claim goes, so
  * a retry may run.
  */
-export async function settleIdempotency(db: Db, apiKeyId: string, request: IdempotentRequest, response: unknown | undefined): Promise<void> {
-  if (response === undefined) await releaseIdempotencyKey(db, apiKeyId, request.key);
-  else await completeIdempotencyKey(db, apiKeyId, request.key, response);
+export function settleIdempotency(db: Db, apiKeyId: string, request: IdempotentRequest, response: unknown | undefined): Promise<void> {
+  // Apart from the request's work: a request stopped at its deadline must still record its outcome.
+  return apartFromRequest(async () => {
+    if (response === undefined) await releaseIdempotencyKey(db, apiKeyId, request.key);
+    else await completeIdempotencyKey(db, apiKeyId, request.key, response);
+  });
 }

@@ -1,4 +1,5 @@
 import { builder } from './builder.js';
+import { boundListResolution } from './work.js';
 import './planes.js';
 import '../modules/owners/graphql.js';
 import '../modules/api-keys/graphql.js';
@@ -8,4 +9,4 @@ import '../modules/viewer/graphql.js';
 import '../modules/audit/graphql.js';
 import '../modules/algorithms/graphql.js';
 
-export const schema = builder.toSchema({ sortSchema: true });
+export const schema = boundListResolution(builder.toSchema({ sortSchema: true }));

@@ -11,7 +11,7 @@ import type { Authenticator } from '../gate/authenticate.js';
 import { STATUS_CODES } from 'node:http';
 import { bodyText, declaredTooLarge, jsonValueRefusal, NUL_REFUSAL, parseJson } from '../gate/body.js';
 import { applyCors, preflightResponse } from '../gate/cors.js';
-import { withDeadline } from '../gate/deadline.js';
+import { workWithinDeadline } from '../gate/deadline.js';
 import { claimIdempotency, idempotentRequestOf, settleIdempotency } from '../gate/idempotency.js';
 import { RefusalError } from '../gate/refusal.js';
 import type { RequestState } from '../gate/request.js';
@@ -99,7 +99,7 @@ export function restGate(app: RestApp, options: RestGateOptions, publicPaths: Re
     if (/%00/.test(url.pathname + url.search)) throw new RefusalError(NUL_REFUSAL);
     const context: RestContext = { principal, gate, db, keys, log };
     const method = request.method;
-    if (!WRITES.has(method)) return withDeadline(Promise.resolve(app.fetch(request, context)), deadlineMs);
+    if (!WRITES.has(method)) return workWithinDeadline(() => app.fetch(request, context), deadlineMs);
 
     // The routes validate JSON: a POST or PUT reaches them as JSON always (`{}` when bodyless).
     const body = method === 'DELETE' ? null : await bodyOf(request, maxBodyBytes);
@@ -107,13 +107,13 @@ export function restGate(app: RestApp, options: RestGateOptions, publicPaths: Re
     const run = () => Promise.resolve(app.fetch(forwarded, context));
 
     const idempotent = idempotentRequestOf(request, () => ({ method, path: url.pathname + url.search, body }));
-    if (!idempotent) return withDeadline(run(), deadlineMs);
+    if (!idempotent) return workWithinDeadline(run, deadlineMs);
     const claim = await claimIdempotency(db, principal.keyId, idempotent, deadlineMs);
     if (claim.kind === 'refused') throw new RefusalError(claim.refusal);
     if (claim.kind === 'replay') return replayOf(claim.response as { status: number; body: unknown });
     // Settled when the work finishes, not when the client is answered: a request past its
     // deadline still records what it did. A refused request changed nothing, so it may be retried.
-    const work = run().then(
+    const work = () => run().then(
       async (response) => {
         await settleIdempotency(db, principal.keyId, idempotent, response.ok ? await storable(response) : undefined);
         return response;
@@ -123,7 +123,7 @@ export function restGate(app: RestApp, options: RestGateOptions, publicPaths: Re
         throw error;
       },
     );
-    return withDeadline(work, deadlineMs);
+    return workWithinDeadline(work, deadlineMs);
   }
 
   return async function handle(request: Request, gate: RequestState): Promise<Response> {

@@ -8,6 +8,7 @@ import { describedEnum } from '../../graphql/enums.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { localIdOf } from '../../graphql/ids.js';
+import { textCost } from '../../graphql/limits.js';
 import { reads, readsOf, selectedOnNodes } from '../../graphql/lookahead.js';
 import { USER_ERRORS_DESCRIPTION, UserErrorType } from '../../graphql/user-error.js';
 import { ownerOf, OwnerRef } from '../owners/graphql.js';
@@ -99,7 +100,7 @@ const DetailsType = builder.objectRef<Details>('AlgorithmDetails').implement({
   description: 'The texts that present an algorithm.',
   fields: (t) => ({
     label: t.exposeString('label', { description: 'Display name, 1 to 100 characters.' }),
-    summary: t.exposeString('summary', { nullable: true, description: 'What it does, at length: at most 10000 characters.' }),
+    summary: t.exposeString('summary', { nullable: true, description: 'What it does, at length: at most 10000 characters.', extensions: textCost(10_000) }),
     tagline: t.exposeString('tagline', { nullable: true, description: 'What it does, in one line: at most 200 characters.' }),
   }),
 });
@@ -140,16 +141,19 @@ export const AlgorithmVersionType = builder.objectRef<VersionRecord>('AlgorithmV
     releaseNotes: t.string({
       nullable: true,
       description: 'What the publisher said changed.',
+      extensions: textCost(100_000),
       resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).releaseNotes,
     }),
     sampleInput: t.string({
       nullable: true,
       description: 'Example input, as published.',
+      extensions: textCost(100_000),
       resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).sampleInput,
     }),
     sampleOutput: t.string({
       nullable: true,
       description: 'Example output, as published.',
+      extensions: textCost(100_000),
       resolve: async (v, _args, context) => (await catalogueOf(context).contents(v)).sampleOutput,
     }),
     // The fields that show its state read it along for the owner and members, and its latest
@@ -230,7 +234,7 @@ export const AlgorithmType = builder.loadableNode('Algorithm', {
     sampleInput: t.string({
       nullable: true,
       description: 'Example input for callers. As it is now for the owner and members; as its newest PUBLIC version published it for others.',
-      extensions: reads('state', 'latestVersion'),
+      extensions: { ...reads('state', 'latestVersion'), ...textCost(100_000) },
       resolve: async (a, _args, context) => (await catalogueOf(context).view(a)).sampleInput,
     }),
     callability: t.field({

@@ -5,6 +5,8 @@ import { batched } from '../../graphql/batch.js';
 import { builder, type SchemaTypes } from '../../graphql/builder.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { localIdOf } from '../../graphql/ids.js';
+import { listBound } from '../../graphql/limits.js';
+import { limits } from '../../core/limits.js';
 import { AdminQuery } from '../../graphql/planes.js';
 import { USER_ERRORS_DESCRIPTION, UserErrorType, WARNINGS_DESCRIPTION } from '../../graphql/user-error.js';
 import type { GraphQLContext } from '../../graphql/context.js';
@@ -104,6 +106,7 @@ export const ApiKeyType = builder.loadableNode('ApiKey', {
     algorithmAccess: t.field({
       type: [AlgorithmAccessEntryType],
       description: 'The algorithms this key may call. Empty: none.',
+      extensions: listBound(() => limits().aclEntries),
       resolve: algorithmAccessOf,
     }),
     manageAlgorithms: t.exposeBoolean('manageAlgorithms', {
