@@ -13,6 +13,7 @@ export const REST_PAGE_SIZE = 50;
 export const pageQuery = {
   limit: z
     .string()
+    .max(10)
     .optional()
     .openapi({ description: `How many results per page, 1 to ${MAX_PAGE_SIZE} (default ${REST_PAGE_SIZE}).`, example: '50' }),
   marker: z.string().max(512).optional().openapi({ description: 'The `marker` of the previous page, to read the next one.' }),

@@ -27,6 +27,8 @@ import {
   updateApiKey,
   visibleApiKeys,
 } from './service.js';
+import { MAX_NAME_LENGTH } from '../../core/names.js';
+import { boundedArgument } from '../../core/validation.js';
 import { findApiKeysByIds, findApiKeysByName, listAllApiKeys } from './store.js';
 
 export const ApiKeyKindEnum = enumFromDatabase('ApiKeyKind', apiKeyKind, {
@@ -299,7 +301,7 @@ builder.objectFields(AdminQuery, (t) => ({
         owner: t.arg.string({ description: 'Username or organization name.' }),
         kind: t.arg({ type: ApiKeyKindEnum, description: 'Only keys of this kind.' }),
       },
-      resolve: (_root, args, { db }) => listAllApiKeys(db, args),
+      resolve: (_root, args, { db }) => listAllApiKeys(db, { ...args, owner: boundedArgument('owner', args.owner, MAX_NAME_LENGTH) }),
     },
     ApiKeyConnection,
   ),

@@ -30,6 +30,10 @@ export type AuditAction =
   | 'ALGORITHM_PUBLISHED'
   | 'ALGORITHM_DELETED';
 
+/** Filters on the trail: the longest action above, and a target's id (a UUID), with room to spare. */
+export const MAX_ACTION_LENGTH = 64;
+export const MAX_TARGET_ID_LENGTH = 64;
+
 const SECRET_FIELDS = /secret|password|hash|token/i;
 
 function redact(value: unknown): unknown {
