@@ -39,7 +39,7 @@ const ID_SHAPE: Record<IdKind, { test(value: string): boolean }> = {
 };
 
 /** A cursor this code writes is about 100 characters (an instant and an id, in base64url). */
-const MAX_CURSOR_LENGTH = 200;
+export const MAX_CURSOR_LENGTH = 200;
 
 export function decodeCursor(cursor: string, arg: 'after' | 'before', idKind: IdKind): Keyset {
   if (cursor.length > MAX_CURSOR_LENGTH) throw userError('INVALID', `${arg}: must be at most ${MAX_CURSOR_LENGTH} characters`, [arg]);

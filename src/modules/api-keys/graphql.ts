@@ -143,14 +143,15 @@ const CallerOriginInput = builder.inputType('CallerOriginInput', {
   fields: (t) => ({
     allowNativeClients: t.boolean({ description: 'Allow requests without Origin/Referer (servers, CLIs, SDKs). New keys: true.' }),
     allowBrowser: t.boolean({ description: 'Allow requests from web pages (they carry Origin or Referer). New keys: false.' }),
-    referrerHosts: t.stringList({ description: 'app.example.com or *.example.com; empty allows any origin.' }),
+    referrerHosts: t.stringList({ description: 'app.example.com or *.example.com, at most 100 of them; empty allows any origin.' }),
   }),
 });
 
 /** Key settings shared by create and update. */
 const keySettingsFields = (t: PothosSchemaTypes.InputFieldBuilder<SchemaTypes, 'InputObject'>) => ({
   algorithmAccess: t.stringList({
-    description: 'algo://*, algo://<owner>/*, algo://<owner>/<algorithm>. New keys default to none: they can call nothing.',
+    description:
+      'algo://*, algo://<owner>/*, algo://<owner>/<algorithm>: at most MAX_ACL_ENTRIES entries (default 100). New keys default to none: they can call nothing.',
   }),
   manageAlgorithms: t.boolean({ description: "Create, update, publish and delete the owner's algorithms. Default false." }),
   manageAccount: t.boolean({ description: "Manage the owner's API keys. Default false." }),
@@ -182,7 +183,10 @@ builder.relayMutationField(
   {
     description: 'A new standard key. Omitted permissions take the defaults: no algorithms, no management, no data access, native clients only.',
     inputFields: (t) => ({
-      name: t.string({ required: true, description: 'Unique per owner. A key named default-key becomes the default.' }),
+      name: t.string({
+        required: true,
+        description: 'Unique per owner, 1 to 64 characters, none of them control, bidi or zero-width. A key named default-key becomes the default.',
+      }),
       owner: t.string({ description: "Username or organization name; default the calling key's owner." }),
       ...keySettingsFields(t),
     }),
@@ -209,7 +213,7 @@ builder.relayMutationField(
     description: "A key's changes. Absent fields keep their value.",
     inputFields: (t) => ({
       id: t.id({ required: true, description: "The key's global id." }),
-      name: t.string({ description: 'Unique per owner, 1 to 64 characters.' }),
+      name: t.string({ description: 'Unique per owner, 1 to 64 characters, none of them control, bidi or zero-width.' }),
       disabled: t.boolean({ description: 'A disabled key is refused like an unknown one until enabled again.' }),
       ...keySettingsFields(t),
     }),
@@ -338,7 +342,10 @@ builder.relayMutationField(
     inputFields: (t) => ({
       username: t.string({ required: true, description: "The user who will own the key or, with organization, the member recorded as having made it." }),
       organization: t.string({ description: 'The organization that will own the key; absent, the user owns it.' }),
-      name: t.string({ required: true, description: 'Unique per owner. A key named default-key becomes the default.' }),
+      name: t.string({
+        required: true,
+        description: 'Unique per owner, 1 to 64 characters, none of them control, bidi or zero-width. A key named default-key becomes the default.',
+      }),
       ...keySettingsFields(t),
     }),
   },

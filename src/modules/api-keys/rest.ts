@@ -9,14 +9,14 @@ import { permissionsOf } from '../../auth/principal.js';
 import type { DataAccess } from '../../db/enums.js';
 import { errorResponse, serve, z, type ErrorMapping, type RestApp } from '../../rest/api.js';
 import { restError } from '../../rest/envelope.js';
-import { nameReference } from '../../core/names.js';
+import { MAX_NAME_LENGTH } from '../../core/names.js';
 import { issueStandardApiKey, MAX_LISTED_KEYS, organizationApiKeys, type AdminKeyView, type IssueStandardKeyInput } from './service.js';
 
 /** Algorithmia's only standard key type; its admin key types are refused (they come from createAdminApiKey). */
 const ALGORITHM_KEY = 'AlgorithmKey';
 const MAX_REFERER_HOST_LENGTH = 2000;
 
-const nameParam = (description: string) => nameReference.openapi({ description });
+const nameParam = (description: string) => z.string().max(MAX_NAME_LENGTH).openapi({ description });
 
 const permissionFields = {
   allow_data: z.boolean().openapi({ description: 'May read data through the Data API (with `allow_data_write`: read and write).' }),
