@@ -39,7 +39,8 @@ describe('parseAcl: bad input names the entry and the rule', () => {
     ['algo://*/b', '"*" is not a valid name: letters, digits and underscores, starting with a letter'],
     ['algo://9a/*', '"9a" is not a valid name: letters, digits and underscores, starting with a letter'],
     ['algo://a-b/*', '"a-b" is not a valid name: letters, digits and underscores, starting with a letter'],
-    [`algo://${'a'.repeat(300)}/*`, `"${'a'.repeat(40)}…" is longer than 30 characters`],
+    [`algo://${'a'.repeat(300)}/*`, 'must be at most 100 characters'],
+    [`algo://${'a'.repeat(50)}/*`, `"${'a'.repeat(40)}…" is longer than 30 characters`],
     [`algo://a/${'b'.repeat(31)}`, `"${'b'.repeat(31)}…" is longer than 30 characters`],
   ])('%j', (input, message) => {
     const parsed = parseAcl(['algo://ok/*', input]);

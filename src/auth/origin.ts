@@ -61,18 +61,21 @@ export function hostPatternCovers(outer: string, inner: string): boolean {
   return hostMatches(outer, inner.startsWith('*.') ? inner.slice(2) : inner);
 }
 
+/** A DNS name is at most 253 characters. */
+const MAX_HOST_LENGTH = 253;
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 /** A normalised host pattern (lower case), or the rule it breaks. */
 export function parseHostPattern(raw: string): { host: string } | { error: string } {
   const value = raw.trim().toLowerCase();
   if (value === '*' || value === '') return { error: 'must be a hostname; leave the list empty to allow any origin' };
+  if (value.length > MAX_HOST_LENGTH) return { error: `must be at most ${MAX_HOST_LENGTH} characters` };
   if (/[/:@?#\s]/.test(value)) {
     return { error: 'must be a hostname like app.example.com or *.example.com, without scheme, port or path' };
   }
   const wildcard = value.startsWith('*.');
   const labels = (wildcard ? value.slice(2) : value).split('.');
-  if (value.length > 253 || labels.some((label) => !LABEL.test(label))) {
+  if (labels.some((label) => !LABEL.test(label))) {
     return { error: 'must be a hostname like app.example.com or *.example.com, without scheme, port or path' };
   }
   if (wildcard && labels.length < 2) return { error: 'a wildcard must cover a domain, like *.example.com' };

@@ -38,7 +38,11 @@ const ID_SHAPE: Record<IdKind, { test(value: string): boolean }> = {
   bigint: /^\d{1,18}$/,
 };
 
+/** A cursor this code writes is about 100 characters (an instant and an id, in base64url). */
+export const MAX_CURSOR_LENGTH = 200;
+
 export function decodeCursor(cursor: string, arg: 'after' | 'before', idKind: IdKind): Keyset {
+  if (cursor.length > MAX_CURSOR_LENGTH) throw userError('INVALID', `${arg}: must be at most ${MAX_CURSOR_LENGTH} characters`, [arg]);
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const createdAt = new Date(String(at));

@@ -99,14 +99,20 @@ export function fromServiceError(error: ServiceError, mapping: ErrorMapping): Re
 
 const isMissing = (issue: ZodError['issues'][number]) => issue.code === 'invalid_type' && /received undefined$/.test(issue.message);
 
+/** A bound's issue in the words every bound uses, naming the limit (zod's own reads "Too big: expected …"). */
+function issueMessage(issue: ZodError['issues'][number]): string {
+  if (isMissing(issue)) return 'is required';
+  if (issue.code === 'too_big' && (issue.origin === 'string' || issue.origin === 'array')) {
+    return `must be at most ${issue.maximum} ${issue.origin === 'string' ? 'characters' : 'entries'}`;
+  }
+  return issue.message;
+}
+
 /** The message of a request that does not fit a route's schema, naming the field and the rule. */
 export function validationMessage(error: ZodError): string {
   return error.issues
     .slice(0, 5)
-    .map((issue) => {
-      const name = issue.path.length > 0 ? issue.path.join('.') : 'body';
-      return `${name}: ${isMissing(issue) ? 'is required' : issue.message}`;
-    })
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'body'}: ${issueMessage(issue)}`)
     .join('; ');
 }
 

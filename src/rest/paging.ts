@@ -4,7 +4,7 @@
  * of the next page; both are null on the last page.
  */
 import { z } from '@hono/zod-openapi';
-import { MAX_PAGE_SIZE, type Page, type PageArgs } from '../core/pagination.js';
+import { MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, type Page, type PageArgs } from '../core/pagination.js';
 import { ServiceError } from '../core/errors.js';
 import { restError } from './envelope.js';
 
@@ -13,9 +13,10 @@ export const REST_PAGE_SIZE = 50;
 export const pageQuery = {
   limit: z
     .string()
+    .max(10)
     .optional()
     .openapi({ description: `How many results per page, 1 to ${MAX_PAGE_SIZE} (default ${REST_PAGE_SIZE}).`, example: '50' }),
-  marker: z.string().max(512).optional().openapi({ description: 'The `marker` of the previous page, to read the next one.' }),
+  marker: z.string().max(MAX_CURSOR_LENGTH).optional().openapi({ description: 'The `marker` of the previous page, to read the next one.' }),
 };
 
 export const pagedResults = <T extends z.ZodType>(item: T, name: string) =>

@@ -12,6 +12,8 @@ import type { Principal } from '../../auth/principal.js';
 import { DEFAULT_KEY_NAME } from '../../auth/principal.js';
 import type { Db } from '../../db/connect.js';
 import { isUuid } from '../../core/ids.js';
+import { MAX_NAME_LENGTH } from '../../core/names.js';
+import { boundedArgument } from '../../core/validation.js';
 import { assemblePage, planPage, type Page, type PageArgs, type PagePlan } from '../../core/pagination.js';
 import { visibleApiKeys } from '../api-keys/service.js';
 import { findApiKeysByName } from '../api-keys/store.js';
@@ -28,7 +30,7 @@ import type {
 } from './model.js';
 import { renderSnippet, type SnippetLanguage } from './snippets.js';
 import { countCatalogue, readCatalogue, versionContents, type Along, type CatalogueEntry, type VersionPick, type Which } from './store.js';
-import { isGitHash, parseAlgorithmRef, parseVersionRef } from './versions.js';
+import { GIT_HASH_LENGTH, isGitHash, MAX_REF_LENGTH, MAX_VERSION_LENGTH, parseAlgorithmRef, parseVersionRef } from './versions.js';
 
 /** What a list should read along with each algorithm, because its reader will ask for it. */
 export interface ListInclude {
@@ -247,7 +249,7 @@ export class Catalogue {
 
   /** `owner/name` or `algo://owner/name` (a version part is ignored here). */
   async byRef(ref: string): Promise<AlgorithmRecord | null> {
-    const parsed = parseAlgorithmRef(ref);
+    const parsed = parseAlgorithmRef(boundedArgument('ref', ref, MAX_REF_LENGTH));
     return parsed ? this.byName(parsed.owner, parsed.name) : null;
   }
 
@@ -263,7 +265,7 @@ export class Catalogue {
   /** A page of the algorithms the caller sees, optionally of one owner (by name) and one callability. */
   async list(args: ListArgs & { owner?: string | null }, include: ListInclude): Promise<Page<AlgorithmSummary>> {
     const plan = planPage(args);
-    const which = { by: 'page' as const, owner: args.owner, callability: args.callability, plan };
+    const which = { by: 'page' as const, owner: boundedArgument('owner', args.owner, MAX_NAME_LENGTH), callability: args.callability, plan };
     const along = this.along(include);
     const found = await this.read(which, along);
     this.prime(found, along, include.versions);
@@ -299,14 +301,14 @@ export class Catalogue {
 
   /** Its visible version with exactly this semver; null when none. */
   version(algorithm: AlgorithmSummary, semver: string): NowOrLater<VersionRecord | null> {
-    const ref = parseVersionRef(semver);
+    const ref = parseVersionRef(boundedArgument('semver', semver, MAX_VERSION_LENGTH));
     return ref?.kind === 'exact' ? this.picks.get(JSON.stringify(ref)).load(algorithm.id) : null;
   }
 
   /** Its visible version with this git hash; null when none (to outsiders, a private version's hash is none; so is another algorithm's). */
   versionByGitHash(algorithm: AlgorithmSummary, gitHash: string): NowOrLater<VersionRecord | null> {
     const pick: VersionPick = { kind: 'gitHash', gitHash };
-    return isGitHash(gitHash) ? this.picks.get(JSON.stringify(pick)).load(algorithm.id) : null;
+    return isGitHash(boundedArgument('gitHash', gitHash, GIT_HASH_LENGTH)) ? this.picks.get(JSON.stringify(pick)).load(algorithm.id) : null;
   }
 
   async contents(version: VersionRecord): Promise<VersionContents> {

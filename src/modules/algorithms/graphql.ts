@@ -1,7 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { GraphQLResolveInfo } from 'graphql';
 import { adminActorOf } from '../../auth/permissions.js';
-import { callerFromOrigin } from '../../auth/origin.js';
 import type { UserErrorData } from '../../core/errors.js';
 import { builder } from '../../graphql/builder.js';
 import { describedEnum } from '../../graphql/enums.js';
@@ -376,8 +375,7 @@ builder.queryFields((t) => ({
       }),
       origin: t.arg.string({ description: 'A browser origin like https://app.example.com; omit for this request.' }),
     },
-    resolve: (_root, { ref, origin }, { db, principal, caller }) =>
-      decideAccess(db, principal, ref, origin ? callerFromOrigin(origin) : caller),
+    resolve: (_root, args, { db, principal, caller }) => decideAccess(db, principal, args, caller),
   }),
 }));
 

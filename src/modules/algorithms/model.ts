@@ -4,8 +4,8 @@
  * read their values from them.
  */
 import { z } from 'zod';
-import { optionalText } from '../../core/validation.js';
-import { NAME_PATTERN } from '../../core/names.js';
+import { nameText, optionalText } from '../../core/validation.js';
+import { MAX_NAME_LENGTH, NAME_PATTERN, nameReference } from '../../core/names.js';
 import { callability, environment, language, license, networkAccess, sourceVisibility, versionType } from '../../db/enums.js';
 import type { AlgorithmRow, OwnerSummary, VersionRow } from '../../db/records.js';
 
@@ -92,10 +92,8 @@ type Unchecked<T> = {
   [K in keyof T]?: (NonNullable<T[K]> extends string | number | boolean ? NonNullable<T[K]> : Unchecked<NonNullable<T[K]>>) | null;
 };
 
-const text = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
-
 const detailsSchema = z.object({
-  label: text(100).min(1, 'is required'),
+  label: nameText(100).min(1, 'is required'),
   summary: optionalText(10_000),
   tagline: optionalText(200),
 });
@@ -114,13 +112,13 @@ export type SettingsInput = z.output<typeof settingsSchema>;
 
 const algorithmNameSchema = z
   .string()
-  .max(30, 'must be at most 30 characters')
+  .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
   .regex(NAME_PATTERN, 'must start with a letter and contain only letters, digits and underscores');
 
 const versionInfoSchema = z.object({ sampleInput: optionalText(100_000) });
 
 export const createAlgorithmSchema = z.object({
-  owner: z.string().nullish(),
+  owner: nameReference.nullish(),
   name: algorithmNameSchema,
   details: detailsSchema,
   settings: settingsSchema.nullish(),

@@ -7,6 +7,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponse, jsonBody, jsonResponse, originOf, serve, type ErrorMapping, type RestApp } from '../../rest/api.js';
+import { MAX_NAME_LENGTH } from '../../core/names.js';
 import { restError } from '../../rest/envelope.js';
 import { restEnum } from '../../rest/enums.js';
 import { pagedResults, pageQuery, restPage } from '../../rest/paging.js';
@@ -182,8 +183,8 @@ async function currentOf(base: string, catalogue: Catalogue, algorithm: Algorith
 // ---------------------------------------------------------------------------------------------
 // Requests
 
-const ownerParam = z.string().openapi({ param: { name: 'username', in: 'path' }, description: 'The user or organization that owns the algorithm.' });
-const nameParam = z.string().openapi({ param: { name: 'algoname', in: 'path' }, description: "The algorithm's name." });
+const ownerParam = z.string().max(MAX_NAME_LENGTH).openapi({ param: { name: 'username', in: 'path' }, description: 'The user or organization that owns the algorithm.' });
+const nameParam = z.string().max(MAX_NAME_LENGTH).openapi({ param: { name: 'algoname', in: 'path' }, description: "The algorithm's name." });
 const algorithmParams = z.object({ username: ownerParam, algoname: nameParam });
 
 // Request objects accept fields they do not know (Algorithmia's clients send `source`,

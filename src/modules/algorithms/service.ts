@@ -14,11 +14,11 @@ import type { Principal } from '../../auth/principal.js';
 import { actorOf } from '../../auth/principal.js';
 import { aclAllows } from '../../auth/acl.js';
 import { requirePermission, type AdminActor } from '../../auth/permissions.js';
-import { originRefusal, type Caller } from '../../auth/origin.js';
+import { callerFromOrigin, originRefusal, type Caller } from '../../auth/origin.js';
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
-import { changesBetween, parse } from '../../core/validation.js';
+import { boundedArgument, changesBetween, parse } from '../../core/validation.js';
 import { isUuid } from '../../core/ids.js';
 import { refuseOverQuota } from '../../core/limits.js';
 import { quoted } from '../../core/names.js';
@@ -55,7 +55,7 @@ import {
   toVersion,
   updateAlgorithmRow,
 } from './store.js';
-import { formatVersion, newGitHash, nextVersion, parseAlgorithmRef } from './versions.js';
+import { formatVersion, MAX_REF_LENGTH, newGitHash, nextVersion, parseAlgorithmRef } from './versions.js';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -340,16 +340,27 @@ export async function adminDeleteAlgorithm(db: Db, actor: AdminActor, input: { i
 /**
  * What the execution tier asks before running `ref` for this key, checked in this order: the
  * caller's origin, the key's whitelist, the algorithm's visibility, then the version reference.
+ * `origin`, when given, stands in for the request's own caller.
  */
-export async function decideAccess(db: Db, principal: Principal, ref: string, caller: Caller): Promise<AccessDecision> {
+/** An origin is a scheme and a host name (at most 253 characters) and a port. */
+const MAX_ORIGIN_LENGTH = 300;
+
+export async function decideAccess(
+  db: Db,
+  principal: Principal,
+  input: { ref: string; origin?: string | null },
+  requestCaller: Caller,
+): Promise<AccessDecision> {
   const deny = (reason: AccessReason, algorithm: AlgorithmRecord | null = null): AccessDecision => ({
     allowed: false,
     reason,
     algorithm,
     version: null,
   });
-  const parsed = parseAlgorithmRef(ref);
+  const parsed = parseAlgorithmRef(boundedArgument('ref', input.ref, MAX_REF_LENGTH));
   if (!parsed) throw userError('INVALID', 'ref: must be owner/name[/version] or algo://owner/name[/version]', ['ref']);
+  const origin = boundedArgument('origin', input.origin, MAX_ORIGIN_LENGTH);
+  const caller = origin ? callerFromOrigin(origin) : requestCaller;
   if (originRefusal(principal.permissions.callerOrigin, caller)) return deny('ORIGIN_NOT_ALLOWED');
   if (!aclAllows(principal.permissions.algorithmAccess, parsed.owner, parsed.name)) return deny('NOT_IN_ACL');
   // The algorithm and the version the reference picks, in one read.

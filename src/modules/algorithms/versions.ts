@@ -8,7 +8,7 @@
  *             1.2.* | 1.*        the latest PUBLIC version under that prefix
  */
 import { randomBytes } from 'node:crypto';
-import { NAME_PATTERN } from '../../core/names.js';
+import { MAX_NAME_LENGTH, NAME_PATTERN } from '../../core/names.js';
 
 export type VersionType = 'MAJOR' | 'MINOR' | 'REVISION';
 
@@ -29,6 +29,11 @@ export interface AlgorithmRef {
   name: string;
   version: VersionRef;
 }
+
+/** The longest reference: `algo://`, two names and the longest version (three 9-digit parts), with room to spare. */
+export const MAX_REF_LENGTH = 200;
+/** The longest version reference: three 9-digit parts, with room to spare. */
+export const MAX_VERSION_LENGTH = 50;
 
 const PART = '(0|[1-9]\\d{0,8})';
 const EXACT = new RegExp(`^${PART}\\.${PART}\\.${PART}$`);
@@ -56,7 +61,7 @@ export function parseAlgorithmRef(raw: string): AlgorithmRef | null {
   const path = raw.trim().replace(/^algo:\/\//i, '');
   const [owner, name, version, ...rest] = path.split('/');
   if (!owner || !name || rest.length > 0 || !NAME_PATTERN.test(owner) || !NAME_PATTERN.test(name)) return null;
-  if (owner.length > 30 || name.length > 30) return null;
+  if (owner.length > MAX_NAME_LENGTH || name.length > MAX_NAME_LENGTH) return null;
   const versionRef = parseVersionRef(version);
   return versionRef ? { owner, name, version: versionRef } : null;
 }
@@ -74,7 +79,8 @@ export function nextVersion(last: SemVer | null, type: VersionType): SemVer {
   }
 }
 
-const GIT_HASH = /^[0-9a-f]{40}$/;
+export const GIT_HASH_LENGTH = 40;
+const GIT_HASH = new RegExp(`^[0-9a-f]{${GIT_HASH_LENGTH}}$`);
 
 /**
  * A version's address as Algorithmia gives it (`…/versions/{git_hash}`): 40 hex digits, like a git

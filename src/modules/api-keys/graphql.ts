@@ -29,6 +29,8 @@ import {
   updateApiKey,
   visibleApiKeys,
 } from './service.js';
+import { MAX_NAME_LENGTH } from '../../core/names.js';
+import { boundedArgument } from '../../core/validation.js';
 import { findApiKeysByIds, findApiKeysByName, listAllApiKeys } from './store.js';
 
 export const ApiKeyKindEnum = enumFromDatabase('ApiKeyKind', apiKeyKind, {
@@ -144,14 +146,15 @@ const CallerOriginInput = builder.inputType('CallerOriginInput', {
   fields: (t) => ({
     allowNativeClients: t.boolean({ description: 'Allow requests without Origin/Referer (servers, CLIs, SDKs). New keys: true.' }),
     allowBrowser: t.boolean({ description: 'Allow requests from web pages (they carry Origin or Referer). New keys: false.' }),
-    referrerHosts: t.stringList({ description: 'app.example.com or *.example.com; empty allows any origin.' }),
+    referrerHosts: t.stringList({ description: 'app.example.com or *.example.com, at most 100 of them; empty allows any origin.' }),
   }),
 });
 
 /** Key settings shared by create and update. */
 const keySettingsFields = (t: PothosSchemaTypes.InputFieldBuilder<SchemaTypes, 'InputObject'>) => ({
   algorithmAccess: t.stringList({
-    description: 'algo://*, algo://<owner>/*, algo://<owner>/<algorithm>. New keys default to none: they can call nothing.',
+    description:
+      'algo://*, algo://<owner>/*, algo://<owner>/<algorithm>: at most MAX_ACL_ENTRIES entries (default 100). New keys default to none: they can call nothing.',
   }),
   manageAlgorithms: t.boolean({ description: "Create, update, publish and delete the owner's algorithms. Default false." }),
   manageAccount: t.boolean({ description: "Manage the owner's API keys. Default false." }),
@@ -184,7 +187,10 @@ builder.relayMutationField(
   {
     description: 'A new standard key. Omitted permissions take the defaults: no algorithms, no management, no data access, native clients only.',
     inputFields: (t) => ({
-      name: t.string({ required: true, description: 'Unique per owner. A key named default-key becomes the default.' }),
+      name: t.string({
+        required: true,
+        description: 'Unique per owner, 1 to 64 characters, none of them control, bidi or zero-width. A key named default-key becomes the default.',
+      }),
       owner: t.string({ description: "Username or organization name; default the calling key's owner." }),
       ...keySettingsFields(t),
     }),
@@ -211,7 +217,7 @@ builder.relayMutationField(
     description: "A key's changes. Absent fields keep their value.",
     inputFields: (t) => ({
       id: t.id({ required: true, description: "The key's global id." }),
-      name: t.string({ description: 'Unique per owner, 1 to 64 characters.' }),
+      name: t.string({ description: 'Unique per owner, 1 to 64 characters, none of them control, bidi or zero-width.' }),
       disabled: t.boolean({ description: 'A disabled key is refused like an unknown one until enabled again.' }),
       ...keySettingsFields(t),
     }),
@@ -304,7 +310,7 @@ builder.objectFields(AdminQuery, (t) => ({
         owner: t.arg.string({ description: 'Username or organization name.' }),
         kind: t.arg({ type: ApiKeyKindEnum, description: 'Only keys of this kind.' }),
       },
-      resolve: (_root, args, { db }) => listAllApiKeys(db, args),
+      resolve: (_root, args, { db }) => listAllApiKeys(db, { ...args, owner: boundedArgument('owner', args.owner, MAX_NAME_LENGTH) }),
     },
     ApiKeyConnection,
   ),
@@ -341,7 +347,10 @@ builder.relayMutationField(
     inputFields: (t) => ({
       username: t.string({ required: true, description: "The user who will own the key or, with organization, the member recorded as having made it." }),
       organization: t.string({ description: 'The organization that will own the key; absent, the user owns it.' }),
-      name: t.string({ required: true, description: 'Unique per owner. A key named default-key becomes the default.' }),
+      name: t.string({
+        required: true,
+        description: 'Unique per owner, 1 to 64 characters, none of them control, bidi or zero-width. A key named default-key becomes the default.',
+      }),
       ...keySettingsFields(t),
     }),
   },

@@ -9,25 +9,26 @@ import { permissionsOf } from '../../auth/principal.js';
 import type { DataAccess } from '../../db/enums.js';
 import { errorResponse, serve, z, type ErrorMapping, type RestApp } from '../../rest/api.js';
 import { restError } from '../../rest/envelope.js';
+import { MAX_NAME_LENGTH } from '../../core/names.js';
 import { issueStandardApiKey, MAX_LISTED_KEYS, organizationApiKeys, type AdminKeyView, type IssueStandardKeyInput } from './service.js';
 
 /** Algorithmia's only standard key type; its admin key types are refused (they come from createAdminApiKey). */
 const ALGORITHM_KEY = 'AlgorithmKey';
-const MAX_ACL_ENTRIES = 100;
 const MAX_REFERER_HOST_LENGTH = 2000;
 
-const nameParam = (description: string) => z.string().max(30).openapi({ description });
+const nameParam = (description: string) => z.string().max(MAX_NAME_LENGTH).openapi({ description });
 
 const permissionFields = {
   allow_data: z.boolean().openapi({ description: 'May read data through the Data API (with `allow_data_write`: read and write).' }),
   allow_data_write: z.boolean().openapi({ description: 'May write data too; needs `allow_data`.' }),
   allow_algo: z.boolean().openapi({ description: 'May be used by native clients (servers, CLIs, SDKs: requests without Origin or Referer).' }),
   allow_web_algo: z.boolean().openapi({ description: 'May be used from web pages (requests with Origin or Referer).' }),
+  // Bounded by the service's key settings (MAX_ACL_ENTRIES), as for GraphQL: one limit, one error.
   algo_acl: z
-    .array(z.string().max(200))
-    .max(MAX_ACL_ENTRIES)
+    .array(z.string())
     .openapi({
-      description: `The algorithms the key may call, at most ${MAX_ACL_ENTRIES}: \`algo://*\`, \`algo://<owner>/*\`, \`algo://<owner>/<algorithm>/*\`. Empty: none.`,
+      description:
+        'The algorithms the key may call: `algo://*`, `algo://<owner>/*`, `algo://<owner>/<algorithm>/*`, each at most 100 characters; at most MAX_ACL_ENTRIES of them (default 100). Empty: none.',
     }),
   referer_host: z
     .string()

@@ -26,10 +26,10 @@ import {
 import type { Db } from '../../db/connect.js';
 import { dataAccess } from '../../db/enums.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
-import { changesBetween, parse } from '../../core/validation.js';
+import { boundedArgument, changesBetween, nameText, parse } from '../../core/validation.js';
 import { isUuid } from '../../core/ids.js';
-import { refuseOverQuota } from '../../core/limits.js';
-import { quoted } from '../../core/names.js';
+import { MAX_NAME_LENGTH, nameReference, quoted } from '../../core/names.js';
+import { limits, refuseOverQuota, type Limits } from '../../core/limits.js';
 import type { Page, PageArgs } from '../../core/pagination.js';
 import { recordAudit } from '../audit/service.js';
 import { memberOf, organizationNamed, roleIn } from '../organizations/service.js';
@@ -57,12 +57,7 @@ import {
 
 export const MAX_GRACE_PERIOD_SECONDS = 24 * 60 * 60;
 
-export const keyNameSchema = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(64, 'must be at most 64 characters')
-  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+export const keyNameSchema = nameText(64).min(1, 'must not be empty');
 
 export type CreateApiKeyInput = KeySettingsInput & {
   name: string;
@@ -133,14 +128,20 @@ const nameTaken = (name: string): ServiceError => userError('TAKEN', `name: this
 // ---------------------------------------------------------------------------------------------
 // Validation
 
+/** Hosts in one key's `callerOrigin.referrerHosts`: each is compared with every host of a caller's key. */
+export const MAX_REFERRER_HOSTS = 100;
+
 /**
  * Every key setting a caller may give, checked all at once (each broken rule is one INVALID error
  * naming its field); absent and null fields keep their value, except `expiresAt`, where null removes it.
+ * The whitelist's cap is the operator's (`limits().aclEntries`), so the schema is built for it;
+ * lists are counted before their entries are read.
  */
-const keySettingsSchema = z.object({
+const keySettingsSchemaFor = (maxAclEntries: number) => z.object({
   name: keyNameSchema.nullish(),
   algorithmAccess: z
     .array(z.string())
+    .max(maxAclEntries, `must be at most ${maxAclEntries} entries`)
     .nullish()
     .transform((entries, ctx) => {
       if (!entries) return undefined;
@@ -154,6 +155,7 @@ const keySettingsSchema = z.object({
       allowBrowser: z.boolean().nullish(),
       referrerHosts: z
         .array(z.string())
+        .max(MAX_REFERRER_HOSTS, `must be at most ${MAX_REFERRER_HOSTS} entries`)
         .nullish()
         .transform((patterns, ctx) => {
           if (!patterns) return undefined;
@@ -176,8 +178,17 @@ const keySettingsSchema = z.object({
   dataAccess: z.enum(dataAccess.enumValues).nullish(),
 });
 
+const keySettingsSchemas = new WeakMap<Readonly<Limits>, ReturnType<typeof keySettingsSchemaFor>>();
+
+function keySettingsSchema(): ReturnType<typeof keySettingsSchemaFor> {
+  const current = limits();
+  let schema = keySettingsSchemas.get(current);
+  if (!schema) keySettingsSchemas.set(current, (schema = keySettingsSchemaFor(current.aclEntries)));
+  return schema;
+}
+
 /** What a caller may say about a standard key; absent fields keep their default (or, on update, their value). */
-export type KeySettingsInput = z.input<typeof keySettingsSchema>;
+export type KeySettingsInput = z.input<ReturnType<typeof keySettingsSchemaFor>>;
 
 /**
  * Applies `input` over `base`. Returns the resulting settings and warnings (redundant whitelist
@@ -187,7 +198,7 @@ function applySettings(
   base: { name: string; permissions: KeyPermissions; expiresAt: Date | null },
   input: KeySettingsInput,
 ): { name: string; permissions: KeyPermissions; expiresAt: Date | null; warnings: UserErrorData[]; aclInputIndexes?: number[] } {
-  const data = parse(keySettingsSchema, input);
+  const data = parse(keySettingsSchema(), input);
   const warnings: UserErrorData[] = (data.algorithmAccess?.redundant ?? []).map((redundant) => ({
     code: 'REDUNDANT',
     field: ['algorithmAccess', String(redundant.index)],
@@ -253,7 +264,7 @@ async function resolveManagedOwner(tx: Db, principal: Principal, name: string | 
   if (name === undefined || name === null) {
     return { id: principal.ownerId, name: principal.ownerName, kind: principal.ownerKind };
   }
-  const owner = await findLiveOwnerNamed(tx, name);
+  const owner = await findLiveOwnerNamed(tx, boundedArgument('owner', name, MAX_NAME_LENGTH));
   if (owner && (await managesOwner(tx, principal, owner))) return owner;
   throw userError('NOT_FOUND', `owner: no user or organization ${quoted(name)} whose keys this key may manage`, ['owner']);
 }
@@ -433,7 +444,7 @@ export async function listApiKeys(
 // ---------------------------------------------------------------------------------------------
 // Admin plane
 
-export const createAdminApiKeySchema = z.object({ username: z.string(), name: keyNameSchema });
+export const createAdminApiKeySchema = z.object({ username: nameReference, name: keyNameSchema });
 
 /** Mints an admin key for a cluster administrator (the CLI, bootstrap and the admin plane use this). */
 export async function createAdminApiKey(
@@ -497,7 +508,7 @@ export async function issueStandardApiKey(
     let owner: AdminKeyView['owner'] & { id: string };
     let createdByUserId: string;
     if (input.organization === undefined || input.organization === null) {
-      const user = await lockUserNamed(tx, input.username);
+      const user = await lockUserNamed(tx, boundedArgument('username', input.username, MAX_NAME_LENGTH));
       if (!user) throw userError('NOT_FOUND', `username: no user ${quoted(input.username)}`, ['username']);
       owner = { id: user.id, name: user.username, kind: 'USER' };
       // Made by the admin, as createUser's default-key is.
@@ -525,7 +536,7 @@ export const MAX_LISTED_KEYS = 100;
 
 /** An organization's first MAX_LISTED_KEYS standard keys, oldest first. The actor is the proof of the admin check; a read records nothing. */
 export async function organizationApiKeys(db: Db, _actor: AdminActor, input: { organization: string }): Promise<AdminKeyView[]> {
-  const organization = await findOrganizationByName(db, input.organization);
+  const organization = await findOrganizationByName(db, boundedArgument('organization', input.organization, MAX_NAME_LENGTH));
   if (!organization) throw userError('NOT_FOUND', `organization: no organization ${quoted(input.organization)}`, ['organization']);
   const page = await standardKeysOf(db, organization.id, { first: MAX_LISTED_KEYS });
   return adminViews(db, { name: organization.name, kind: 'ORGANIZATION' }, page.edges.map((edge) => edge.node));

@@ -1,6 +1,8 @@
 import { builder } from '../../graphql/builder.js';
 import { AdminQuery } from '../../graphql/planes.js';
 import { UserType } from '../users/graphql.js';
+import { boundedArgument } from '../../core/validation.js';
+import { MAX_ACTION_LENGTH, MAX_TARGET_ID_LENGTH } from './service.js';
 import { listAuditEvents, type AuditEventRecord } from './store.js';
 
 builder.scalarType('JSON', {
@@ -44,7 +46,12 @@ builder.objectFields(AdminQuery, (t) => ({
         action: t.arg.string({ description: 'Only events with exactly this action, e.g. API_KEY_CREATED.' }),
         targetId: t.arg.string({ description: 'Database id of the changed object.' }),
       },
-      resolve: (_root, args, { db }) => listAuditEvents(db, args),
+      resolve: (_root, args, { db }) =>
+        listAuditEvents(db, {
+          ...args,
+          action: boundedArgument('action', args.action, MAX_ACTION_LENGTH),
+          targetId: boundedArgument('targetId', args.targetId, MAX_TARGET_ID_LENGTH),
+        }),
     },
     { name: 'AuditEventConnection', description: 'A page of audit events.' },
     { name: 'AuditEventEdge', description: 'An audit event and its cursor.' },

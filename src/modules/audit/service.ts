@@ -30,6 +30,10 @@ export type AuditAction =
   | 'ALGORITHM_PUBLISHED'
   | 'ALGORITHM_DELETED';
 
+/** Filters on the trail: the longest action above, and a target's id (a UUID), with room to spare. */
+export const MAX_ACTION_LENGTH = 64;
+export const MAX_TARGET_ID_LENGTH = 64;
+
 const SECRET_FIELDS = /secret|password|hash|token/i;
 /** Names that mention a secret but hold only a time (when a rolled key's old secret stops), so they are kept. */
 const TIMES_ABOUT_SECRETS = new Set(['previousSecretValidUntil']);

@@ -21,6 +21,8 @@ import {
   setOrganizationMemberRole,
   updateOrganization,
 } from './service.js';
+import { MAX_NAME_LENGTH } from '../../core/names.js';
+import { boundedArgument, MAX_SEARCH_LENGTH } from '../../core/validation.js';
 import { findOrganizationByName, findOrganizationsByIds, listOrganizations, memberPages, membershipsOf } from './store.js';
 import type { MembershipRecord, OrganizationRecord } from '../../db/records.js';
 
@@ -121,7 +123,7 @@ builder.queryField('organization', (t) =>
     description: "An organization's public profile (contacts and members for its members' keys with manageAccount only).",
     authScopes: { standard: true },
     args: { name: t.arg.string({ required: true, description: 'Matched case-insensitively.' }) },
-    resolve: (_root, { name }, { db }) => findOrganizationByName(db, name),
+    resolve: (_root, { name }, { db }) => findOrganizationByName(db, boundedArgument('name', name, MAX_NAME_LENGTH)),
   }),
 );
 
@@ -131,7 +133,7 @@ builder.objectFields(AdminQuery, (t) => ({
       type: OrganizationType,
       description: 'Every organization, oldest first; `query` matches name or label.',
       args: { query: t.arg.string({ description: 'Text to look for, case-insensitively, anywhere in the name or label.' }) },
-      resolve: (_root, args, { db }) => listOrganizations(db, args),
+      resolve: (_root, args, { db }) => listOrganizations(db, { ...args, query: boundedArgument('query', args.query, MAX_SEARCH_LENGTH) }),
     },
     { name: 'OrganizationConnection', description: 'A page of organizations.' },
     { name: 'OrganizationEdge', description: 'An organization and its cursor.' },
@@ -141,7 +143,7 @@ builder.objectFields(AdminQuery, (t) => ({
     nullable: true,
     description: 'Any organization by name, contacts and members included; null if there is none.',
     args: { name: t.arg.string({ required: true, description: 'Matched case-insensitively.' }) },
-    resolve: (_root, { name }, { db }) => findOrganizationByName(db, name),
+    resolve: (_root, { name }, { db }) => findOrganizationByName(db, boundedArgument('name', name, MAX_NAME_LENGTH)),
   }),
 }));
 

@@ -9,6 +9,7 @@ import { memberRole, organizationType, type OrganizationType } from '../../db/en
 import type { Db } from '../../db/connect.js';
 import type { OrganizationRecord } from '../../db/records.js';
 import { jsonBody, jsonResponse, originOf, serve, z, type ErrorMapping, type RestApp } from '../../rest/api.js';
+import { MAX_NAME_LENGTH } from '../../core/names.js';
 import { restEnum } from '../../rest/enums.js';
 import { restError } from '../../rest/envelope.js';
 import { pagedResults, pageQuery, restPage } from '../../rest/paging.js';
@@ -136,7 +137,7 @@ const updateBody = z
   .openapi('OrganizationUpdate');
 
 const nameParam = (name: string, description: string) =>
-  z.string().max(100).openapi({ param: { name, in: 'path' }, description });
+  z.string().max(MAX_NAME_LENGTH).openapi({ param: { name, in: 'path' }, description });
 const orgParams = z.object({ orgName: nameParam('orgName', "The organization's name, matched case-insensitively.") });
 const memberParams = orgParams.extend({ username: nameParam('username', "The user's username, matched case-insensitively.") });
 

@@ -8,8 +8,8 @@ import { changingOwner, type KeyCache } from '../../auth/key-cache.js';
 import { readsAccountData, type AdminActor } from '../../auth/permissions.js';
 import type { Principal } from '../../auth/principal.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
-import { changesBetween, emailSchema, optionalText, parse } from '../../core/validation.js';
-import { ownerNameSchema, quoted } from '../../core/names.js';
+import { boundedArgument, changesBetween, emailSchema, nameText, optionalName, parse } from '../../core/validation.js';
+import { MAX_NAME_LENGTH, nameReference, ownerNameSchema, quoted } from '../../core/names.js';
 import type { Db } from '../../db/connect.js';
 import { memberRole, organizationType } from '../../db/enums.js';
 import type { MemberRole, MembershipRecord, OrganizationRecord } from '../../db/records.js';
@@ -64,8 +64,8 @@ const urlSchema = z
   .refine((value) => /^https?:\/\/[^\s]+$/i.test(value) && URL.canParse(value), 'must be an http:// or https:// URL');
 
 const organizationFields = {
-  label: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
-  contactName: optionalText(200),
+  label: nameText(100).min(1, 'is required'),
+  contactName: optionalName(200),
   email: emailSchema.nullish(),
   url: urlSchema.nullish(),
   type: z.enum(organizationType.enumValues).nullish(),
@@ -74,11 +74,11 @@ const organizationFields = {
 export const createOrganizationSchema = z.object({
   name: ownerNameSchema,
   ...organizationFields,
-  owners: z.array(z.string()).min(1, 'must name at least one owner (a username)').max(100, 'must name at most 100 owners'),
+  owners: z.array(nameReference).min(1, 'must name at least one owner (a username)').max(100, 'must name at most 100 owners'),
 });
 
 export const updateOrganizationSchema = z.object({
-  organization: z.string(),
+  organization: nameReference,
   ...organizationFields,
   label: organizationFields.label.nullish(),
 });
@@ -100,7 +100,7 @@ async function usersNamed(tx: Db, usernames: readonly string[], field: string): 
 
 /** A live organization by name, row-locked; NOT_FOUND naming `field` otherwise. */
 export async function organizationNamed(tx: Db, name: string, field = 'organization'): Promise<OrganizationRecord> {
-  const found = await lockOrganizationNamed(tx, name);
+  const found = await lockOrganizationNamed(tx, boundedArgument(field, name, MAX_NAME_LENGTH));
   if (!found) throw userError('NOT_FOUND', `${field}: no organization ${quoted(name)}`, [field]);
   return found;
 }
@@ -190,7 +190,8 @@ export async function addOrganizationMember(
   const role = parse(roleSchema, input.role);
   return db.transaction(async (tx) => {
     const organization = await organizationNamed(tx, input.organization);
-    const userId = (await usersNamed(tx, [input.username], 'username')).get(input.username.toLowerCase())!;
+    const username = boundedArgument('username', input.username, MAX_NAME_LENGTH);
+    const userId = (await usersNamed(tx, [username], 'username')).get(username.toLowerCase())!;
     const existing = await findMembership(tx, organization.id, userId);
     if (existing) {
       if (input.ifMember === 'keep') return { organization, membership: existing, added: false };
@@ -204,7 +205,7 @@ export async function addOrganizationMember(
 
 /** The user's id and role in the organization; NOT_FOUND naming `username` when no such user, or not a member. */
 export async function memberOf(tx: Db, organization: OrganizationRecord, username: string): Promise<{ userId: string; role: MemberRole }> {
-  const userId = (await usersNamed(tx, [username], 'username')).get(username.toLowerCase())!;
+  const userId = (await usersNamed(tx, [boundedArgument('username', username, MAX_NAME_LENGTH)], 'username')).get(username.toLowerCase())!;
   const role = await roleIn(tx, organization.id, userId);
   if (!role) throw userError('NOT_FOUND', `username: ${quoted(username)} is not a member of ${organization.name}`, ['username']);
   return { userId, role };

@@ -10,6 +10,8 @@ import { OwnerRef } from '../owners/graphql.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { loadMemberships, MembershipType } from '../organizations/graphql.js';
 import { createUser, deleteUser, seesPrivateFields, updateUser } from './service.js';
+import { MAX_NAME_LENGTH } from '../../core/names.js';
+import { boundedArgument, MAX_SEARCH_LENGTH } from '../../core/validation.js';
 import { findUserByUsername, findUsersByIds, listUsers } from './store.js';
 
 export const UserType = builder.loadableNode('User', {
@@ -58,7 +60,7 @@ builder.objectFields(AdminQuery, (t) => ({
       type: UserType,
       description: 'Every user, oldest first; `query` matches username, email or full name. Pages of at most 100.',
       args: { query: t.arg.string({ description: 'Text to look for, case-insensitively, anywhere in the username, email or full name.' }) },
-      resolve: (_root, args, { db }) => listUsers(db, args),
+      resolve: (_root, args, { db }) => listUsers(db, { ...args, query: boundedArgument('query', args.query, MAX_SEARCH_LENGTH) }),
     },
     { name: 'UserConnection', description: 'A page of users.' },
     { name: 'UserEdge', description: 'A user and its cursor.' },
@@ -68,7 +70,7 @@ builder.objectFields(AdminQuery, (t) => ({
     nullable: true,
     description: 'Any user by username, with email and organizations; null if there is none.',
     args: { username: t.arg.string({ required: true, description: 'Matched case-insensitively.' }) },
-    resolve: (_root, { username }, { db }) => findUserByUsername(db, username),
+    resolve: (_root, { username }, { db }) => findUserByUsername(db, boundedArgument('username', username, MAX_NAME_LENGTH)),
   }),
 }));
 
@@ -121,7 +123,7 @@ builder.queryField('user', (t) =>
     description: "A user's public profile (email only to the user's keys with manageAccount).",
     authScopes: { standard: true },
     args: { username: t.arg.string({ required: true, description: 'Matched case-insensitively.' }) },
-    resolve: (_root, { username }, { db }) => findUserByUsername(db, username),
+    resolve: (_root, { username }, { db }) => findUserByUsername(db, boundedArgument('username', username, MAX_NAME_LENGTH)),
   }),
 );
 

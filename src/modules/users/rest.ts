@@ -7,6 +7,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { adminActorOf } from '../../auth/permissions.js';
 import type { UserRecord } from '../../db/records.js';
 import { jsonBody, jsonResponse, originOf, serve, z, type ErrorMapping, type RestApp } from '../../rest/api.js';
+import { MAX_NAME_LENGTH } from '../../core/names.js';
 import { restError } from '../../rest/envelope.js';
 import { pagedResults, pageQuery, restPage } from '../../rest/paging.js';
 import { createUser, deleteUser, updateUser } from './service.js';
@@ -68,10 +69,7 @@ const updateBody = z
   .openapi('UserUpdate');
 
 const usernameParam = z.object({
-  username: z
-    .string()
-    .max(100)
-    .openapi({ param: { name: 'username', in: 'path' }, description: 'The username, matched case-insensitively.', example: 'ada' }),
+  username: z.string().max(MAX_NAME_LENGTH).openapi({ param: { name: 'username', in: 'path' }, description: 'The username, matched case-insensitively.', example: 'ada' }),
 });
 
 /** How the users services' errors read: their fields by Algorithmia's names. */

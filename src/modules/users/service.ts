@@ -9,8 +9,8 @@ import { changingOwner, type KeyCache } from '../../auth/key-cache.js';
 import { readsAccountData, type AdminActor } from '../../auth/permissions.js';
 import { DEFAULT_KEY_NAME, DEFAULT_KEY_PERMISSIONS, type Principal } from '../../auth/principal.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
-import { ownerNameSchema, quoted } from '../../core/names.js';
-import { changesBetween, emailSchema, optionalText, parse } from '../../core/validation.js';
+import { MAX_NAME_LENGTH, nameReference, ownerNameSchema, quoted } from '../../core/names.js';
+import { boundedArgument, changesBetween, emailSchema, optionalName, parse } from '../../core/validation.js';
 import type { Db } from '../../db/connect.js';
 import type { ApiKeyRecord, UserRecord } from '../../db/records.js';
 import { issueApiKey, revokeAdminApiKeysOf } from '../api-keys/service.js';
@@ -26,9 +26,9 @@ export function seesPrivateFields(principal: Principal, userId: string): boolean
 
 /** The free-text profile, bounded as Algorithmia bounded it (a company name up to 100 characters, a role up to 200). */
 const profileFields = {
-  fullName: optionalText(200),
-  companyName: optionalText(100),
-  companyRole: optionalText(200),
+  fullName: optionalName(200),
+  companyName: optionalName(100),
+  companyRole: optionalName(200),
 };
 
 export const createUserSchema = z.object({
@@ -83,7 +83,7 @@ export async function createUser(
 }
 
 export const updateUserSchema = z.object({
-  username: z.string(),
+  username: nameReference,
   email: emailSchema.nullish(),
   ...profileFields,
   isAdmin: z.boolean().nullish(),
@@ -91,7 +91,7 @@ export const updateUserSchema = z.object({
 
 /** A live user by username, row-locked; NOT_FOUND otherwise. */
 async function userNamed(tx: Db, username: string): Promise<UserRecord> {
-  const found = await lockUserNamed(tx, username);
+  const found = await lockUserNamed(tx, boundedArgument('username', username, MAX_NAME_LENGTH));
   if (!found) throw userError('NOT_FOUND', `username: no user ${quoted(username)}`, ['username']);
   return found;
 }
