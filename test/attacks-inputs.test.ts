@@ -270,7 +270,8 @@ describe("MAX_ACL_ENTRIES is the operator's", () => {
   let big: TestApp;
   let owner: { key: string };
   beforeAll(async () => {
-    big = await startTestApp({ env: { MAX_ACL_ENTRIES: '5000' } });
+    // A cost ceiling to match: each alias may return 5,000 entries (the cost model counts them).
+    big = await startTestApp({ env: { MAX_ACL_ENTRIES: '5000', GRAPHQL_MAX_COST: '1000000' } });
     owner = await createUser(big);
   });
   afterAll(() => big?.close());

@@ -54,6 +54,13 @@ function parseEntry(raw: string): { entry: string } | { error: string } {
   return { entry: `${PREFIX}${parts.map((part) => part.toLowerCase()).join('/')}/*` };
 }
 
+/** What a stored (normalised) entry names: everything, an owner's algorithms, or one algorithm. */
+function scopeOf(entry: string): { owner?: string; name?: string } {
+  if (entry === ALL) return {};
+  const [owner, name] = entry.slice(PREFIX.length, -2).split('/');
+  return name === undefined ? { owner } : { owner, name };
+}
+
 /**
  * The entry of `held`, other than `entry` itself, that covers `entry`: `algo://*` covers every other
  * entry, and `algo://<owner>/*` covers its owner's algorithms. Nothing else can cover anything, so
@@ -62,7 +69,7 @@ function parseEntry(raw: string): { entry: string } | { error: string } {
 function wildcardCovering(held: ReadonlySet<string>, entry: string): string | undefined {
   if (entry === ALL) return undefined;
   if (held.has(ALL)) return ALL;
-  const [owner, name] = entry.slice(PREFIX.length, -2).split('/');
+  const { owner, name } = scopeOf(entry);
   if (name === undefined) return undefined;
   const ownerEntry = `${PREFIX}${owner}/*`;
   return held.has(ownerEntry) ? ownerEntry : undefined;
