@@ -121,6 +121,21 @@ describe('an answer has a ceiling on its objects (MAX_OBJECTS_PER_REQUEST)', () 
     expect(response.body.errors?.[0]?.message).toMatch(/MAX_OBJECTS_PER_REQUEST/);
   });
 
+  it('answers every field resolved after the ceiling stopped the request as RESPONSE_TOO_LARGE too, never a 500', async () => {
+    const entries = Array.from({ length: 30 }, (_, i) => `algo://someone/algorithm_${i}`);
+    const made = await t.gql(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id } userErrors { message } } }`, {
+      key: user.key,
+      variables: { input: { name: 'thirty', algorithmAccess: entries } },
+    });
+    const id = made.body.data!.createApiKey.apiKey.id;
+    const aliases = Array.from({ length: 6 }, (_, i) => `a${i}: node(id: $id) { ... on ApiKey { algorithmAccess { pattern } } }`);
+    const response = await t.gql(`query($id: ID!) { ${aliases.join(' ')} }`, { key: user.key, variables: { id } });
+    expect(response.status).toBeLessThan(500);
+    const codes = new Set(response.body.errors?.map((e) => e.extensions?.code));
+    expect([...codes]).toEqual(['RESPONSE_TOO_LARGE']);
+    expect(t.logs.some((line) => line.msg === 'unexpected error')).toBe(false);
+  });
+
   it('a request within it answers', async () => {
     const response = await t.gql(`{ a: nodes(ids: ${ids(user.id, 50)}) { id } b: nodes(ids: ${ids(user.id, 40)}) { id } }`, { key: user.key });
     expect(response.body.errors).toBeUndefined();

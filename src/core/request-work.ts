@@ -34,12 +34,13 @@ export class RequestWork {
     return this.controller.signal;
   }
 
-  stop(): void {
-    this.controller.abort(new WorkStopped());
+  /** Stops the request: `reason` is what any further work of it throws (the deadline, or the ceiling). */
+  stop(reason: Error = new WorkStopped()): void {
+    this.controller.abort(reason);
   }
 
   throwIfStopped(): void {
-    if (this.controller.signal.aborted) throw new WorkStopped();
+    if (this.controller.signal.aborted) throw this.controller.signal.reason;
   }
 
   /** Counts `n` more objects in the answer; over the ceiling, the request stops here. */

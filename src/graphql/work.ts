@@ -7,6 +7,10 @@
 import { defaultFieldResolver, getNullableType, GraphQLError, isListType, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { currentWork, TooManyObjects, WorkStopped } from '../core/request-work.js';
 
+/** The ceiling as a client sees it, wherever in the request it is met. */
+export const responseTooLarge = (error: TooManyObjects) =>
+  new GraphQLError(error.message, { extensions: { code: 'RESPONSE_TOO_LARGE', limit: error.limit } });
+
 function counted(value: unknown): unknown {
   const work = currentWork();
   if (!work) return value;
@@ -15,8 +19,8 @@ function counted(value: unknown): unknown {
   } catch (error) {
     if (!(error instanceof TooManyObjects)) throw error;
     // The answer would grow past the ceiling: stop the whole request here, not just this list.
-    work.stop();
-    throw new GraphQLError(error.message, { extensions: { code: 'RESPONSE_TOO_LARGE', limit: error.limit } });
+    work.stop(error);
+    throw responseTooLarge(error);
   }
   return value;
 }
@@ -24,7 +28,10 @@ function counted(value: unknown): unknown {
 function bounded(resolve: GraphQLFieldResolver<unknown, unknown>): GraphQLFieldResolver<unknown, unknown> {
   return (source, args, context, info) => {
     const work = currentWork();
-    if (work?.signal.aborted) throw work.signal.reason instanceof WorkStopped ? work.signal.reason : new WorkStopped();
+    if (work?.signal.aborted) {
+      const reason: unknown = work.signal.reason;
+      throw reason instanceof TooManyObjects ? responseTooLarge(reason) : reason instanceof WorkStopped ? reason : new WorkStopped();
+    }
     const value = resolve(source, args, context, info);
     return value instanceof Promise ? value.then(counted) : counted(value);
   };

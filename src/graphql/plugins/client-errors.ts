@@ -6,6 +6,8 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { PermissionDenied, ServiceError } from '../../core/errors.js';
+import { TooManyObjects } from '../../core/request-work.js';
+import { responseTooLarge } from '../work.js';
 import type { Logger } from '../../core/logger.js';
 import { unexpectedFailure } from '../../gate/failures.js';
 import type { GraphQLContext } from '../context.js';
@@ -16,6 +18,11 @@ export function toClientError(error: GraphQLError, log: Logger | undefined, requ
   const original = error.originalError;
   if (original instanceof PermissionDenied) {
     return new GraphQLError(original.message, { nodes: error.nodes, path: error.path, extensions: { code: 'FORBIDDEN' } });
+  }
+  if (original instanceof TooManyObjects) {
+    // A statement refused after the ceiling stopped the request: the same answer as the list that met it.
+    const tooLarge = responseTooLarge(original);
+    return new GraphQLError(tooLarge.message, { nodes: error.nodes, path: error.path, extensions: tooLarge.extensions });
   }
   if (original instanceof ServiceError) {
     const mapped = fromServiceError(original);
