@@ -121,12 +121,18 @@ describe('Idempotency-Key, edges found in review', () => {
 describe('Idempotency-Key and unexpected errors', () => {
   it('replays an unexpected error as the client first saw it, never its internal text', async () => {
     const user = await createUser(t);
-    // A lone UTF-16 surrogate passes GraphQL but not the database's text encoding: an unexpected error.
-    const document = `mutation($bad: String!) {
+    const created = await t.gql(
+      `mutation { createAlgorithm(input: { name: "broken", details: { label: "Broken" }, settings: { language: PYTHON3, environment: CPU } }) { algorithm { id } } }`,
+      { key: user.key },
+    );
+    // A lone UTF-16 surrogate in free text passes GraphQL but not the audit trail's jsonb: an
+    // unexpected error. (Names refuse it as a user error: attacks-inputs.test.ts.)
+    const document = `mutation($id: ID!, $bad: String!) {
       ok: createApiKey(input: { name: "fine" }) { apiKey { name } }
-      bad: createApiKey(input: { name: $bad }) { apiKey { name } }
+      bad: updateAlgorithm(input: { id: $id, details: { summary: $bad } }) { algorithm { name } }
     }`;
-    const post = () => t.gql(document, { key: user.key, variables: { bad: 'broken\ud800' }, headers: { 'idempotency-key': 'unexpected-1' } });
+    const variables = { id: created.body.data!.createAlgorithm.algorithm.id, bad: 'broken\ud800' };
+    const post = () => t.gql(document, { key: user.key, variables, headers: { 'idempotency-key': 'unexpected-1' } });
     const first = await post();
     const failed = first.body.errors?.find((e) => e.path?.[0] === 'bad');
     // `ok` ran (its key exists), so the answer is kept although `bad`'s error nulled all of data.
