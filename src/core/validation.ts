@@ -19,7 +19,7 @@ export function boundedArgument<T extends string | null | undefined>(field: stri
   return value;
 }
 
-/** Search text (`users(query:)`, `organizations(query:)`): matched anywhere, so longer than any field it searches is no search. */
+/** Search text (`users(query:)`, `organizations(query:)`), matched inside names, emails and labels: none is longer. */
 export const MAX_SEARCH_LENGTH = 100;
 
 /** Trimmed text of at most `max` characters, the limit named in the error. */
