@@ -6,6 +6,7 @@
  * passing it down.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
 
 /** Thrown where a stopped request would have done more work; the deadline has already answered. */
 export class WorkStopped extends Error {
@@ -27,7 +28,11 @@ export class RequestWork {
   private readonly controller = new AbortController();
   private objects = 0;
 
-  constructor(private readonly maxObjects: number) {}
+  constructor(private readonly maxObjects: number) {
+    // One listener per statement the request sends (to cancel it), gone with the request: as many
+    // as its statements, which the cost model bounds, so Node's warning at 10 would only be noise.
+    setMaxListeners(0, this.controller.signal);
+  }
 
   /** Aborted when the request must stop: statements listening to it are cancelled. */
   get signal(): AbortSignal {
