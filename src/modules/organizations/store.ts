@@ -103,15 +103,18 @@ export async function roleOf(db: Db, organizationId: string, userId: string): Pr
   return membership?.role ?? null;
 }
 
+/** What a membership record reads. */
+const membershipColumns = {
+  organizationId: organizationMembers.organizationId,
+  userId: organizationMembers.userId,
+  role: organizationMembers.role,
+  createdAt: organizationMembers.createdAt,
+};
+
 /** The user's membership of the organization, or null when not a member. */
 export async function findMembership(db: Db, organizationId: string, userId: string): Promise<MembershipRecord | null> {
   const [membership] = await db
-    .select({
-      organizationId: organizationMembers.organizationId,
-      userId: organizationMembers.userId,
-      role: organizationMembers.role,
-      createdAt: organizationMembers.createdAt,
-    })
+    .select(membershipColumns)
     .from(organizationMembers)
     .where(and(eq(organizationMembers.organizationId, organizationId), eq(organizationMembers.userId, userId)));
   return membership ?? null;
@@ -247,12 +250,7 @@ export async function membershipsOf(db: Db, userIds: readonly string[]): Promise
   const valid = userIds.filter(isUuid);
   if (valid.length === 0) return [];
   return db
-    .select({
-      organizationId: organizationMembers.organizationId,
-      userId: organizationMembers.userId,
-      role: organizationMembers.role,
-      createdAt: organizationMembers.createdAt,
-    })
+    .select(membershipColumns)
     .from(organizationMembers)
     .innerJoin(owners, eq(owners.id, organizationMembers.organizationId))
     .where(and(inArray(organizationMembers.userId, valid), live))
