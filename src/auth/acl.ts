@@ -108,9 +108,9 @@ export function describeAcl(entries: readonly string[]): { entry: string; covere
 
 /** Whether a whitelist lets a key call `owner/name`. */
 export function aclAllows(entries: readonly string[], owner: string, name: string): boolean {
-  const target = `${PREFIX}${owner.toLowerCase()}/${name.toLowerCase()}/*`;
-  const held = new Set(entries);
-  return held.has(target) || wildcardCovering(held, target) !== undefined;
+  // On every algorithm-call decision: three lookups in the stored list, no set built per call.
+  const lowerOwner = owner.toLowerCase();
+  return entries.includes(ALL) || entries.includes(`${PREFIX}${lowerOwner}/*`) || entries.includes(`${PREFIX}${lowerOwner}/${name.toLowerCase()}/*`);
 }
 
 /** The entries of `inner` that `outer` does not cover: empty when `inner` ⊆ `outer`. */

@@ -9,7 +9,7 @@ import type { Db } from '../db/connect.js';
 import type { KeyCache } from '../auth/key-cache.js';
 import type { Authenticator } from '../gate/authenticate.js';
 import { STATUS_CODES } from 'node:http';
-import { bodyText, declaredTooLarge, jsonValueRefusal, NUL_REFUSAL, parseJson } from '../gate/body.js';
+import { bodyText, declaredTooLarge, jsonValueRefusal, parseJson, textRefusal } from '../gate/body.js';
 import { applyCors, preflightResponse } from '../gate/cors.js';
 import { workWithinDeadline } from '../gate/deadline.js';
 import { claimIdempotency, idempotentRequestOf, settleIdempotency } from '../gate/idempotency.js';
@@ -58,6 +58,15 @@ function withReasonPhrase(response: Response): Response {
   return new Response(response.body, { status: response.status, statusText: STATUS_CODES[response.status], headers: response.headers });
 }
 
+/** A URL part percent-decoded, or as it is when its encoding is not UTF-8 (then it holds no NUL either). */
+function decodedOrRaw(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 function jsonHeaders(request: Request): Headers {
   const headers = new Headers(request.headers);
   headers.set('content-type', 'application/json');
@@ -96,7 +105,8 @@ export function restGate(app: RestApp, options: RestGateOptions, publicPaths: Re
     const { principal } = verdict;
     Object.assign(gate, { principal, caller: verdict.caller, budget: verdict.budget });
     // Postgres text cannot hold a NUL: refused in paths and queries as in bodies, before any lookup.
-    if (/%00/.test(url.pathname + url.search)) throw new RefusalError(NUL_REFUSAL);
+    const unstorable = textRefusal(decodedOrRaw(url.pathname + url.search));
+    if (unstorable) throw new RefusalError(unstorable);
     const context: RestContext = { principal, gate, db, keys, log };
     const method = request.method;
     if (!WRITES.has(method)) return workWithinDeadline(() => app.fetch(request, context), deadlineMs);

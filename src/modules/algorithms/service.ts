@@ -136,7 +136,8 @@ async function managedAlgorithm(tx: Db, principal: Principal, id: string): Promi
   if (!found) throw notFound;
   const { row: algorithm, owner } = found;
   if (algorithm.ownerId === principal.ownerId) return { algorithm, owner, standing: 'OWNER' };
-  const role = await roleIn(tx, algorithm.ownerId, principal.userId);
+  // Only an organization has members: a user's algorithm needs no membership query.
+  const role = owner.ownerKind === 'ORGANIZATION' ? await roleIn(tx, algorithm.ownerId, principal.userId) : null;
   if (role) return { algorithm, owner, standing: role };
   if (!algorithm.hasPublicVersion) throw notFound;
   throw userError('FORBIDDEN', 'id: only the owner, or members of the owning organization, may change this algorithm', ['id']);

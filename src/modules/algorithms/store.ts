@@ -12,7 +12,7 @@ import { preparedPerShape } from '../../db/prepared.js';
 import { algorithms, algorithmVersions, owners } from '../../db/schema.js';
 import { pageValues, type PagePlan, type PageShape } from '../../core/pagination.js';
 import { pagePlaceholders } from '../../db/keyset.js';
-import type { AlgorithmRow, OwnerSummary, VersionRow } from '../../db/records.js';
+import { ownerSummaryColumns, type AlgorithmRow, type OwnerSummary, type VersionRow } from '../../db/records.js';
 import type {
   AlgorithmState,
   AlgorithmSummary,
@@ -236,8 +236,7 @@ const catalogueStatement = preparedPerShape((db: Db, shape: CatalogueShape) => {
       name: algorithms.name,
       hasPublicVersion: algorithms.hasPublicVersion,
       createdAt: algorithms.createdAt,
-      ownerName: owners.name,
-      ownerKind: owners.kind,
+      ...ownerSummaryColumns,
       fullAccess: sql<boolean>`${full}`,
       ...(shape.state && { state: stateColumns(full) }),
       ...(shape.latestVersion && {
@@ -395,7 +394,7 @@ export async function insertVersion(tx: Db, values: NewVersion): Promise<Version
 /** A live owner by id or by name (any case). */
 export async function findOwner(tx: Db, by: { id: string } | { name: string }): Promise<OwnerSummary | undefined> {
   const [owner] = await tx
-    .select({ ownerId: owners.id, ownerName: owners.name, ownerKind: owners.kind })
+    .select({ ownerId: owners.id, ...ownerSummaryColumns })
     .from(owners)
     .where(and('id' in by ? eq(owners.id, by.id) : eq(sql`lower(${owners.name})`, by.name.toLowerCase()), isNull(owners.deletedAt)));
   return owner;
@@ -404,7 +403,7 @@ export async function findOwner(tx: Db, by: { id: string } | { name: string }): 
 /** The algorithm with its owner's summary, row-locked for a change. */
 export async function lockAlgorithm(tx: Db, id: string): Promise<{ row: AlgorithmRow; owner: OwnerSummary } | undefined> {
   const [found] = await tx
-    .select({ row: algorithms, owner: { ownerId: owners.id, ownerName: owners.name, ownerKind: owners.kind } })
+    .select({ row: algorithms, owner: { ownerId: owners.id, ...ownerSummaryColumns } })
     .from(algorithms)
     .innerJoin(owners, eq(owners.id, algorithms.ownerId))
     .where(eq(algorithms.id, id))
