@@ -4,7 +4,7 @@
  * table of ratios. Each ratio compares two targets measured in the same run, interleaved A B, B A, …
  * over several rounds, and reports the median: on a shared, noisy machine only ratios mean anything.
  *
- *   npm run bench -- [--scale 1] [--rounds 5] [--duration 3] [--connections 10]
+ *   npm run bench -- [--scale 1] [--rounds 5] [--duration 3] [--warmup 2] [--connections 10]
  *
  * `--scale` sizes the large dataset (1 = 10 000 users, 1 000 organizations, 200 000 keys, 50 000
  * algorithms, 200 000 versions); the small one is always a hundredth of scale 1. Postgres comes from
@@ -47,12 +47,15 @@ const { values: flags } = parseArgs({
     scale: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '5' },
     duration: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '10' },
   },
 });
 const scale = Number(flags.scale);
 const rounds = Number(flags.rounds);
 const duration = Number(flags.duration);
+/** Seconds of load each target gets before any is measured. */
+const warmup = Number(flags.warmup);
 const connections = Number(flags.connections);
 const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SMALL_SCALE = 0.01;
@@ -108,7 +111,7 @@ async function compileServers(): Promise<void> {
     outdir: 'dist/bench',
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node24',
     logLevel: 'warning',
   });
 }
@@ -153,6 +156,11 @@ async function untilAnswering(target: Target): Promise<void> {
       if (status === 200 && !text.includes('"errors"')) {
         target.expected = text;
         return;
+      }
+      // Bound but still starting (migrations, bootstrap): the port answers 503 until it serves.
+      if (status === 503 && text.includes('"starting"')) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
       }
       throw new Error(`${target.name} answered ${status}: ${text.slice(0, 300)}`);
     } catch (error) {
@@ -350,8 +358,8 @@ async function main() {
     if (restPage.results.length !== REST_VERSIONS_LIMIT || !restPage.marker || graphqlPage.nodes.length !== REST_VERSIONS_LIMIT || !graphqlPage.pageInfo.hasPreviousPage) {
       throw new Error(`the version rows do not read a full page with a next one: REST ${restPage.results.length}, GraphQL ${graphqlPage.nodes.length}`);
     }
-    log('warming up…');
-    for (const each of Object.values(targets)) await load(each, 2);
+    log(`warming up: ${warmup} s per target…`);
+    for (const each of Object.values(targets)) await load(each, warmup);
 
     log(`measuring: ${rounds} rounds × ${duration} s per target, ${connections} connections…`);
     const results = [];

@@ -1,10 +1,11 @@
 /**
  * The app factory: database, migrations, key verification and the GraphQL server, wired from one
- * Config. `main.ts` listens; tests call `app.yoga.fetch` or `app.listen(0)`.
+ * Config. `main.ts` binds the port first (`bindServer`), then serves the app on it; tests call
+ * `app.yoga.fetch` or `app.listen(0)`.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createRequire } from 'node:module';
 import { GraphQLError } from 'graphql';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -16,7 +17,9 @@ import { bootstrapAdmin } from './bootstrap.js';
 import type { Config } from './config.js';
 import { configureLimits } from './core/limits.js';
 import { createLogger, loggedError, type Logger } from './core/logger.js';
-import { connect, type Database } from './db/connect.js';
+import { Metrics, serveMetrics } from './core/metrics.js';
+import { StartupError } from './core/startup-error.js';
+import { connect, type ConnectOptions, type Database } from './db/connect.js';
 import { Authenticator } from './gate/authenticate.js';
 import { withDeadline } from './gate/deadline.js';
 import type { GraphQLContext } from './graphql/context.js';
@@ -29,9 +32,11 @@ import { useRequestDeadline } from './graphql/plugins/deadline.js';
 import { useGraphiQLFiles } from './graphql/plugins/graphiql.js';
 import { useIdempotency } from './graphql/plugins/idempotency.js';
 import { useStorableInput } from './graphql/plugins/input.js';
+import { useGraphQLMetrics } from './graphql/plugins/metrics.js';
 import { useKnownOperationTypes } from './graphql/plugins/operations.js';
+import { useProbes } from './graphql/plugins/probes.js';
 import { useRequestLifecycle } from './graphql/plugins/request-lifecycle.js';
-import { useSecurityHeaders } from './graphql/plugins/security-headers.js';
+import { SECURITY_HEADERS, useSecurityHeaders } from './graphql/plugins/security-headers.js';
 import type { GateServerContext } from './graphql/plugins/server-context.js';
 import { schema } from './graphql/schema.js';
 import { deleteExpiredIdempotencyRecords } from './modules/idempotency/service.js';
@@ -49,11 +54,19 @@ export interface App {
   log: Logger;
   /** The admin key created on this start (empty database only); null otherwise. Never logged. */
   bootstrapAdminKey: string | null;
-  /** The HTTP server, once `listen` has been called. */
+  /** The HTTP server, once `listen` or `serve` has been called. */
   readonly server: Server | undefined;
-  /** Starts the HTTP server; resolves with the bound port. */
+  /** The listener serving /metrics (METRICS_PORT), once the app serves. */
+  readonly metricsServer: Server | undefined;
+  /** Binds the ports (`bindListeners`) and serves on them; resolves with the HTTP port. */
   listen(port?: number, host?: string): Promise<number>;
-  /** Stops accepting, lets in-flight requests finish (up to the grace period), then releases everything. */
+  /** Serves on the ports `bindListeners` bound (metrics too, when METRICS_PORT is set); returns the HTTP port. */
+  serve(listeners: Listeners): number;
+  /**
+   * Shuts down without failing a request: /ready answers 503 at once; a server whose readiness was
+   * asked keeps serving for the ready delay (so its load balancer notices), then stops accepting,
+   * lets in-flight requests finish (up to the grace period), and releases everything.
+   */
   close(): Promise<void>;
 }
 
@@ -61,6 +74,73 @@ export interface AppOptions {
   log?: Logger;
   /** Sees every SQL statement the app sends. */
   onQuery?: (query: string, params: unknown[]) => void;
+}
+
+/** What the server tells another process that finds its DATA_DIR held. */
+export const SERVER_HOLDER = 'algoplane start';
+
+/** The configured database; `holder` is what this process tells another that finds DATA_DIR held. */
+export function connectDatabase(config: Config, holder: string, options: Pick<ConnectOptions, 'poolSize' | 'onQuery'> = {}): Promise<Database> {
+  return connect({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    holder,
+    poolSize: options.poolSize ?? config.databasePoolSize,
+    connectTimeoutMs: config.databaseConnectTimeoutMs,
+    migrationLockTimeoutMs: config.migrationLockTimeoutMs,
+    statementTimeoutMs: config.statementTimeoutMs,
+    onQuery: options.onQuery,
+  });
+}
+
+/**
+ * The HTTP port, bound before anything is opened or written: a port in use stops start-up before
+ * migrations run or an admin key is made. Until `App.serve` takes it over, it answers every request
+ * 503 (starting) with Retry-After.
+ */
+export async function bindServer(port: number, host: string, names = { port: 'PORT', host: 'HOST' }): Promise<Server> {
+  const server = createServer(answerStarting);
+  await listening(server, port, host).catch((error: unknown) => {
+    throw new StartupError(listenFailure(error as NodeJS.ErrnoException, port, host, names));
+  });
+  return server;
+}
+
+/** The ports a server serves on: the HTTP one, and the metrics one when METRICS_PORT is set. */
+export interface Listeners {
+  server: Server;
+  metrics?: Server;
+}
+
+/** Every port of `config` bound (`bindServer`), before anything is opened or written; none left bound on failure. */
+export async function bindListeners(config: Pick<Config, 'port' | 'host' | 'metricsPort' | 'metricsHost'>): Promise<Listeners> {
+  const server = await bindServer(config.port, config.host);
+  if (config.metricsPort === undefined) return { server };
+  try {
+    return { server, metrics: await bindServer(config.metricsPort, config.metricsHost, { port: 'METRICS_PORT', host: 'METRICS_HOST' }) };
+  } catch (error) {
+    await new Promise((closed) => server.close(closed));
+    throw error;
+  }
+}
+
+function answerStarting(_request: IncomingMessage, response: ServerResponse) {
+  response.writeHead(503, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'retry-after': '1' }).end('{"status":"starting"}');
+}
+
+/** One line for a port that cannot be listened on, naming the settings that chose it. */
+function listenFailure(error: NodeJS.ErrnoException, port: number, host: string, names = { port: 'PORT', host: 'HOST' }): string {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return `port ${port} on ${host} is already in use (${names.port}, ${names.host}): stop what listens there, or choose another ${names.port}`;
+    case 'EACCES':
+      return `port ${port} on ${host} needs privileges this process lacks (${names.port}): choose one above 1023`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return `${names.host} ${host} is not an address of this machine`;
+    default:
+      return `cannot listen on port ${port} on ${host} (${names.port}, ${names.host}): ${error.message}`;
+  }
 }
 
 const GRAPHIQL_EXAMPLE = `# Welcome to algoplane.
@@ -96,14 +176,7 @@ const yogaLogLine = (args: unknown[]) => args.map((arg) => (arg instanceof Error
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger(config.logLevel);
   configureLimits(config.limits);
-  const database = await connect({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    poolSize: config.databasePoolSize,
-    connectTimeoutMs: config.databaseConnectTimeoutMs,
-    statementTimeoutMs: config.statementTimeoutMs,
-    onQuery: options.onQuery,
-  });
+  const database = await connectDatabase(config, SERVER_HOLDER, { onQuery: options.onQuery });
   let bootstrapAdminKey: string | null = null;
   let stopListening: (() => Promise<void>) | undefined;
   let usage: KeyUsageRecorder | undefined;
@@ -119,14 +192,23 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
     stopListening = await database.listen(AUTH_CHANGE_CHANNEL, (payload) => verifier.invalidate(payload));
     usage = new KeyUsageRecorder(database.db, log, config.keyUsageFlushMs, (batch) => verifier.noteUsage(batch));
-    rateLimits = new RateLimits({
-      redisUrl: config.redisUrl,
-      defaultPerMinute: config.rateLimitPerMinute,
-      ownerPerMinute: config.ownerRateLimitPerMinute,
-      authFailuresPerMinute: config.authFailuresPerMinute,
-      graphiqlPerMinute: config.graphiqlRequestsPerMinute,
-    });
+    rateLimits = new RateLimits(
+      {
+        redisUrl: config.redisUrl,
+        defaultPerMinute: config.rateLimitPerMinute,
+        ownerPerMinute: config.ownerRateLimitPerMinute,
+        authFailuresPerMinute: config.authFailuresPerMinute,
+        graphiqlPerMinute: config.graphiqlRequestsPerMinute,
+      },
+      log,
+    );
+    await rateLimits.start();
     const authenticator = new Authenticator({ verifier, usage, rateLimits, deadlineMs: config.requestTimeoutMs });
+    const limiter = rateLimits;
+    const metrics =
+      config.metricsPort === undefined
+        ? undefined
+        : new Metrics({ keyCache: () => verifier.stats(), database: () => database.stats(), rateLimitStore: () => limiter.store() });
     // Idempotency records live 24 hours; sweep the expired ones now and then.
     sweeper = setInterval(() => void deleteExpiredIdempotencyRecords(database.db).catch(() => {}), 15 * 60 * 1000);
     sweeper.unref();
@@ -146,14 +228,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // yoga's own check would pipe every body through an extra stream for a 25 MB limit.
       maxRequestBodySize: false,
       landingPage: false,
-      healthCheckEndpoint: '/health',
+      // Yoga always installs its health check, answering any URL that *ends* with the endpoint
+      // (an algorithm named "health" included). No request URL ends with a space (HTTP parsers refuse
+      // one, URL parsing encodes it), so it never answers: useProbes does, on exact paths.
+      healthCheckEndpoint: ' ',
       // Decided per key by useKeyCors: yoga's default reflects any origin *with* credentials.
       cors: false,
       // Served by useGraphiQLFiles below, as static files rather than yoga's 9 MB page per view.
       graphiql: false,
+      // Yoga logs several debug lines per request: the line is built only when the level is on.
       logging: {
-        debug: (...args) => log.debug(yogaLogLine(args)),
-        info: (...args) => log.info(yogaLogLine(args)),
+        debug: (...args) => log.isLevelEnabled('debug') && log.debug(yogaLogLine(args)),
+        info: (...args) => log.isLevelEnabled('info') && log.info(yogaLogLine(args)),
         warn: (...args) => log.warn(yogaLogLine(args)),
         // Yoga logs each error that maskError replaced; maskError (toClientError) has logged every
         // failure among them at its own level (a database away is a warning): yoga's copy is for debugging.
@@ -180,7 +266,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       }),
       plugins: [
         useSecurityHeaders(),
-        useRequestLifecycle(log),
+        useRequestLifecycle(log, config.trustProxy, metrics?.requests),
+        useProbes({
+          async ready() {
+            readinessWatched = true;
+            if (draining) return { ready: false, reason: 'draining' };
+            // Redis away leaves the server ready: budgets are then counted per instance, which the body says.
+            const store = limiter.store();
+            const details = store === 'memory' ? undefined : { redis: store === 'redis' ? 'ok' : 'unavailable' };
+            try {
+              await withDeadline(database.ping(), Math.min(config.requestTimeoutMs, 5000));
+              return { ready: true, details };
+            } catch {
+              return { ready: false, reason: 'database unavailable', details };
+            }
+          },
+        }),
         // GraphiQL bundled with the server rather than fetched from a CDN: works offline and behind
         // firewalls, and the page loads no third-party script next to a pasted key.
         useGraphiQLFiles(
@@ -198,23 +299,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             if (url.pathname === '/v1' || url.pathname.startsWith('/v1/')) return rest(request, serverContext.gate!).then(endResponse);
           },
         } satisfies Plugin<object, GateServerContext>,
+        ...(metrics ? [useGraphQLMetrics('/graphql')] : []),
         useBodyLimit(config.maxBodyBytes),
         useKeyCors('/graphql'),
+        // Before the CSRF check: a request without a key is refused here whatever it is (401, as
+        // over POST), and one with a key has the header the CSRF check asks for.
+        useApiKeyAuthentication(authenticator),
         // Keys travel in the Authorization header, which no cross-site form or simple request can
         // send: requiring it on every request a browser would not preflight stops CSRF outright.
         useCSRFPrevention({ requestHeaders: ['authorization'] }),
-        useReadinessCheck({
-          endpoint: '/ready',
-          check: async ({ fetchAPI }) => {
-            try {
-              await withDeadline(database.ping(), Math.min(config.requestTimeoutMs, 5000));
-              return fetchAPI.Response.json({ status: 'ready' });
-            } catch {
-              return fetchAPI.Response.json({ status: 'database unavailable' }, { status: 503 });
-            }
-          },
-        }),
-        useApiKeyAuthentication(authenticator),
         useStorableInput(),
         useKnownOperationTypes(),
         // Compiles each document once into plain functions (graphql-jit): several times less work
@@ -232,8 +325,30 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
 
     let server: Server | undefined;
+    let metricsServer: Server | undefined;
+    // Shutdown begins by answering /ready with 503 (see close); the flag is read per request.
+    let draining = false;
+    let readinessWatched = false;
+    const answer = (request: IncomingMessage, response: ServerResponse) => {
+      // Once draining, every answer ends its connection, so keep-alive clients reconnect
+      // (through their load balancer, to an instance that stays).
+      if (draining) response.setHeader('connection', 'close');
+      return yoga(request, response);
+    };
+    const takeOver = (bound: Server, handler: (request: IncomingMessage, response: ServerResponse) => void) => {
+      bound.removeListener('request', answerStarting);
+      bound.on('request', handler);
+    };
+    const serve = (listeners: Listeners) => {
+      takeOver(listeners.server, answer);
+      server = listeners.server;
+      if (metrics && listeners.metrics) {
+        takeOver(listeners.metrics, serveMetrics(metrics));
+        metricsServer = listeners.metrics;
+      }
+      return (listeners.server.address() as AddressInfo).port;
+    };
     const recorder = usage;
-    const limits = rateLimits;
     const unlisten = stopListening;
     return {
       config,
@@ -246,20 +361,34 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       get server() {
         return server;
       },
-      listen(port = config.port, host = config.host) {
-        server = createServer(yoga);
-        const listening = server;
-        return new Promise((resolve, reject) => {
-          listening.once('error', reject);
-          listening.listen(port, host, () => resolve((listening.address() as AddressInfo).port));
-        });
+      get metricsServer() {
+        return metricsServer;
       },
+      async listen(port = config.port, host = config.host) {
+        return serve(await bindListeners({ ...config, port, host }));
+      },
+      serve,
       async close() {
-        if (server?.listening) await drain(server, config.shutdownGraceMs);
+        draining = true;
+        // Scrapes need no draining, and a scraper's kept-alive connection must not hold shutdown.
+        if (metricsServer?.listening) {
+          metricsServer.close();
+          metricsServer.closeAllConnections();
+        }
+        if (server?.listening) {
+          // A load balancer sends requests until its health checks see /ready fail: keep serving
+          // them meanwhile. Nothing watches a server whose /ready was never asked (a developer's
+          // Ctrl-C, tests): it stops at once.
+          if (readinessWatched && config.shutdownReadyDelayMs > 0) {
+            log.info({ readyDelayMs: config.shutdownReadyDelayMs }, 'draining: /ready answers 503; still serving until load balancers notice');
+            await new Promise((resolve) => setTimeout(resolve, config.shutdownReadyDelayMs));
+          }
+          await drain(server, config.shutdownGraceMs);
+        }
         clearInterval(sweeper);
         await unlisten().catch(() => {});
         await recorder.close();
-        await limits.close();
+        await limiter.close();
         await database.close();
       },
     };
@@ -270,6 +399,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     await database.close().catch(() => {});
     throw error;
   }
+}
+
+/** Starts `server` on `port`; resolves with the port bound. */
+function listening(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
 }
 
 /** Stops accepting connections and waits for in-flight requests, closing stragglers after `graceMs`. */

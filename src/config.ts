@@ -4,8 +4,10 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { parseTrustProxy, TRUST_NO_PROXY, TRUST_PROXY_RULE, type TrustProxy } from './core/client-address.js';
 import { LOG_LEVELS, type LogLevel } from './core/logger.js';
 import { DEFAULT_LIMITS, type Limits } from './core/limits.js';
+import { IN_MEMORY } from './db/data-dir.js';
 
 
 export interface Config {
@@ -13,9 +15,13 @@ export interface Config {
   host: string;
   /** postgres:// URL; when absent the embedded PGlite database under `dataDir` is used. */
   databaseUrl: string | undefined;
+  /** The embedded database's directory (absolute), or `memory://` for a throwaway one. */
   dataDir: string;
   databasePoolSize: number;
+  /** The longest start-up waits for the database: Postgres's first answer, or DATA_DIR made ready and locked. */
   databaseConnectTimeoutMs: number;
+  /** The longest start-up waits while another instance holds the start-up lock to migrate (Postgres). */
+  migrationLockTimeoutMs: number;
   statementTimeoutMs: number;
   /** The longest a request may wait on the database before it answers 503. */
   requestTimeoutMs: number;
@@ -28,8 +34,15 @@ export interface Config {
   authFailuresPerMinute: number;
   /** GraphiQL page and asset requests allowed per client address per minute (a cold page view is about 8). */
   graphiqlRequestsPerMinute: number;
+  /** Which proxies' X-Forwarded-For decides the client address (budgets per address, the log); none by default. */
+  trustProxy: TrustProxy;
   /** How long SIGTERM waits for in-flight requests before closing their connections. */
   shutdownGraceMs: number;
+  /**
+   * How long a draining server, its /ready already 503, keeps accepting requests before it stops
+   * listening: time for a load balancer's health checks to notice and send traffic elsewhere.
+   */
+  shutdownReadyDelayMs: number;
   keyCacheTtlMs: number;
   keyNegativeCacheTtlMs: number;
   keyUsageFlushMs: number;
@@ -42,6 +55,9 @@ export interface Config {
   algorithmApiUrl: string;
   /** Caps on what one owner, key or request may hold (core/limits.ts). */
   limits: Limits;
+  /** Port of the second listener, serving only /metrics; unset: no metrics. */
+  metricsPort: number | undefined;
+  metricsHost: string;
 }
 
 export class ConfigError extends Error {
@@ -98,14 +114,36 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`ADMIN_EMAIL must be an email address (got ${JSON.stringify(adminEmail)})`);
   }
 
+  const trustProxyText = read('TRUST_PROXY');
+  const trustProxy = parseTrustProxy(trustProxyText);
+  if ('unreadable' in trustProxy) {
+    const culprit = trustProxy.unreadable === trustProxyText ? '' : `; ${JSON.stringify(trustProxy.unreadable)} is none of these`;
+    problems.push(`TRUST_PROXY must be ${TRUST_PROXY_RULE} (got ${JSON.stringify(trustProxyText)}${culprit})`);
+  }
+  const dataDir = (): string => {
+    const raw = read('DATA_DIR') ?? './data';
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) return path.resolve(raw);
+    // A URL is no directory: path.resolve would make `memory://` a folder named `memory:`.
+    if (raw.toLowerCase().startsWith(IN_MEMORY)) return IN_MEMORY;
+    problems.push(`DATA_DIR must be a directory, or ${IN_MEMORY} for a throwaway database kept in memory (got ${JSON.stringify(raw)})`);
+    return IN_MEMORY;
+  };
+
   const rateLimitPerMinute = integer('RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000);
+  const port = integer('PORT', 4000, 0, 65535);
+  const metricsPort = read('METRICS_PORT') === undefined ? undefined : integer('METRICS_PORT', 0, 0, 65535);
+  // 0 picks a free port for each listener, so only a fixed port can collide.
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
+    problems.push(`METRICS_PORT must differ from PORT (both ${port}): /metrics is never served on the public port`);
+  }
   const config: Config = {
-    port: integer('PORT', 4000, 0, 65535),
+    port,
     host: read('HOST') ?? '127.0.0.1',
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
-    dataDir: path.resolve(read('DATA_DIR') ?? './data'),
+    dataDir: dataDir(),
     databasePoolSize: integer('DATABASE_POOL_SIZE', 10, 1, 500),
     databaseConnectTimeoutMs: integer('DATABASE_CONNECT_TIMEOUT_MS', 3000, 1000, 600_000),
+    migrationLockTimeoutMs: integer('MIGRATION_LOCK_TIMEOUT_MS', 120_000, 1000, 3_600_000),
     statementTimeoutMs: integer('STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
     requestTimeoutMs: integer('REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
     logLevel: logLevel as LogLevel,
@@ -115,7 +153,9 @@ export function loadConfig(env: Env = process.env): Config {
     ownerRateLimitPerMinute: integer('OWNER_RATE_LIMIT_PER_MINUTE', rateLimitPerMinute, 1, 10_000_000),
     authFailuresPerMinute: integer('AUTH_FAILURES_PER_MINUTE', 30, 1, 10_000_000),
     graphiqlRequestsPerMinute: integer('GRAPHIQL_REQUESTS_PER_MINUTE', 60, 1, 10_000_000),
+    trustProxy: 'unreadable' in trustProxy ? TRUST_NO_PROXY : trustProxy,
     shutdownGraceMs: integer('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    shutdownReadyDelayMs: integer('SHUTDOWN_READY_DELAY_MS', 5_000, 0, 600_000),
     keyCacheTtlMs: integer('KEY_CACHE_TTL_MS', 30_000, 0, 3_600_000),
     keyNegativeCacheTtlMs: integer('KEY_NEGATIVE_CACHE_TTL_MS', 5_000, 0, 3_600_000),
     keyUsageFlushMs: integer('KEY_USAGE_FLUSH_MS', 5_000, 100, 3_600_000),
@@ -132,7 +172,16 @@ export function loadConfig(env: Env = process.env): Config {
       idempotencyRecordsPerKey: integer('MAX_IDEMPOTENCY_RECORDS_PER_KEY', DEFAULT_LIMITS.idempotencyRecordsPerKey, 1, 1_000_000),
       objectsPerRequest: integer('MAX_OBJECTS_PER_REQUEST', DEFAULT_LIMITS.objectsPerRequest, 100, 10_000_000),
     },
+    metricsPort,
+    metricsHost: read('METRICS_HOST') ?? '127.0.0.1',
   };
+  // Several instances share budgets through Redis; on their own embedded databases they would not
+  // share users or keys, each silently serving its own. (A malformed DATABASE_URL has its own line.)
+  if (config.redisUrl && read('DATABASE_URL') === undefined) {
+    problems.push(
+      'REDIS_URL is set but DATABASE_URL is not: REDIS_URL shares rate limits between several instances, which must share one Postgres database (DATABASE_URL); the embedded database serves one instance only',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

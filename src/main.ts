@@ -1,15 +1,18 @@
 /**
  * `algoplane <command>`: start (default) | migrate | bootstrap | admin-key --user <username> [--name <name>]
  */
+import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { consoleActor } from './auth/permissions.js';
 import { bootstrapAdmin } from './bootstrap.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { ServiceError } from './core/errors.js';
-import { connect, type Database } from './db/connect.js';
+import { StartupError } from './core/startup-error.js';
+import type { Database } from './db/connect.js';
+import { DataDirInUse } from './db/data-dir.js';
 import { createLogger } from './core/logger.js';
 import { createAdminApiKey } from './modules/api-keys/service.js';
-import { createApp } from './app.js';
+import { bindListeners, connectDatabase, createApp, SERVER_HOLDER, type App } from './app.js';
 
 const USAGE = `Usage: algoplane [command]
 
@@ -20,7 +23,7 @@ Commands:
   admin-key --user <username> [--name <key name>]
                                       mint another admin key for a cluster administrator and print it
 
-Configuration comes from the environment (see README.md): PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL, ...`;
+Configuration comes from the environment (see README.md): PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL, METRICS_PORT, ...`;
 
 /** A minted key goes to stdout, the command's only output (no log stream there), once, and never through the logger. */
 function printSecret(label: string, secret: string) {
@@ -48,8 +51,8 @@ function printBootstrapKey(secret: string) {
   );
 }
 
-async function withDatabase<T>(config: Config, run: (database: Database) => Promise<T>): Promise<T> {
-  const database = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+async function withDatabase<T>(config: Config, command: string, run: (database: Database) => Promise<T>): Promise<T> {
+  const database = await connectDatabase(config, `algoplane ${command}`, { poolSize: 2 });
   try {
     return await run(database);
   } finally {
@@ -57,14 +60,26 @@ async function withDatabase<T>(config: Config, run: (database: Database) => Prom
   }
 }
 
+const httpUrl = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
 async function start(config: Config) {
   const log = createLogger(config.logLevel);
-  const app = await createApp(config, { log });
+  // The ports first: one in use stops start-up before the database is opened or written.
+  const listeners = await bindListeners(config);
+  let app: App;
+  try {
+    app = await createApp(config, { log });
+  } catch (error) {
+    listeners.server.close();
+    listeners.metrics?.close();
+    throw error;
+  }
   if (app.bootstrapAdminKey) printBootstrapKey(app.bootstrapAdminKey);
-  const port = await app.listen();
-  const where = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/graphql`;
+  const port = app.serve(listeners);
+  const where = `${httpUrl(config.host, port)}/graphql`;
   log.info({ url: where, database: app.database.driver }, 'algoplane listening');
   process.stdout.write(`GraphiQL: ${where}\n`);
+  if (app.metricsServer) log.info({ url: `${httpUrl(config.metricsHost, (app.metricsServer.address() as AddressInfo).port)}/metrics` }, 'metrics listening');
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -95,15 +110,24 @@ async function main(argv: string[]) {
     return;
   }
   const config = loadConfig();
+  try {
+    await run(command, values, config);
+  } catch (error) {
+    if (error instanceof DataDirInUse) throw new StartupError(whatToDo(error, command === 'start' ? 'npm start' : `npm run algoplane -- ${shellWords(argv)}`));
+    throw error;
+  }
+}
+
+async function run(command: string, values: { user?: string | undefined; name?: string | undefined }, config: Config) {
   switch (command) {
     case 'start':
       return start(config);
     case 'migrate':
-      await withDatabase(config, (database) => database.migrate());
+      await withDatabase(config, command, (database) => database.migrate());
       process.stdout.write('migrations applied\n');
       return;
     case 'bootstrap':
-      await withDatabase(config, async (database) => {
+      await withDatabase(config, command, async (database) => {
         let secret: string | null = null;
         await database.migrate(async () => {
           secret = await bootstrapAdmin(database.db, config.adminEmail);
@@ -116,7 +140,7 @@ async function main(argv: string[]) {
       if (!values.user) throw new UsageError('admin-key needs --user <username>');
       const username = values.user;
       const name = values.name ?? `admin-key-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
-      await withDatabase(config, async (database) => {
+      await withDatabase(config, command, async (database) => {
         await database.migrate();
         const { secret } = await createAdminApiKey(database.db, consoleActor('cli'), { username, name });
         printSecret('admin key', secret);
@@ -128,10 +152,30 @@ async function main(argv: string[]) {
   }
 }
 
+/**
+ * DATA_DIR held by another process: what to do, in exact commands. A server holds it for its whole
+ * life, so a command for the same database runs while it is stopped, or on Postgres, which any
+ * number of processes share.
+ */
+function whatToDo(error: DataDirInUse, thisCommand: string): string {
+  const { holder } = error;
+  const stop = holder ? `stop it (kill -TERM ${holder.pid}, or Ctrl-C where it runs)` : 'stop it';
+  if (holder && holder.command !== SERVER_HOLDER) return `${error.message}: it ends by itself; run \`${thisCommand}\` again once it has`;
+  if (thisCommand === 'npm start') {
+    return `${error.message}: ${stop} first, or give this server a DATA_DIR of its own; several servers share one database through Postgres (DATABASE_URL)`;
+  }
+  return `${error.message}: ${stop}, run \`${thisCommand}\`, then start the server again (npm start); or use DATABASE_URL, so that the server and the CLI share one Postgres database`;
+}
+
+/** The command line as a shell would take it back. */
+function shellWords(argv: string[]): string {
+  return argv.map((word) => (/^[\w./:=@-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`)).join(' ');
+}
+
 class UsageError extends Error {}
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof UsageError || error instanceof ServiceError) {
+  if (error instanceof ConfigError || error instanceof UsageError || error instanceof ServiceError || error instanceof StartupError) {
     process.stderr.write(`algoplane: ${error.message}\n`);
     if (error instanceof UsageError) process.stderr.write(`\n${USAGE}\n`);
   } else {

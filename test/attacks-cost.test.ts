@@ -86,6 +86,17 @@ describe('the cost of a request counts every list', () => {
     await refused(`{ ${Array.from({ length: 9 }, (_, i) => alias(i)).join(' ')} }`, 'QUERY_TOO_COMPLEX');
   });
 
+  it('a cost worked out once for a document without variables belongs to its operation: the cheap one first, the dear one still refused', async () => {
+    const document = `query Cheap { viewer { owner { name } } } query Dear { nodes(ids: ${ids(user.id, MAX_NODE_IDS)}) { ... on User { ${HEAVY} } } }`;
+    for (let round = 0; round < 2; round++) {
+      const cheap = await t.fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Simple ${user.key}` }, body: JSON.stringify({ query: document, operationName: 'Cheap' }) });
+      expect((await cheap.json()).data.viewer.owner.name).toBe(user.username);
+      const before = t.queries.length;
+      const dear = await t.fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Simple ${user.key}` }, body: JSON.stringify({ query: document, operationName: 'Dear' }) });
+      expectRefusedBeforeRunning(t, before, { status: dear.status, body: await dear.json() }, 'QUERY_TOO_COMPLEX');
+    }
+  });
+
   it('a request at the edge of the limits completes, with one statement for the repeated owner', async () => {
     const document = (n: number) => `{ nodes(ids: ${ids(user.id, n)}) { ... on User { username algorithms(first: 10) { nodes { name versions(first: 5) { nodes { semanticVersion } } } } } } }`;
     const cost = (n: number) => operationCost(schema, parse(document(n)), undefined, {});

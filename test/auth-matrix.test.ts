@@ -81,6 +81,16 @@ describe.each(ROOT_FIELDS)('$field ($plane plane)', (root) => {
     expect(response.headers.get('www-authenticate')).toMatch(/^Simple/);
   });
 
+  it('refuses a GET without a key with the same 401, from a cross-site page too', async () => {
+    const search = new URLSearchParams({ query: root.document, variables: JSON.stringify(root.variables ?? {}) });
+    for (const headers of [{}, { origin: 'https://evil.example.net' }] as Record<string, string>[]) {
+      const response = await t.fetch(`/graphql?${search}`, { headers });
+      expect(response.status).toBe(401);
+      expect(await response.json()).toEqual({ errors: [{ message: 'authorization required', extensions: { code: 'UNAUTHENTICATED' } }] });
+      expect(response.headers.get('www-authenticate')).toMatch(/^Simple/);
+    }
+  });
+
   const invalidKeys: [string, () => string][] = [
     ['a malformed key', () => 'not-a-key'],
     ['a key with a bad checksum', () => badChecksum(keyFor(root.plane))],

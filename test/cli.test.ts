@@ -2,7 +2,7 @@
  * `algoplane` as a user runs it: first start on an empty database, restart, admin-key, migrate,
  * bad configuration. On PGlite under a temporary DATA_DIR, or on a fresh Postgres database in CI.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,5 +121,19 @@ describe('algoplane migrate and configuration', () => {
     expect(run.stderr).toContain('PORT must be a whole number from 0 to 65535 (got "eighty")');
     expect(run.stderr).toContain('LOG_LEVEL must be one of');
     expect(run.stdout).toBe('');
+  });
+
+  it('refuses REDIS_URL without DATABASE_URL, naming both, before touching the embedded database', async () => {
+    const unused = await mkdtemp(path.join(tmpdir(), 'algoplane-cli-'));
+    try {
+      // A server that starts anyway is stopped rather than left running.
+      const run = await runCli(['start'], { DATA_DIR: unused, REDIS_URL: 'redis://127.0.0.1:6379', PORT: '0' }, 20_000);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^algoplane: Invalid configuration:\n {2}REDIS_URL is set but DATABASE_URL is not: [^\n]*\n$/);
+      expect(run.stdout).toBe('');
+      expect(await readdir(unused)).toEqual([]);
+    } finally {
+      await rm(unused, { recursive: true, force: true });
+    }
   });
 });

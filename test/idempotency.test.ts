@@ -151,3 +151,67 @@ describe('Idempotency-Key and unexpected errors', () => {
   });
 
 });
+
+describe('Idempotency-Key after its server died mid-request', () => {
+  // A claim as a killed process leaves it: made `age` ago, never finished; `workCommitted` when a
+  // transaction of its request had committed. Its request is the one `sameAs` was sent with (same hash).
+  const orphan = async (sameAs: string, key: string, age: string, workCommitted: boolean) => {
+    await t.app.database.db.execute(sql`
+      insert into idempotency_records (api_key_id, idempotency_key, request_hash, created_at, expires_at)
+      select api_key_id, ${key}, request_hash, now() - ${age}::interval, now() + interval '1 day'
+      from idempotency_records where idempotency_key = ${sameAs}`);
+    if (workCommitted) await t.app.database.db.execute(sql`update idempotency_records set work_committed = true where idempotency_key = ${key}`);
+  };
+  const PUBLISH = `mutation($id: ID!) { publishAlgorithm(input: { id: $id, versionType: REVISION }) {
+    version { semanticVersion } userErrors { message } } }`;
+
+  async function publisher() {
+    const user = await createUser(t);
+    const created = await t.gql(
+      `mutation { createAlgorithm(input: { name: "pub", details: { label: "Pub" }, settings: { language: PYTHON3, environment: CPU } }) { algorithm { id } } }`,
+      { key: user.key },
+    );
+    const id = created.body.data!.createAlgorithm.algorithm.id as string;
+    const publish = (idempotencyKey: string) => t.gql(PUBLISH, { key: user.key, variables: { id }, headers: { 'idempotency-key': idempotencyKey } });
+    const versions = async () =>
+      (await t.gql(`query($ref: String!) { algorithm(ref: $ref) { versions { totalCount } } }`, { key: user.key, variables: { ref: `${user.username}/pub` } }))
+        .body.data!.algorithm.versions.totalCount as number;
+    const first = `first-${user.username}`;
+    expect((await publish(first)).body.data!.publishAlgorithm.version.semanticVersion).toBe('0.0.1');
+    return { publish, versions, first };
+  }
+
+  it('is still running while the claim is younger than twice the request deadline (REQUEST_TIMEOUT_MS 30 s)', async () => {
+    const { publish, versions, first } = await publisher();
+    await orphan(first, `young-${first}`, '50 seconds', false);
+    const retry = await publish(`young-${first}`);
+    expect(retry.status).toBe(409);
+    expect(retry.body.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+    expect(await versions()).toBe(1);
+  });
+
+  it('runs the request once for a retry, when none of its work committed', async () => {
+    const { publish, versions, first } = await publisher();
+    await orphan(first, `dead-${first}`, '61 seconds', false);
+    const retry = await publish(`dead-${first}`);
+    expect(retry.status).toBe(200);
+    expect(retry.body.data!.publishAlgorithm.version.semanticVersion).toBe('0.0.2');
+    const again = await publish(`dead-${first}`);
+    expect((again.body as { extensions?: unknown }).extensions).toMatchObject({ idempotency: { replayed: true } });
+    expect(again.body.data).toEqual(retry.body.data);
+    expect(await versions()).toBe(2);
+  });
+
+  it('never runs it again when its work committed: the retry learns it ran, its answer lost', async () => {
+    const { publish, versions, first } = await publisher();
+    await orphan(first, `committed-${first}`, '61 seconds', true);
+    const retry = await publish(`committed-${first}`);
+    expect(retry.status).toBe(409);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.body.errors?.[0]).toMatchObject({
+      message: expect.stringContaining('ran, but its server stopped before it could record the response'),
+      extensions: { code: 'IDEMPOTENT_RESPONSE_NOT_STORED' },
+    });
+    expect(await versions()).toBe(1);
+  });
+});

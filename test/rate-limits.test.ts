@@ -3,7 +3,7 @@
  * authentication per address, headers, and one budget across instances when Redis is configured.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, createUser, startTestApp, type TestApp } from './helpers/app.js';
+import { createTestDatabase, createUser, graphqlRequest, ON_POSTGRES, startTestApp, type TestApp } from './helpers/app.js';
 import { unknownKey } from './helpers/auth-matrix.js';
 
 const VIEWER = '{ viewer { rateLimit { limit remaining resetAt } } }';
@@ -91,7 +91,55 @@ describe('failed authentication, in parallel', () => {
   });
 });
 
-describe.skipIf(!process.env.REDIS_URL)('one budget across instances (REDIS_URL set)', () => {
+describe('client addresses behind proxies (TRUST_PROXY)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { AUTH_FAILURES_PER_MINUTE: '3', GRAPHIQL_REQUESTS_PER_MINUTE: '2', TRUST_PROXY: '10.0.0.0/8' } });
+  });
+  afterAll(() => t?.close());
+
+  /** A request as Node's server hands it to yoga, from the socket address `peer`. */
+  const from = (peer: string, path: string, init: RequestInit) =>
+    Promise.resolve(t.app.yoga.fetch(new Request(`http://localhost${path}`, init), { req: { socket: { remoteAddress: peer } } }));
+  const graphql = (peer: string, key: string, forwardedFor?: string) =>
+    from(peer, '/graphql', graphqlRequest(VIEWER, { key, headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} })).then((r) => r.status);
+  const restList = (peer: string, user: { username: string; key: string }, forwardedFor: string) =>
+    from(peer, `/v1/users/${user.username}/algorithms`, { headers: { authorization: user.key, 'x-forwarded-for': forwardedFor } }).then((r) => r.status);
+
+  it('believes X-Forwarded-For from a trusted proxy only: clients behind one proxy keep their own budgets, a forged header from elsewhere dodges nothing', async () => {
+    const user = await createUser(t);
+    // Two clients behind the same load balancer (10.0.0.2): one guessing, one working.
+    for (let i = 0; i < 3; i++) expect(await graphql('10.0.0.2', unknownKey(), '198.51.100.1, 203.0.113.1')).toBe(401);
+    expect(await graphql('10.0.0.2', unknownKey(), '203.0.113.1')).toBe(429);
+    expect(await graphql('10.0.0.2', user.key, '203.0.113.1')).toBe(429);
+    expect(await restList('10.0.0.2', user, '203.0.113.1')).toBe(429); // one address for both transports
+    expect(await graphql('10.0.0.2', user.key, '203.0.113.2')).toBe(200);
+    expect(await restList('10.0.0.2', user, '203.0.113.2')).toBe(200);
+    expect(t.logs.filter((line) => line.msg === 'request' && line.status === 429).map((line) => line.address)).toContain('203.0.113.1');
+
+    // A client not behind a trusted proxy writing a new X-Forwarded-For on every guess is still one address.
+    for (let i = 0; i < 3; i++) expect(await graphql('198.51.100.7', unknownKey(), `203.0.113.${100 + i}`)).toBe(401);
+    expect(await graphql('198.51.100.7', unknownKey(), '203.0.113.200')).toBe(429);
+    expect(await graphql('198.51.100.7', user.key, '203.0.113.2')).toBe(429);
+    expect(await restList('198.51.100.7', user, '203.0.113.2')).toBe(429);
+  });
+
+  it('counts GraphiQL page requests by the forwarded client address', async () => {
+    const page = (forwardedFor: string) => from('10.0.0.2', '/graphql', { headers: { accept: 'text/html', 'x-forwarded-for': forwardedFor } }).then((r) => r.status);
+    expect([await page('203.0.113.50'), await page('203.0.113.50'), await page('203.0.113.50')]).toEqual([200, 200, 429]);
+    expect(await page('203.0.113.51')).toBe(200);
+  }, 60_000);
+
+  it('counts an IPv6 client by its /64: moving within it dodges nothing, the next /64 is another client', async () => {
+    const user = await createUser(t);
+    for (let i = 1; i <= 3; i++) expect(await graphql(`2001:db8:1:2::${i}`, unknownKey())).toBe(401);
+    expect(await graphql('2001:db8:1:2:ffff:ffff:ffff:fffe', unknownKey())).toBe(429);
+    expect(await graphql('2001:db8:1:2::9', user.key)).toBe(429);
+    expect(await graphql('2001:db8:1:3::1', user.key)).toBe(200);
+  });
+});
+
+describe.skipIf(!process.env.REDIS_URL || !ON_POSTGRES)('one budget across instances (REDIS_URL set, on Postgres: instances share one database)', () => {
   it('counts requests to either instance against the same budget', async () => {
     const database = await createTestDatabase();
     const env = { RATE_LIMIT_PER_MINUTE: '4', REDIS_URL: process.env.REDIS_URL! };

@@ -103,7 +103,10 @@ describe('one gate', () => {
       const allowed = await rest(t, 'GET', path, { key, headers: { origin: 'https://app.example.com' } });
       expect(allowed.status, allowed.text).toBe(200);
       expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
-      expect(allowed.headers.get('access-control-expose-headers')).toMatch(/x-request-id/i);
+      // What a page needs of ours beyond the body: the request id, the budget, when to retry, whether it was a replay.
+      expect(allowed.headers.get('access-control-expose-headers')!.toLowerCase().split(/,\s*/)).toEqual(
+        expect.arrayContaining(['x-request-id', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'retry-after', 'idempotent-replayed']),
+      );
       expect(allowed.headers.get('vary')).toMatch(/Origin/);
 
       const evil = await rest(t, 'GET', path, { key, headers: { origin: 'https://evil.example.com' } });

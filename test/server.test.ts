@@ -10,8 +10,20 @@ describe('health, readiness and GraphiQL', () => {
   });
   afterAll(() => t?.close());
 
-  it('answers /health while the process is up', async () => {
-    expect((await t.fetch('/health')).status).toBe(200);
+  it('answers /health while the process is up, with a body saying so', async () => {
+    const response = await t.fetch('/health');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('answers the probes on their exact paths only: an algorithm named health or ready is an algorithm', async () => {
+    const user = await createUser(t);
+    for (const name of ['health', 'ready']) {
+      const response = await t.fetch(`/v1/algorithms/${user.username}/${name}`, { headers: { authorization: `Simple ${user.key}` } });
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({ error: expect.anything() });
+      expect((await t.fetch(`/graphql/${name}`)).status).toBe(404);
+    }
   });
 
   it('answers /ready while the database answers', async () => {

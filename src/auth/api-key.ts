@@ -22,7 +22,10 @@ const KIND_BY_PREFIX = new Map<string, ApiKeyKind>([
   ['sim', 'STANDARD'],
   ['adm', 'ADMIN'],
 ]);
-const KEY_PATTERN = new RegExp(`^(sim|adm)([0-9A-Za-z]{${BODY_LENGTH}})([0-9A-Za-z]{${CHECKSUM_LENGTH}})$`);
+/** Every well-formed key's length: anything else is refused before any work. */
+export const API_KEY_LENGTH = 3 + BODY_LENGTH + CHECKSUM_LENGTH;
+/** A well-formed key's shape (prefix, body, checksum), before its checksum is checked. */
+export const KEY_PATTERN = new RegExp(`^(sim|adm)([0-9A-Za-z]{${BODY_LENGTH}})([0-9A-Za-z]{${CHECKSUM_LENGTH}})$`);
 
 /** Uniform base62 characters by rejection sampling (248 = 4·62: bytes ≥ 248 would bias). */
 function randomBase62(length: number): string {

@@ -1,12 +1,16 @@
 /**
  * Request budgets: per key (its own limit, or the server default), per owner (all its keys
- * together) and, per client address, for failed authentication and for GraphiQL's page and files.
+ * together) and, per client address (an IPv6 one by its /64), for failed authentication and for
+ * GraphiQL's page and files.
  * Counters live in Redis when REDIS_URL is set, so every instance draws on one budget; in memory
  * otherwise. If Redis is unreachable, each instance falls back to its own in-memory counters rather
- * than failing requests.
+ * than failing requests, and says so (shared-counters.ts).
  */
-import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Logger } from '../core/logger.js';
+import type { RateLimitStore } from '../core/metrics.js';
+import { budgetHolder } from '../core/client-address.js';
+import { SharedCounters } from './shared-counters.js';
 
 export interface Budget {
   allowed: boolean;
@@ -35,17 +39,19 @@ const WINDOW_SECONDS = 60;
 const COUNT_ONLY = Number.MAX_SAFE_INTEGER;
 
 export class RateLimits {
-  private readonly redis: Redis | undefined;
+  private readonly shared: SharedCounters | undefined;
   private readonly limiters = new Map<string, RateLimiterAbstract>();
 
-  constructor(private readonly options: RateLimitOptions) {
-    this.redis = options.redisUrl
-      ? // A Redis that stops answering must not hold requests: past the timeout the in-memory
-        // insurance limiter counts instead.
-        new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 })
-      : undefined;
-    // Connection errors are handled by the insurance limiter; keep them out of the process log.
-    this.redis?.on('error', () => {});
+  constructor(
+    private readonly options: RateLimitOptions,
+    log: Logger,
+  ) {
+    this.shared = options.redisUrl ? new SharedCounters(options.redisUrl, log) : undefined;
+  }
+
+  /** Connects to Redis, when there is one, within a short bound: start-up goes on without it. */
+  async start(): Promise<void> {
+    await this.shared?.start();
   }
 
   private limiter(kind: 'key' | 'owner' | 'auth' | 'graphiql', points: number): RateLimiterAbstract {
@@ -53,8 +59,8 @@ export class RateLimits {
     let limiter = this.limiters.get(name);
     if (!limiter) {
       const base = { points, duration: WINDOW_SECONDS, keyPrefix: `algoplane:rl:${name}` };
-      limiter = this.redis
-        ? new RateLimiterRedis({ ...base, storeClient: this.redis, insuranceLimiter: new RateLimiterMemory(base) })
+      limiter = this.shared
+        ? new RateLimiterRedis({ ...base, storeClient: this.shared.client, insuranceLimiter: new RateLimiterMemory(base) })
         : new RateLimiterMemory(base);
       this.limiters.set(name, limiter);
     }
@@ -106,7 +112,7 @@ export class RateLimits {
   /** Spends one authentication attempt of the address's budget; refunded when the key is good, or when none was sent. */
   takeAuthAttempt(address: string): Promise<Budget> {
     const limit = this.options.authFailuresPerMinute;
-    return this.consume(this.limiter('auth', limit), limit, address);
+    return this.consume(this.limiter('auth', limit), limit, budgetHolder(address));
   }
 
   /**
@@ -116,22 +122,31 @@ export class RateLimits {
    */
   async authAllowed(address: string): Promise<Budget> {
     const limit = this.options.authFailuresPerMinute;
-    const spent = await this.limiter('auth', limit).get(address);
+    const spent = await this.limiter('auth', limit).get(budgetHolder(address));
     return RateLimits.budget(limit, spent, (spent?.consumedPoints ?? 0) < limit);
   }
 
   /** Spends one GraphiQL page or asset request of the address's budget: the bundle is megabytes, free to anyone. */
   takeGraphiQLRequest(address: string): Promise<Budget> {
     const limit = this.options.graphiqlPerMinute;
-    return this.consume(this.limiter('graphiql', limit), limit, address);
+    return this.consume(this.limiter('graphiql', limit), limit, budgetHolder(address));
+  }
+
+  /**
+   * Where budgets are counted now (Redis away: each limiter's in-memory insurance counts instead),
+   * as the log, /ready and metrics all say it: Redis is away from when it stops answering a PING.
+   */
+  store(): RateLimitStore {
+    if (!this.shared) return 'memory';
+    return this.shared.state === 'ok' ? 'redis' : 'fallback';
   }
 
   async refundAuthAttempt(address: string): Promise<void> {
-    await this.limiter('auth', this.options.authFailuresPerMinute).reward(address, 1);
+    await this.limiter('auth', this.options.authFailuresPerMinute).reward(budgetHolder(address), 1);
   }
 
   async close(): Promise<void> {
-    this.redis?.disconnect();
+    this.shared?.close();
   }
 }
 

@@ -6,10 +6,11 @@
  * change made by any process counts) and in any case after a short TTL, which bounds staleness
  * if a notification is ever lost.
  */
+import type { KeyCacheStats } from '../core/metrics.js';
 import type { Db } from '../db/connect.js';
 import { ownerFromProfile } from '../db/records.js';
 import type { ApiKeyKind } from '../db/enums.js';
-import { hashApiKey, keyFromAuthorizationHeader, parseApiKey } from './api-key.js';
+import { API_KEY_LENGTH, hashApiKey, keyFromAuthorizationHeader, parseApiKey } from './api-key.js';
 import { findKeyBySecretHash } from './key-store.js';
 import type { KeyCache } from './key-cache.js';
 import { permissionsOf, type Principal } from './principal.js';
@@ -51,6 +52,10 @@ export class KeyVerifier implements KeyCache {
   private generation = 0;
   private readonly maxEntries: number;
   private readonly now: () => number;
+  /** For metrics: plain numbers, bumped on the request path and read when scraped. */
+  private hits = 0;
+  private misses = 0;
+  private readonly invalidations = { notify: 0, local: 0 };
 
   constructor(
     private readonly db: Db,
@@ -70,7 +75,9 @@ export class KeyVerifier implements KeyCache {
     const hash = hashApiKey(key);
     const now = this.now();
     let entry = this.fresh(hash, now);
-    if (!entry) {
+    if (entry) this.hits++;
+    else {
+      this.misses++;
       const generation = this.generation;
       entry = await this.load(hash, format.kind, now);
       // A change committed while we were reading may have been missed by the read: answer this
@@ -87,8 +94,13 @@ export class KeyVerifier implements KeyCache {
    */
   known(authorization: string | null | undefined): Principal | undefined {
     const key = keyFromAuthorizationHeader(authorization);
-    if (key === undefined || !parseApiKey(key)) return undefined;
-    return this.fresh(hashApiKey(key), this.now())?.principal ?? undefined;
+    // Only keys verified good are cached, so a hit needs no format or checksum check of its own;
+    // the length bounds what is hashed.
+    if (key?.length !== API_KEY_LENGTH) return undefined;
+    const principal = this.fresh(hashApiKey(key), this.now())?.principal;
+    // Anything else goes on to `verify`, which counts it there.
+    if (principal) this.hits++;
+    return principal ?? undefined;
   }
 
   private fresh(hash: string, now: number): CacheEntry | undefined {
@@ -99,8 +111,8 @@ export class KeyVerifier implements KeyCache {
   /** Drops cached verifications touched by a change notification (`key:<id>` or `owner:<id>`). */
   invalidate(payload: string): void {
     const [scope, id] = payload.split(':', 2);
-    if (scope === 'key') this.forgetKey(id!);
-    else if (scope === 'owner') this.forgetOwner(id!);
+    if (scope === 'key') this.drop('keyId', id!, 'notify');
+    else if (scope === 'owner') this.drop('ownerId', id!, 'notify');
   }
 
   /**
@@ -108,13 +120,21 @@ export class KeyVerifier implements KeyCache {
    * notification reaches other processes, and this one only a moment later).
    */
   forgetKey(keyId: string): void {
-    this.generation++;
-    for (const [hash, entry] of this.cache) if (entry.keyId === keyId) this.cache.delete(hash);
+    this.drop('keyId', keyId, 'local');
   }
 
   forgetOwner(ownerId: string): void {
+    this.drop('ownerId', ownerId, 'local');
+  }
+
+  private drop(about: 'keyId' | 'ownerId', id: string, source: 'notify' | 'local'): void {
     this.generation++;
-    for (const [hash, entry] of this.cache) if (entry.ownerId === ownerId) this.cache.delete(hash);
+    this.invalidations[source]++;
+    for (const [hash, entry] of this.cache) if (entry[about] === id) this.cache.delete(hash);
+  }
+
+  stats(): KeyCacheStats {
+    return { hits: this.hits, misses: this.misses, entries: this.cache.size, invalidations: { ...this.invalidations } };
   }
 
   /** Keeps cached key snapshots' lastUsedAt in step with the usage this process has just recorded. */

@@ -3,14 +3,17 @@
  * DATABASE_URL is set). Everything driver-specific — result shapes, LISTEN, locking, closing — stays
  * in this file.
  */
-import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { currentWork, runAs } from '../core/request-work.js';
+import type { DatabaseStats } from '../core/metrics.js';
+import { currentWork, runAs, type RequestWork } from '../core/request-work.js';
+import { StartupError } from '../core/startup-error.js';
+import { settleWithin } from '../core/timeout.js';
+import { IN_MEMORY, openDataDir, type DataDirLock } from './data-dir.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -26,17 +29,26 @@ export interface Database {
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /** How the connection is used, for metrics. */
+  stats(): DatabaseStats;
   close(): Promise<void>;
 }
 
 export interface ConnectOptions {
   /** postgres:// URL; without it PGlite is used. */
   databaseUrl?: string | undefined;
-  /** PGlite data directory, or `memory://` for a throwaway database. */
+  /** PGlite data directory, or `memory://` (IN_MEMORY) for a throwaway database. */
   dataDir: string;
+  /** What this process is (`algoplane start`), told to another that finds the data directory held (db/data-dir.ts). */
+  holder?: string;
   poolSize?: number;
-  /** Give up connecting after this long (Postgres only). */
+  /**
+   * The longest start-up waits on the database: for Postgres to answer, or for the data directory
+   * to be made ready and locked. Past it, connect fails with a StartupError.
+   */
   connectTimeoutMs?: number;
+  /** The longest start-up waits for another instance's start-up lock, held while it migrates (Postgres only). */
+  migrationLockTimeoutMs?: number;
   /** Cancel any statement running longer than this (Postgres only). */
   statementTimeoutMs?: number;
   /** Sees every SQL statement sent (tests and benchmarks count them). */
@@ -46,6 +58,14 @@ export interface ConnectOptions {
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
 /** Arbitrary constant shared by every instance: serialises migrations and bootstrap. */
 const STARTUP_LOCK_ID = 720_514_001;
+/** Postgres's lock_not_available: lock_timeout ran out. */
+const LOCK_NOT_AVAILABLE = '55P03';
+const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
+const DEFAULT_MIGRATION_LOCK_TIMEOUT_MS = 120_000;
+
+function connectTimeoutMs(options: ConnectOptions): number {
+  return options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+}
 
 /** The rows of a raw query's result, whichever driver ran it (PGlite answers `{ rows }`, postgres.js an array). */
 export function resultRows<T>(result: unknown): T[] {
@@ -57,66 +77,142 @@ export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
   return resultRows<T>(await db.execute(query));
 }
 
+/** What a connection counts as it is used: plain numbers, read by `stats()`. */
+interface Activity {
+  statements: number;
+  transactionsActive: number;
+}
+
+export type CommitGuard = (tx: Db) => Promise<void>;
+
+const commitGuards = new WeakMap<RequestWork, CommitGuard[]>();
+
+/**
+ * Runs `guard` at the end of each transaction the current request opens from now on, just before
+ * it commits, so that what it writes commits, or rolls back, with the request's own writes; a
+ * guard that throws rolls its transaction back. Last rather than first: any row it writes stays
+ * locked only from there to the commit. The Idempotency-Key claim records there that the
+ * request's work committed (gate/idempotency.ts). Services write in transactions
+ * (docs/ARCHITECTURE.md), so every write of a request is covered.
+ */
+export function beforeRequestCommits(guard: CommitGuard): void {
+  const work = currentWork();
+  if (!work) throw new Error('beforeRequestCommits needs a request: call it inside the request’s work');
+  commitGuards.set(work, [...(commitGuards.get(work) ?? []), guard]);
+}
+
 export async function connect(options: ConnectOptions): Promise<Database> {
+  const activity: Activity = { statements: 0, transactionsActive: 0 };
   // drizzle tells its logger of every statement just before sending it, on both drivers: the one
   // place to refuse the statements of a request that has stopped (its deadline passed).
   const logger = {
     logQuery: (query: string, params: unknown[]) => {
       currentWork()?.throwIfStopped();
+      activity.statements++;
       options.onQuery?.(query, params);
     },
   };
-  return options.databaseUrl
-    ? connectPostgres(options, logger)
-    : connectPglite(options.dataDir, logger);
+  const database = await (options.databaseUrl ? connectPostgres(options, logger) : connectPglite(options, logger));
+  instrumentTransactions(database.db, activity);
+  const poolSize = database.driver === 'pglite' ? 1 : (options.poolSize ?? DEFAULT_POOL_SIZE);
+  return Object.assign(database, { stats: (): DatabaseStats => ({ driver: database.driver, poolSize, ...activity }) });
+}
+
+/**
+ * Every transaction on `db`: counted while it holds its connection (the driver calls the work once
+ * BEGIN is sent; neither driver says how many of its connections are busy, but a transaction holds
+ * one for all its length), and ended by the current request's commit guards (`beforeRequestCommits`).
+ * Nested transactions (savepoints) run inside a guarded one.
+ */
+function instrumentTransactions(db: Db, activity: Activity): void {
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((work, config) => {
+    // Read now: postgres.js may start the transaction outside the request's asynchronous context.
+    const current = currentWork();
+    const guards = (current && commitGuards.get(current)) ?? [];
+    return transaction(async (tx) => {
+      activity.transactionsActive++;
+      try {
+        const result = await work(tx);
+        for (const guard of guards) await guard(tx);
+        return result;
+      } finally {
+        activity.transactionsActive--;
+      }
+    }, config);
+  }) as Db['transaction'];
 }
 
 type QueryLogger = { logQuery: (query: string, params: unknown[]) => void };
 
-async function connectPglite(dataDir: string, logger: QueryLogger): Promise<Database> {
-  const inMemory = dataDir.startsWith('memory://');
-  if (!inMemory) await mkdir(dataDir, { recursive: true });
-  // Loaded only when used: a server on Postgres need not carry the embedded database (tens of MB).
-  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('drizzle-orm/pglite'),
-    import('drizzle-orm/pglite/migrator'),
-  ]);
-  const client = await PGlite.create(inMemory ? undefined : dataDir);
-  const driverDb = drizzlePglite(client, { schema, logger });
-  // Services see one interface over both drivers; only the migrator needs the driver's own type.
-  const db = driverDb as unknown as Db;
-  return {
-    db,
-    driver: 'pglite',
-    // One connection, one process: nothing else can race us, so no lock is needed.
-    async migrate(afterMigrate) {
-      await migratePglite(driverDb, { migrationsFolder: MIGRATIONS_FOLDER });
-      await afterMigrate?.();
-    },
-    async listen(channel, onPayload) {
-      const unsubscribe = await client.listen(channel, onPayload);
-      return async () => {
-        if (!client.closed) await unsubscribe();
-      };
-    },
-    async ping() {
-      await client.query('select 1');
-    },
-    async close() {
-      if (!client.closed) await client.close();
-    },
-  };
+const DEFAULT_POOL_SIZE = 10;
+
+async function connectPglite(options: ConnectOptions, logger: QueryLogger): Promise<Omit<Database, 'stats'>> {
+  const { dataDir } = options;
+  const inMemory = dataDir.startsWith(IN_MEMORY);
+  const lock = inMemory ? undefined : await lockDataDir(dataDir, options.holder ?? 'algoplane', connectTimeoutMs(options));
+  try {
+    // Loaded only when used: a server on Postgres need not carry the embedded database (tens of MB).
+    const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+      import('@electric-sql/pglite'),
+      import('drizzle-orm/pglite'),
+      import('drizzle-orm/pglite/migrator'),
+    ]);
+    // No directory (no lock) keeps the database in memory.
+    const client = await PGlite.create(lock?.directory).catch((error: unknown) => {
+      // PGlite's file errors are Emscripten's, with an errno and no message.
+      throw new StartupError(`the embedded database in DATA_DIR ${dataDir} cannot be opened: ${error instanceof Error ? error.message : JSON.stringify(error)}`);
+    });
+    const driverDb = drizzlePglite(client, { schema, logger });
+    // Services see one interface over both drivers; only the migrator needs the driver's own type.
+    const db = driverDb as unknown as Db;
+    return {
+      db,
+      driver: 'pglite',
+      // One connection, and one process (the data directory's lock): nothing can race us here.
+      async migrate(afterMigrate) {
+        await migratePglite(driverDb, { migrationsFolder: MIGRATIONS_FOLDER });
+        await afterMigrate?.();
+      },
+      async listen(channel, onPayload) {
+        const unsubscribe = await client.listen(channel, onPayload);
+        return async () => {
+          if (!client.closed) await unsubscribe();
+        };
+      },
+      async ping() {
+        await client.query('select 1');
+      },
+      async close() {
+        if (!client.closed) await client.close();
+        await lock?.release();
+      },
+    };
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
 }
 
-async function connectPostgres(options: ConnectOptions, logger: QueryLogger): Promise<Database> {
+/** The data directory, made ready and held by this process; one that does not answer in time is a StartupError. */
+function lockDataDir(dataDir: string, holder: string, timeoutMs: number): Promise<DataDirLock> {
+  const giveUp = new AbortController();
+  return settleWithin(openDataDir(dataDir, holder, giveUp.signal), timeoutMs, () => {
+    const error = new StartupError(`DATA_DIR ${dataDir} did not answer within ${timeoutMs} ms (DATABASE_CONNECT_TIMEOUT_MS)`);
+    giveUp.abort(error);
+    return error;
+  });
+}
+
+async function connectPostgres(options: ConnectOptions, logger: QueryLogger): Promise<Omit<Database, 'stats'>> {
   const client = postgres(options.databaseUrl!, {
-    max: options.poolSize ?? 10,
+    max: options.poolSize ?? DEFAULT_POOL_SIZE,
     onnotice: () => {},
     // Fail fast while the database is away (postgres.js would wait 30 s), and bound slow queries.
-    connect_timeout: Math.ceil((options.connectTimeoutMs ?? 3000) / 1000),
+    connect_timeout: Math.ceil(connectTimeoutMs(options) / 1000),
     connection: { application_name: 'algoplane', statement_timeout: options.statementTimeoutMs ?? 15_000 },
   });
+  await reachPostgres(client, options.databaseUrl!, connectTimeoutMs(options));
   const driverDb = drizzlePostgres(preparing(client), { schema, logger });
   const db = driverDb as unknown as Db;
   return {
@@ -127,7 +223,7 @@ async function connectPostgres(options: ConnectOptions, logger: QueryLogger): Pr
       // The lock lives on one reserved connection while the work runs on the pool.
       const lock = await client.reserve();
       try {
-        await lock`select pg_advisory_lock(${STARTUP_LOCK_ID})`;
+        await takeStartupLock(lock, options.migrationLockTimeoutMs ?? DEFAULT_MIGRATION_LOCK_TIMEOUT_MS);
         await migratePostgres(driverDb, { migrationsFolder: MIGRATIONS_FOLDER });
         await afterMigrate?.();
       } finally {
@@ -150,14 +246,69 @@ async function connectPostgres(options: ConnectOptions, logger: QueryLogger): Pr
 }
 
 /**
+ * The first answer from Postgres, within the time limit whatever the way it fails: postgres.js's
+ * own connect_timeout has whole seconds, and the caller would otherwise learn of a dead host only
+ * from its first statement. A failure is one StartupError line naming the host (never the URL,
+ * which may hold a password).
+ */
+async function reachPostgres(client: postgres.Sql, databaseUrl: string, timeoutMs: number): Promise<void> {
+  const where = hostOf(databaseUrl);
+  const silent = () => new StartupError(`the database at ${where} did not answer within ${timeoutMs} ms (DATABASE_CONNECT_TIMEOUT_MS)`);
+  try {
+    await settleWithin(client`select 1`.execute(), timeoutMs, silent);
+  } catch (error) {
+    await client.end({ timeout: 0 });
+    if (error instanceof StartupError) throw error;
+    if ((error as { code?: string }).code === 'CONNECT_TIMEOUT') throw silent();
+    throw new StartupError(`cannot use the database at ${where}: ${(error as Error).message}`);
+  }
+}
+
+function hostOf(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    return `${url.hostname}:${url.port || 5432}`;
+  } catch {
+    return 'DATABASE_URL';
+  }
+}
+
+/**
+ * The start-up lock that serialises migrations and bootstrap across instances. Waiting for it is
+ * waiting for another instance to finish migrating, which may take longer than any one statement:
+ * statement_timeout is lifted for the wait and lock_timeout bounds it instead, with a line that
+ * names the Postgres backend holding it.
+ */
+async function takeStartupLock(connection: postgres.ReservedSql, timeoutMs: number): Promise<void> {
+  await connection`select set_config('statement_timeout', '0', false), set_config('lock_timeout', ${String(timeoutMs)}, false)`;
+  try {
+    await connection`select pg_advisory_lock(${STARTUP_LOCK_ID})`;
+  } catch (error) {
+    if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+    const [holder] = await connection<{ pid: number }[]>`
+      select pid from pg_locks
+      where locktype = 'advisory' and granted and classid = 0 and objid = ${STARTUP_LOCK_ID}
+        and database = (select oid from pg_database where datname = current_database())`;
+    const who = holder ? `Postgres backend ${holder.pid} (pg_stat_activity says whose; pg_terminate_backend(${holder.pid}) frees it)` : 'another session';
+    throw new StartupError(
+      `another instance has held the start-up lock (migrations) for over ${timeoutMs} ms (MIGRATION_LOCK_TIMEOUT_MS): it is still migrating, or stuck: ${who}`,
+    );
+  } finally {
+    // Back to the connection's own settings, for the pool that gets it next (a broken connection
+    // fails here too, and leaves the pool anyway).
+    await connection`reset statement_timeout`.catch(() => {});
+    await connection`reset lock_timeout`.catch(() => {});
+  }
+}
+
+/**
  * A statement of a request that stops while it runs is cancelled on the server (postgres.js sends
  * a cancel request on its own connection), so no lock wait or long scan outlives the request.
  * PGlite runs each statement to completion inside this process and cannot be interrupted; there,
  * the request's next statements are refused instead (`connect`'s logger).
  */
 function cancelledWhenStopped<T extends object>(query: T): T {
-  const signal = currentWork()?.signal;
-  if (signal) signal.addEventListener('abort', () => cancelQuietly(query), { once: true });
+  currentWork()?.whenStopped(() => cancelQuietly(query));
   return query;
 }
 

@@ -288,6 +288,12 @@ export const idempotencyRecords = pgTable(
     response: jsonb('response'),
     /** The first answer's size as JSON; null while the first request is still running. */
     responseBytes: integer('response_bytes'),
+    /**
+     * Set inside each transaction of the first request, so it commits with the request's writes:
+     * true once any of them committed. A claim its process left (killed, say) is taken over by a
+     * retry only while false, so the work never runs twice.
+     */
+    workCommitted: boolean('work_committed').notNull().default(false),
     createdAt: createdAt(),
     expiresAt: timestamps('expires_at').notNull(),
   },

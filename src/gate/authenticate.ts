@@ -48,15 +48,15 @@ export class Authenticator {
     const { principal } = key;
     const caller = callerFromHeaders(request.headers);
     const originRefused = originRefusal(principal.permissions.callerOrigin, caller);
-    if (originRefused) return { valid: false, refusal: refusal(403, 'FORBIDDEN', ORIGIN_REFUSAL_MESSAGES[originRefused]), corsAllowed: false };
+    if (originRefused) return { valid: false, refusal: refusal(403, 'FORBIDDEN', ORIGIN_REFUSAL_MESSAGES[originRefused], undefined, 'caller_origin'), corsAllowed: false };
     const { rateLimits } = this.deps;
     const keyBudget = await rateLimits.consumeKey(principal.keyId, principal.key.rateLimitPerMinute);
-    if (!keyBudget.allowed) return { valid: false, refusal: rateLimited(keyBudget, 'requests with this key'), corsAllowed: true, principal };
+    if (!keyBudget.allowed) return { valid: false, refusal: rateLimited(keyBudget, 'requests with this key', 'key_budget'), corsAllowed: true, principal };
     // A key within its budget still draws on its owner's, which all the owner's keys share (admin
     // keys too: their owner is their administrator); a refused key spends none of it.
     const ownerBudget = await rateLimits.consumeOwner(principal.ownerId, principal.key.rateLimitPerMinute);
     if (!ownerBudget.allowed) {
-      return { valid: false, refusal: rateLimited(ownerBudget, "requests by this key's owner (all its keys together)"), corsAllowed: true, principal };
+      return { valid: false, refusal: rateLimited(ownerBudget, "requests by this key's owner (all its keys together)", 'owner_budget'), corsAllowed: true, principal };
     }
     this.deps.usage.touch(principal.keyId);
     return { valid: true, principal, caller, budget: tighter(keyBudget, ownerBudget) };
@@ -73,7 +73,7 @@ export class Authenticator {
     const { verifier, rateLimits, deadlineMs } = this.deps;
     const known = verifier.known(authorization);
     const attempt = await (known ? rateLimits.authAllowed(address) : rateLimits.takeAuthAttempt(address));
-    if (!attempt.allowed) return { valid: false, refusal: rateLimited(attempt, 'failed authentications from this address') };
+    if (!attempt.allowed) return { valid: false, refusal: rateLimited(attempt, 'failed authentications from this address', 'auth_failure_budget') };
     if (known) return { valid: true, principal: known };
     try {
       const principal = await withDeadline(verifier.verify(authorization), deadlineMs);
@@ -82,7 +82,8 @@ export class Authenticator {
     } catch (error) {
       if (!(error instanceof AuthenticationError)) throw error;
       if (error.reason === 'MISSING') await rateLimits.refundAuthAttempt(address);
-      return { valid: false, refusal: refusal(401, 'UNAUTHENTICATED', error.message, UNAUTHENTICATED_HEADERS) };
+      const cause = error.reason === 'MISSING' ? 'missing_key' : 'invalid_key';
+      return { valid: false, refusal: refusal(401, 'UNAUTHENTICATED', error.message, UNAUTHENTICATED_HEADERS, cause) };
     }
   }
 }

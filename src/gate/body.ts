@@ -76,10 +76,6 @@ export const LONE_SURROGATE_REFUSAL = refusal(
 );
 const TOO_DEEP_REFUSAL = refusal(400, 'BAD_USER_INPUT', 'Input is nested too deeply.');
 
-// Without the u flag a pattern sees UTF-16 code units: a high surrogate not followed by a low one,
-// or a low one not preceded by a high one.
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
 /**
  * Why a string may not go further: Postgres text cannot store a NUL, and a lone surrogate has no
  * UTF-8 form (drivers store U+FFFD in its place, while jsonb refuses its escape, so one half of a
@@ -87,7 +83,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  */
 export function textRefusal(text: string): Refusal | undefined {
   if (text.includes('\u0000')) return NUL_REFUSAL;
-  if (LONE_SURROGATE.test(text)) return LONE_SURROGATE_REFUSAL;
+  if (!text.isWellFormed()) return LONE_SURROGATE_REFUSAL;
   return undefined;
 }
 

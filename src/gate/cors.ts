@@ -19,12 +19,26 @@ export function preflightResponse(request: Request, methods: readonly string[]):
   });
 }
 
+/**
+ * Our response headers a page needs: a browser hides every header outside the CORS-safelisted few
+ * unless it is named here, so without them a page could not pace itself by its budget, wait out a
+ * 429, quote a request id, or tell a replay from a first answer.
+ */
+const EXPOSED_HEADERS = [
+  'x-request-id',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+  'retry-after',
+  'idempotent-replayed',
+].join(', ');
+
 /** Lets the calling page read `response` when the gate allowed its origin; it always varies by Origin. */
 export function applyCors(request: Request, response: Response, allowed: boolean | undefined): void {
   const origin = request.headers.get('origin');
   response.headers.append('Vary', 'Origin');
   if (origin && allowed) {
     response.headers.set('Access-Control-Allow-Origin', origin);
-    response.headers.set('Access-Control-Expose-Headers', 'x-request-id');
+    response.headers.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);
   }
 }

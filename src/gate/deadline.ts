@@ -8,6 +8,7 @@
  */
 import { limits } from '../core/limits.js';
 import { RequestWork, runAs } from '../core/request-work.js';
+import { settleWithin } from '../core/timeout.js';
 
 export class DeadlineExceeded extends Error {
   constructor() {
@@ -17,14 +18,10 @@ export class DeadlineExceeded extends Error {
 }
 
 export function withDeadline<T>(work: Promise<T>, ms: number, onExpiry?: () => void): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onExpiry?.();
-      reject(new DeadlineExceeded());
-    }, ms);
+  return settleWithin(work, ms, () => {
+    onExpiry?.();
+    return new DeadlineExceeded();
   });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** Runs a request's work as one `RequestWork`, stopped when the deadline passes. */

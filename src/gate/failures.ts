@@ -9,9 +9,13 @@ import { DeadlineExceeded } from './deadline.js';
 import { refusal, type Refusal } from './refusal.js';
 
 // One answer for both: to the client, a request past its deadline and a database that is away mean
-// the same, to retry shortly (clients and tests know this message); the log tells them apart.
-const SERVICE_UNAVAILABLE = refusal(503, 'SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly.', { 'Retry-After': '5' });
-const INTERNAL_ERROR = refusal(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
+// the same, to retry shortly (clients and tests know this message); the log and metrics tell them apart.
+const serviceUnavailable = (cause: 'deadline' | 'database_unavailable') =>
+  refusal(503, 'SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly.', { 'Retry-After': '5' }, cause);
+const DEADLINE_PASSED = serviceUnavailable('deadline');
+const DATABASE_AWAY = serviceUnavailable('database_unavailable');
+/** No cause: the server's own failure, not a refusal. */
+const INTERNAL_ERROR: Refusal = { status: 500, code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' };
 
 /**
  * What the client is told of an unexpected error, logged with the request's id when `log` is given
@@ -22,11 +26,11 @@ const INTERNAL_ERROR = refusal(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.'
 export function unexpectedFailure(error: unknown, log: Logger | undefined, requestId: string | undefined, path?: readonly (string | number)[]): Refusal {
   if (error instanceof DeadlineExceeded) {
     log?.error({ requestId, path }, 'request deadline exceeded');
-    return SERVICE_UNAVAILABLE;
+    return DEADLINE_PASSED;
   }
   if (isDatabaseUnavailable(error)) {
     log?.warn({ err: error, requestId }, 'database unavailable');
-    return SERVICE_UNAVAILABLE;
+    return DATABASE_AWAY;
   }
   log?.error({ err: error, requestId, path }, 'unexpected error');
   return INTERNAL_ERROR;

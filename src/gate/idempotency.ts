@@ -7,8 +7,14 @@
  * (modules/idempotency/service.ts) are the same for all.
  */
 import { createHash } from 'node:crypto';
-import type { Db } from '../db/connect.js';
-import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../modules/idempotency/service.js';
+import { beforeRequestCommits, type Db } from '../db/connect.js';
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  markClaimWorkCommitted,
+  releaseIdempotencyKey,
+  type ClaimedKey,
+} from '../modules/idempotency/service.js';
 import { apartFromRequest } from '../core/request-work.js';
 import { withDeadline } from './deadline.js';
 import { refusal, type Refusal } from './refusal.js';
@@ -28,14 +34,18 @@ export function idempotentRequestOf(request: Request, body: () => unknown): Idem
   return { key, requestHash: createHash('sha256').update(JSON.stringify(body())).digest('hex') };
 }
 
-export type ClaimOutcome = { kind: 'claimed' } | { kind: 'replay'; response: unknown } | { kind: 'refused'; refusal: Refusal };
+export type ClaimOutcome = { kind: 'claimed'; claim: ClaimedKey } | { kind: 'replay'; response: unknown } | { kind: 'refused'; refusal: Refusal };
 
-/** Claims the request's Idempotency-Key for the API key `apiKeyId`, or says why it may not run. */
+/**
+ * Claims the request's Idempotency-Key for the API key `apiKeyId`, or says why it may not run. A
+ * claim left unfinished for twice the request deadline is its dead process's (killed, say): no
+ * request runs that long (gate/deadline.ts), so a retry may take it over.
+ */
 export async function claimIdempotency(db: Db, apiKeyId: string, request: IdempotentRequest, deadlineMs: number): Promise<ClaimOutcome> {
   if (!KEY_PATTERN.test(request.key)) {
     return { kind: 'refused', refusal: refusal(400, 'BAD_USER_INPUT', 'Idempotency-Key must be 1 to 255 visible ASCII characters.') };
   }
-  const claim = await withDeadline(claimIdempotencyKey(db, apiKeyId, request.key, request.requestHash), deadlineMs);
+  const claim = await withDeadline(claimIdempotencyKey(db, apiKeyId, request.key, request.requestHash, 2 * deadlineMs), deadlineMs);
   switch (claim.kind) {
     case 'claimed':
       return claim;
@@ -47,6 +57,8 @@ export async function claimIdempotency(db: Db, apiKeyId: string, request: Idempo
       return { kind: 'refused', refusal: refusal(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running; retry shortly.') };
     case 'not-stored':
       return { kind: 'refused', refusal: notStoredRefusal(claim.responseBytes, claim.limit) };
+    case 'answer-lost':
+      return { kind: 'refused', refusal: answerLostRefusal };
     case 'too-many':
       return { kind: 'refused', refusal: tooManyRefusal(claim.limit, claim.retryAt) };
   }
@@ -67,6 +79,14 @@ const notStoredRefusal = (responseBytes: number, limit: number) =>
     { 'Idempotent-Replayed': 'true' },
   );
 
+/** The replay of a request whose work committed but whose server stopped before recording its answer: told apart as not-stored is. */
+const answerLostRefusal = refusal(
+  409,
+  'IDEMPOTENT_RESPONSE_NOT_STORED',
+  'The first request with this Idempotency-Key ran, but its server stopped before it could record the response. Read the result instead: do not send the request again under a new Idempotency-Key, which would run it again.',
+  { 'Idempotent-Replayed': 'true' },
+);
+
 /** 429, as a spent budget is: the key may claim again once its oldest record expires (Retry-After). */
 function tooManyRefusal(limit: number, retryAt: Date): Refusal {
   const seconds = Math.max(1, Math.ceil((retryAt.getTime() - Date.now()) / 1000));
@@ -79,14 +99,30 @@ function tooManyRefusal(limit: number, retryAt: Date): Refusal {
 }
 
 /**
- * Settles a claim once the work has finished (not when the client was answered: a request past its
- * deadline still records what it did). `response` undefined means nothing ran: the claim goes, so
- * a retry may run.
+ * Runs a claimed request's `work` (inside the request's work: see gate/deadline.ts), then settles
+ * the claim when the work finishes, not when the client was answered: a request past its deadline
+ * still records what it did. `outcome` says what to keep of the result; undefined, or a failure,
+ * means nothing ran: the claim goes, so a retry may run. Each transaction of the work marks the
+ * claim as having committed work as it commits, atomically with that work, so a retry never takes
+ * over a claim whose work is done, and a request whose claim was taken over commits nothing.
  */
-export function settleIdempotency(db: Db, apiKeyId: string, request: IdempotentRequest, response: unknown | undefined): Promise<void> {
+export async function runClaimed<T>(db: Db, claim: ClaimedKey, work: () => Promise<T>, outcome: (result: T) => unknown): Promise<T> {
+  beforeRequestCommits((tx) => markClaimWorkCommitted(tx, claim));
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    await settle(db, claim, undefined);
+    throw error;
+  }
+  await settle(db, claim, await outcome(result));
+  return result;
+}
+
+function settle(db: Db, claim: ClaimedKey, response: unknown | undefined): Promise<void> {
   // Apart from the request's work: a request stopped at its deadline must still record its outcome.
   return apartFromRequest(async () => {
-    if (response === undefined) await releaseIdempotencyKey(db, apiKeyId, request.key);
-    else await completeIdempotencyKey(db, apiKeyId, request.key, response);
+    if (response === undefined) await releaseIdempotencyKey(db, claim);
+    else await completeIdempotencyKey(db, claim, response);
   });
 }

@@ -11,6 +11,12 @@ export interface Refusal {
   code: string;
   message: string;
   headers?: Record<string, string>;
+  /**
+   * Why, for metrics only (never sent): the code in lower case, or finer where one code has several
+   * causes (which budget was spent, a missing key or a bad one, a deadline or the database).
+   * None on a failure of the server's own (500), which is no refusal.
+   */
+  cause?: string;
 }
 
 /** A refusal thrown through code that cannot return one (a request parser, a wrapped handler). */
@@ -21,9 +27,14 @@ export class RefusalError extends Error {
   }
 }
 
-export const refusal = (status: number, code: string, message: string, headers?: Record<string, string>): Refusal =>
-  headers ? { status, code, message, headers } : { status, code, message };
+export const refusal = (status: number, code: string, message: string, headers?: Record<string, string>, cause = code.toLowerCase()): Refusal =>
+  headers ? { status, code, message, headers, cause } : { status, code, message, cause };
+
+/** The budgets a request may find spent, as metrics name them. */
+export type BudgetName = 'key_budget' | 'owner_budget' | 'auth_failure_budget' | 'graphiql_budget';
 
 /** 429 for a spent budget, saying when to come back (RateLimit fields and Retry-After). */
-export const rateLimited = (budget: Budget, what: string): Refusal =>
-  refusal(429, 'RATE_LIMITED', `Too many ${what}: try again in ${budgetHeaders(budget)['RateLimit-Reset']} s.`, budgetHeaders(budget));
+export const rateLimited = (budget: Budget, what: string, spent: BudgetName): Refusal => {
+  const headers = budgetHeaders(budget);
+  return refusal(429, 'RATE_LIMITED', `Too many ${what}: try again in ${headers['RateLimit-Reset']} s.`, headers, spent);
+};

@@ -7,11 +7,18 @@ import { randomUUID } from 'node:crypto';
 import type { Caller } from '../auth/origin.js';
 import type { Principal } from '../auth/principal.js';
 import type { Budget } from '../auth/rate-limit.js';
+import type { Transport } from '../core/metrics.js';
+import { clientAddress, type TrustProxy } from '../core/client-address.js';
 
 export interface RequestState {
   id: string;
+  /** The URL's path, for the log line. */
+  path: string;
   startedAt: number;
-  /** The client's network address (failed authentication is limited per address). */
+  /**
+   * The client's network address: the socket's, or the one believed proxies forwarded for
+   * (TRUST_PROXY). Failed authentication and GraphiQL are limited per address; the log names it.
+   */
   address: string;
   /** The key's request budget after this request. */
   budget?: Budget;
@@ -20,12 +27,28 @@ export interface RequestState {
   principal?: Principal;
   /** Whether a browser may read the response (sets Access-Control-Allow-Origin). */
   corsAllowed?: boolean;
+  /** For metrics: the transport that took the request (none for probes and unknown paths)… */
+  transport?: Transport;
+  /** …the operation it ran, named from a closed set (a root field, a route template)… */
+  operation?: string;
+  /** …and, when it was refused, why (`Refusal.cause`; the first refusal noted stands). */
+  refusedFor?: string;
 }
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** A request's state as it arrives: a caller's or proxy's id when harmless to echo and log, else a new one. */
-export function beginRequest(request: Request, address = 'unknown'): RequestState {
+/** Where a request arrived from: the socket's peer, and which proxies in front of us to believe. */
+export interface Connection {
+  peer: string | undefined;
+  trustProxy: TrustProxy;
+}
+
+/**
+ * A request's state as it arrives: a caller's or proxy's id when harmless to echo and log, else a
+ * new one; the client's address as `connection` tells it ('unknown' without one).
+ */
+export function beginRequest(request: Request, connection?: Connection, path = new URL(request.url).pathname): RequestState {
   const given = request.headers.get('x-request-id');
-  return { id: given && REQUEST_ID_PATTERN.test(given) ? given : randomUUID(), startedAt: performance.now(), address };
+  const address = connection && clientAddress(connection.peer, request.headers.get('x-forwarded-for'), connection.trustProxy);
+  return { id: given && REQUEST_ID_PATTERN.test(given) ? given : randomUUID(), path, startedAt: performance.now(), address: address ?? 'unknown' };
 }

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
+import { KEY_PATTERN } from '../auth/api-key.js';
 
 /** One file in every encoding it is served in. */
 export interface StaticFile {
@@ -132,9 +133,71 @@ export function graphiqlFiles(options: GraphiQLOptions): () => Promise<GraphiQLF
   })};
   // Read by Monaco as the bundle loads: set before it.
   self.MonacoEnvironment = { globalAPI: false, getWorkerUrl: function (moduleId, label) { return workers[label]; } };
+
+  // An Authorization header goes out only once it holds something shaped like a key: the Headers
+  // tab's template, a half-typed key or an empty value never does. So opening the page, which asks
+  // for the schema at once, spends nothing of the address's budget for failed authentications.
+  var KEY = new RegExp(${JSON.stringify(KEY_PATTERN.source)});
+  var NO_KEY = 'No API key yet: put yours in the Headers tab, as { "Authorization": "Simple sim…" }, and the schema loads.';
+  var INTROSPECTION = 'IntrospectionQuery';
+  /** The Authorization header among these, when it holds a key (Simple, Bearer or bare, as the server reads it). */
+  function authorizationIn(headers) {
+    for (var name in headers) {
+      if (name.toLowerCase() !== 'authorization') continue;
+      var value = String(headers[name]).trim();
+      var match = /^(?:(?:simple|bearer)\\s+)?(\\S+)$/i.exec(value);
+      return match && KEY.test(match[1]) ? value : undefined;
+    }
+  }
+  /** The Authorization the schema was last asked with. */
+  var schemaAskedWith;
+  function fetcher(params, options) {
+    var given = (options && options.headers) || {};
+    var authorization = authorizationIn(given);
+    var introspection = params.operationName === INTROSPECTION;
+    if (introspection) schemaAskedWith = authorization;
+    // GraphiQL asks a second time, in an older form, after an introspection answered without data.
+    var answer = function (body) { return introspection && !('data' in body) ? Object.assign({ data: null }, body) : body; };
+    if (!authorization) return Promise.resolve(answer({ errors: [{ message: NO_KEY }] }));
+    var headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
+    for (var name in given) if (name.toLowerCase() !== 'authorization') headers[name] = String(given[name]);
+    headers.authorization = authorization;
+    return fetch(location.pathname, { method: 'POST', headers: headers, body: JSON.stringify(params) }).then(function (response) {
+      return response.text().then(function (text) {
+        try {
+          return answer(JSON.parse(text));
+        } catch (notJson) {
+          return answer({ errors: [{ message: 'HTTP ' + response.status + (text ? ': ' + text.slice(0, 300) : '') }] });
+        }
+      });
+    });
+  }
+
+  // GraphiQL asks for the schema when the page opens and then only when told: a key given later
+  // (pasted into the Headers tab) asks again, as the re-fetch button would.
+  var asking;
+  function askForSchema(tries) {
+    var button = document.querySelector('button[aria-label^="Re-fetch GraphQL schema"]');
+    // The button is disabled while an introspection (with the previous key) runs: ask once it ends.
+    if (button && !button.disabled) button.click();
+    else if (tries > 0) asking = setTimeout(askForSchema, 250, tries - 1);
+  }
+  function onEditHeaders(text) {
+    var headers;
+    try {
+      headers = JSON.parse(text);
+    } catch (unfinished) {
+      return;
+    }
+    var authorization = headers && authorizationIn(headers);
+    if (!authorization || authorization === schemaAskedWith) return;
+    clearTimeout(asking);
+    asking = setTimeout(askForSchema, 300, 40);
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
     var options = JSON.parse(document.getElementById('graphiql-options').textContent);
-    YogaGraphiQL.renderYogaGraphiQL(document.getElementById('root'), options);
+    YogaGraphiQL.renderYogaGraphiQL(document.getElementById('root'), Object.assign(options, { fetcher: fetcher, onEditHeaders: onEditHeaders }));
   });
 })();
 `,

@@ -27,6 +27,7 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { DEFAULT_PAGE_SIZE } from '../core/pagination.js';
+import { perOperation } from './root-fields.js';
 
 export interface LimitOptions {
   maxDepth: number;
@@ -78,11 +79,17 @@ export function useGraphQLLimits(options: LimitOptions): Plugin[] {
  * MAX_NODE_IDS ids, before it runs (so before any Idempotency-Key is claimed).
  */
 export function useConnectionCost(maxCost: number): Plugin {
+  // Without variables, an operation costs the same every time: worked out once (null: it has variables).
+  const fixedCost = perOperation((operation, document, schema: GraphQLSchema) =>
+    operation.variableDefinitions?.length ? null : operationCost(schema, document, operation.name?.value, {}),
+  );
+  const costOf = (args: { schema: GraphQLSchema; document: DocumentNode; operationName?: string | null; variableValues?: Record<string, unknown> | null }) =>
+    fixedCost(args.document, args.operationName, args.schema) ?? operationCost(args.schema, args.document, args.operationName ?? undefined, args.variableValues ?? {});
   return {
     onExecute({ args, setResultAndStopExecution }) {
       let cost: number;
       try {
-        cost = operationCost(args.schema, args.document, args.operationName ?? undefined, args.variableValues ?? {});
+        cost = costOf(args);
       } catch (error) {
         if (!(error instanceof GraphQLError)) throw error;
         setResultAndStopExecution({ errors: [error] });

@@ -28,8 +28,8 @@ function counted(value: unknown): unknown {
 function bounded(resolve: GraphQLFieldResolver<unknown, unknown>): GraphQLFieldResolver<unknown, unknown> {
   return (source, args, context, info) => {
     const work = currentWork();
-    if (work?.signal.aborted) {
-      const reason: unknown = work.signal.reason;
+    const reason = work?.reason;
+    if (reason) {
       throw reason instanceof TooManyObjects ? responseTooLarge(reason) : reason instanceof WorkStopped ? reason : new WorkStopped();
     }
     const value = resolve(source, args, context, info);

@@ -15,7 +15,7 @@ import { ServiceError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../db/connect.js';
 import type { RequestState } from '../gate/request.js';
-import { restError, RestError, type ErrorKind } from './envelope.js';
+import { notAuthorized, restError, RestError, type ErrorKind } from './envelope.js';
 
 export { z };
 
@@ -77,7 +77,7 @@ export function fromServiceError(error: ServiceError, mapping: ErrorMapping): Re
   const field = first?.field?.join('.') ?? '*';
   switch (first?.code) {
     case 'FORBIDDEN':
-      return restError(403, 'notAuthorized');
+      return notAuthorized();
     // Authorized and well formed, but the owner's (or algorithm's) state refuses it until something
     // is removed: a conflict, not 403 (clients read that as the key's fault) nor 429 (waiting
     // never helps). Algorithmia's codes have none for quotas: 2015, and the message names it.
@@ -194,8 +194,11 @@ export interface RestRoute<R extends RouteConfig> {
  * `errors` says.
  */
 export function serve<R extends RouteConfig>(app: RestApp, { route, plane, errors }: RestRoute<R>, handler: RouteHandler<R, RestEnv>): void {
-  // Before the input is validated: a key on the wrong plane learns nothing about the route's input.
-  const checkPlane: MiddlewareHandler<RestEnv> = async (c, next) => {
+  // Metrics name the operation by the route's method and template, never by the path asked for.
+  const operation = `${route.method.toUpperCase()} ${route.path}`;
+  // The plane before the input is validated: a key on the wrong plane learns nothing about the route's input.
+  const enter: MiddlewareHandler<RestEnv> = async (c, next) => {
+    c.env.gate.operation = operation;
     if (plane !== 'any') requirePermission(c.env.principal, route.operationId, plane);
     await next();
   };
@@ -206,7 +209,7 @@ export function serve<R extends RouteConfig>(app: RestApp, { route, plane, error
       throw error instanceof ServiceError ? fromServiceError(error, errors) : error;
     }
   }) as unknown as RouteHandler<R, RestEnv>;
-  const registered = { ...route, middleware: [checkPlane], security: SECURITY[plane], responses: { ...standardErrors, ...gateErrors(route.method), ...route.responses } } as R;
+  const registered = { ...route, middleware: [enter], security: SECURITY[plane], responses: { ...standardErrors, ...gateErrors(route.method), ...route.responses } } as R;
   app.openapi(registered, wrapped, (result) => {
     if (result.success) return undefined;
     throw result.target === 'param' ? restError(404, errors.notFound['*']) : restError(400, refusedInput(result.error, errors), validationMessage(result.error));

@@ -9,6 +9,7 @@ import { PermissionDenied } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { unexpectedFailure } from '../gate/failures.js';
 import { RefusalError, type Refusal } from '../gate/refusal.js';
+import type { RequestState } from '../gate/request.js';
 
 /**
  * Algorithmia's error codes (its OpenAPI spec's `Error.code` enum) and the messages its docs give
@@ -51,6 +52,8 @@ export class RestError extends Error {
     readonly code: number,
     message: string,
     readonly headers?: Record<string, string>,
+    /** When it refuses the request, why, for metrics (`Refusal.cause`); never sent. */
+    readonly refusalCause?: string,
   ) {
     super(message);
     this.name = 'RestError';
@@ -61,9 +64,14 @@ export class RestError extends Error {
 export const restError = (status: number, kind: ErrorKind, message?: string, headers?: Record<string, string>) =>
   new RestError(status, ERROR[kind].code, message ?? ERROR[kind].message, headers);
 
-export function envelope(error: RestError, requestId: string): Response {
-  return Response.json({ error: { id: requestId, code: error.code, message: error.message } }, { status: error.status, headers: error.headers });
+/** `error` as the request's answer; a refusal is noted on the request's state. */
+export function envelope(error: RestError, gate: RequestState): Response {
+  gate.refusedFor ??= error.refusalCause;
+  return Response.json({ error: { id: gate.id, code: error.code, message: error.message } }, { status: error.status, headers: error.headers });
 }
+
+/** 403 for a key whose plane or permissions do not allow the operation. */
+export const notAuthorized = () => new RestError(403, ERROR.notAuthorized.code, ERROR.notAuthorized.message, undefined, 'forbidden');
 
 /** Which Algorithmia code each gate refusal is (its code is the gate's, its message says what to do). */
 const REFUSAL_KINDS: Record<string, ErrorKind> = {
@@ -76,13 +84,13 @@ const REFUSAL_KINDS: Record<string, ErrorKind> = {
 };
 
 export const fromRefusal = (refusal: Refusal): RestError =>
-  new RestError(refusal.status, ERROR[REFUSAL_KINDS[refusal.code] ?? 'invalidRequest'].code, refusal.message, refusal.headers);
+  new RestError(refusal.status, ERROR[REFUSAL_KINDS[refusal.code] ?? 'invalidRequest'].code, refusal.message, refusal.headers, refusal.cause);
 
 /** Any error as the REST answer a client may see; unexpected ones are logged under the request id. */
 export function asRestError(error: unknown, log: Logger, requestId: string, path: string): RestError {
   if (error instanceof RestError) return error;
   if (error instanceof RefusalError) return fromRefusal(error.refusal);
-  if (error instanceof PermissionDenied) return restError(403, 'notAuthorized');
+  if (error instanceof PermissionDenied) return notAuthorized();
   if (error instanceof HTTPException && error.status < 500) return restError(error.status, 'invalidRequest', error.message);
   return fromRefusal(unexpectedFailure(error, log, requestId, [path]));
 }

@@ -12,7 +12,7 @@ import { STATUS_CODES } from 'node:http';
 import { bodyText, declaredTooLarge, jsonValueRefusal, parseJson, textRefusal } from '../gate/body.js';
 import { applyCors, preflightResponse } from '../gate/cors.js';
 import { workWithinDeadline } from '../gate/deadline.js';
-import { claimIdempotency, idempotentRequestOf, settleIdempotency } from '../gate/idempotency.js';
+import { claimIdempotency, idempotentRequestOf, runClaimed } from '../gate/idempotency.js';
 import { RefusalError } from '../gate/refusal.js';
 import type { RequestState } from '../gate/request.js';
 import type { RestApp, RestContext } from './api.js';
@@ -94,6 +94,8 @@ const replayOf = (stored: { status: number; body: unknown }) =>
 /** The `/v1` handler: the gate around `app`'s routes, with `publicPaths` answered to anyone. */
 export function restGate(app: RestApp, options: RestGateOptions, publicPaths: ReadonlySet<string>) {
   const { authenticator, db, keys, log, maxBodyBytes, deadlineMs } = options;
+  // Their operations, named once (as routes are, by method and template).
+  const publicOperations = new Map([...publicPaths].map((path) => [path, `GET ${path}`]));
 
   async function answer(request: Request, url: URL, gate: RequestState): Promise<Response> {
     const verdict = await authenticator.authenticate(request, gate.address);
@@ -121,32 +123,25 @@ export function restGate(app: RestApp, options: RestGateOptions, publicPaths: Re
     const claim = await claimIdempotency(db, principal.keyId, idempotent, deadlineMs);
     if (claim.kind === 'refused') throw new RefusalError(claim.refusal);
     if (claim.kind === 'replay') return replayOf(claim.response as { status: number; body: unknown });
-    // Settled when the work finishes, not when the client is answered: a request past its
-    // deadline still records what it did. A refused request changed nothing, so it may be retried.
-    const work = () => run().then(
-      async (response) => {
-        await settleIdempotency(db, principal.keyId, idempotent, response.ok ? await storable(response) : undefined);
-        return response;
-      },
-      async (error: unknown) => {
-        await settleIdempotency(db, principal.keyId, idempotent, undefined);
-        throw error;
-      },
-    );
-    return workWithinDeadline(work, deadlineMs);
+    // A refused request changed nothing, so it may be retried.
+    return workWithinDeadline(() => runClaimed(db, claim.claim, run, (response) => (response.ok ? storable(response) : undefined)), deadlineMs);
   }
 
   return async function handle(request: Request, gate: RequestState): Promise<Response> {
+    gate.transport = 'rest';
     if (request.method === 'OPTIONS') return preflightResponse(request, METHODS);
     const url = new URL(request.url);
-    if (request.method === 'GET' && publicPaths.has(url.pathname)) return withReasonPhrase(await app.fetch(request));
+    if (request.method === 'GET' && publicPaths.has(url.pathname)) {
+      gate.operation = publicOperations.get(url.pathname);
+      return withReasonPhrase(await app.fetch(request));
+    }
     // Until the verdict says otherwise, the page may read what comes of it (a 503, say).
     gate.corsAllowed = true;
     let response: Response;
     try {
       response = await answer(request, url, gate);
     } catch (error) {
-      response = envelope(asRestError(error, log, gate.id, url.pathname), gate.id);
+      response = envelope(asRestError(error, log, gate.id, url.pathname), gate);
     }
     applyCors(request, response, gate.corsAllowed);
     return withReasonPhrase(response);

@@ -39,8 +39,8 @@ export function createRestApi(version: string): RestApi {
   organizationRoutes(app);
   apiKeyRoutes(app);
 
-  app.onError((error, c) => envelope(asRestError(error, c.env.log, c.env.gate.id, c.req.path), c.env.gate.id));
-  app.notFound((c) => envelope(restError(404, 'invalidRequest', `No such endpoint: ${c.req.method} ${c.req.path}`), c.env.gate.id));
+  app.onError((error, c) => envelope(asRestError(error, c.env.log, c.env.gate.id, c.req.path), c.env.gate));
+  app.notFound((c) => envelope(restError(404, 'invalidRequest', `No such endpoint: ${c.req.method} ${c.req.path}`), c.env.gate));
 
   // Made once, on first request, and answered as the same bytes after: it is public, so it must cost nothing.
   let document: string | undefined;

@@ -100,7 +100,6 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const config = testConfig({ ...(database.url ? { DATABASE_URL: database.url } : {}), ...options.env });
-  if (!database.url) config.dataDir = options.env?.DATA_DIR ?? 'memory://';
   const logs: Record<string, unknown>[] = [];
   const queries: string[] = [];
   const log = createLogger(config.logLevel, { write: (line: string) => void logs.push(JSON.parse(line)) });

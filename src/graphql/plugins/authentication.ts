@@ -1,4 +1,7 @@
-/** The gate's authentication verdict on every GraphQL request, before its document is parsed. */
+/**
+ * The gate's authentication verdict on every GraphQL request, before its body is read or its
+ * document parsed: a caller without a good key learns nothing, not even whether its JSON was valid.
+ */
 import type { Plugin } from 'graphql-yoga';
 import type { Authenticator } from '../../gate/authenticate.js';
 import { beginRequest } from '../../gate/request.js';
@@ -7,8 +10,8 @@ import type { GateServerContext } from './server-context.js';
 
 export function useApiKeyAuthentication(authenticator: Authenticator): Plugin<object, GateServerContext> {
   return {
-    async onParams({ request, context }) {
-      const state = (context.gate ??= beginRequest(request));
+    async onRequestParse({ request, serverContext }) {
+      const state = (serverContext.gate ??= beginRequest(request));
       // Until the verdict says otherwise, the page may read what comes of it (a 503, say).
       state.corsAllowed = true;
       const verdict = await authenticator.authenticate(request, state.address);

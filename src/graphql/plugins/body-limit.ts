@@ -6,13 +6,14 @@ import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { bodyPrecheck, readJsonObject } from '../../gate/body.js';
 import { RefusalError } from '../../gate/refusal.js';
 import { refusalError, refusalResponse } from './refusal.js';
+import type { GateServerContext } from './server-context.js';
 
-export function useBodyLimit(maxBytes: number): Plugin {
+export function useBodyLimit(maxBytes: number): Plugin<object, GateServerContext> {
   return {
-    onRequest({ request, endResponse }) {
+    onRequest({ request, serverContext, endResponse }) {
       if (request.method !== 'POST') return;
       const refused = bodyPrecheck(request, maxBytes);
-      if (refused) endResponse(refusalResponse(refused));
+      if (refused) endResponse(refusalResponse(refused, serverContext.gate!));
     },
     onRequestParse({ request, setRequestParser }) {
       if (request.method !== 'POST') return;

@@ -12,6 +12,7 @@ import type { Logger } from '../../core/logger.js';
 import { unexpectedFailure } from '../../gate/failures.js';
 import type { GraphQLContext } from '../context.js';
 import { fromServiceError } from '../errors.js';
+import { RefusalGraphQLError } from './refusal.js';
 
 /** The error as a client may see it; unexpected ones are logged when `log` is given. */
 export function toClientError(error: GraphQLError, log: Logger | undefined, requestId: string | undefined): GraphQLError {
@@ -32,7 +33,7 @@ export function toClientError(error: GraphQLError, log: Logger | undefined, requ
   if (coded && (!original || original instanceof GraphQLError)) return error;
   if (!original) return error; // parse and validation errors: about the document, safe to show
   const failure = unexpectedFailure(original, log, requestId, error.path);
-  return new GraphQLError(failure.message, {
+  return new RefusalGraphQLError(failure, {
     nodes: error.nodes,
     path: error.path,
     extensions: {

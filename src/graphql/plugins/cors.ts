@@ -9,7 +9,7 @@ export function useKeyCors(graphqlPath: string): Plugin<object, GateServerContex
       if (request.method === 'OPTIONS' && url.pathname === graphqlPath) endResponse(preflightResponse(request, ['GET', 'POST']));
     },
     onResponse({ request, response, serverContext }) {
-      if (request.method === 'OPTIONS' || new URL(request.url).pathname !== graphqlPath) return;
+      if (request.method === 'OPTIONS' || serverContext.gate?.path !== graphqlPath) return;
       applyCors(request, response, serverContext.gate?.corsAllowed);
     },
   };

@@ -12,14 +12,19 @@ import type { GateServerContext } from './server-context.js';
 
 export function useGraphiQLFiles(endpoint: string, options: GraphiQLOptions, rateLimits: RateLimits): Plugin<object, GateServerContext> {
   const files = graphiqlFiles(options);
+  const pageOperation = `GET ${endpoint}`;
+  const assetOperation = `GET ${GRAPHIQL_ASSET_PREFIX}{file}`;
   return {
     onRequest({ request, url, serverContext, endResponse }) {
       if (request.method !== 'GET') return;
       const isPage = url.pathname === endpoint && Boolean(request.headers.get('accept')?.includes('text/html'));
       if (!isPage && !url.pathname.startsWith(GRAPHIQL_ASSET_PREFIX)) return;
       return (async () => {
-        const budget = await rateLimits.takeGraphiQLRequest(serverContext.gate!.address);
-        if (!budget.allowed) return endResponse(refusalResponse(rateLimited(budget, 'GraphiQL requests from this address')));
+        const gate = serverContext.gate!;
+        gate.transport = 'graphiql';
+        gate.operation = isPage ? pageOperation : assetOperation;
+        const budget = await rateLimits.takeGraphiQLRequest(gate.address);
+        if (!budget.allowed) return endResponse(refusalResponse(rateLimited(budget, 'GraphiQL requests from this address', 'graphiql_budget'), gate));
         const { page, assets } = await files();
         const file = isPage ? page : assets.get(url.pathname);
         if (!file) return endResponse(new Response('Not found.', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } }));

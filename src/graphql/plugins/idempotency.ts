@@ -4,10 +4,11 @@
  * requests (every root field errored) are not stored, so they may be retried; and stored responses
  * never hold a secret: a replay answers `secret: null` and says so.
  */
-import { getOperationAST, GraphQLError, Kind, visit, type DocumentNode, type ExecutionResult, type SelectionNode } from 'graphql';
+import { getOperationAST, GraphQLError, visit, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
-import { claimIdempotency, idempotentRequestOf, settleIdempotency } from '../../gate/idempotency.js';
+import { claimIdempotency, idempotentRequestOf, runClaimed } from '../../gate/idempotency.js';
 import type { GraphQLContext } from '../context.js';
+import { rootFields } from '../root-fields.js';
 import { toClientError } from './client-errors.js';
 import { refusalError } from './refusal.js';
 
@@ -16,27 +17,6 @@ const REPLAY_WARNING = {
   code: 'NO_EFFECT',
   message: 'Replayed response to an earlier request with this Idempotency-Key: secrets are shown only once, so `secret` is null.',
 };
-
-/** The response keys of the operation's root fields (aliases included, through fragments). */
-function rootResponseKeys(document: DocumentNode, operationName: string | undefined): string[] {
-  const operation = getOperationAST(document, operationName);
-  const fragments = new Map(
-    document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
-  );
-  const keys: string[] = [];
-  const collect = (selections: readonly SelectionNode[], seen: Set<string>) => {
-    for (const selection of selections) {
-      if (selection.kind === Kind.FIELD) keys.push(selection.alias?.value ?? selection.name.value);
-      else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet.selections, seen);
-      else if (!seen.has(selection.name.value)) {
-        const fragment = fragments.get(selection.name.value);
-        if (fragment) collect(fragment.selectionSet.selections, new Set([...seen, selection.name.value]));
-      }
-    }
-  };
-  if (operation) collect(operation.selectionSet.selections, new Set());
-  return keys;
-}
 
 /** The response keys under which the document asks for a `secret` field: its name or any alias. */
 function secretResponseKeys(document: DocumentNode): Set<string> {
@@ -124,7 +104,7 @@ export function useIdempotency(deadlineMs: number): Plugin<GraphQLContext & { re
        */
       const outcome = (result: ExecutionResult): StoredResponse | undefined => {
         const failed = new Set((result.errors ?? []).map((e) => e.path?.[0]).filter((field) => field !== undefined));
-        const ran = rootResponseKeys(args.document, args.operationName ?? undefined).some((field) => !failed.has(field));
+        const ran = rootFields(args.document, args.operationName).fields.some((field) => !failed.has(field.alias?.value ?? field.name.value));
         if (!ran) return undefined;
         const { value, withheld } = withoutSecrets(result.data ?? null, secretResponseKeys(args.document));
         // Stored as the client was shown them: an internal error's text never reaches a replay.
@@ -134,14 +114,9 @@ export function useIdempotency(deadlineMs: number): Plugin<GraphQLContext & { re
         return { data: value as StoredResponse['data'], errors, withheld };
       };
 
-      // Record the outcome when the work itself finishes, not when the client is answered: this
-      // wraps the real execution, inside the request deadline (a plugin registered after this
-      // one), so a request that ran out of time still records what it did.
-      setExecuteFn(async (executeArgs) => {
-        const result = (await executeFn(executeArgs)) as ExecutionResult;
-        await settleIdempotency(db, principal.keyId, idempotent, outcome(result));
-        return result;
-      });
+      // This wraps the real execution, inside the request deadline (a plugin registered after
+      // this one), so a request that ran out of time still records what it did.
+      setExecuteFn((executeArgs) => runClaimed(db, claim.claim, async () => (await executeFn(executeArgs)) as ExecutionResult, outcome));
     },
   };
 }

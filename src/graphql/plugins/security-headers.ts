@@ -7,15 +7,22 @@
  */
 import type { Plugin } from 'graphql-yoga';
 
-const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+/** The headers of every answer that is not a page; a page keeps its own content-security-policy. */
+export const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+} as const;
+
+const HEADERS = Object.entries(SECURITY_HEADERS);
 
 export function useSecurityHeaders(): Plugin {
   return {
     onResponse({ response }) {
-      response.headers.set('x-content-type-options', 'nosniff');
-      response.headers.set('referrer-policy', 'no-referrer');
-      response.headers.set('x-frame-options', 'DENY');
-      if (!response.headers.has('content-security-policy')) response.headers.set('content-security-policy', API_CSP);
+      for (const [name, value] of HEADERS) {
+        if (name !== 'content-security-policy' || !response.headers.has(name)) response.headers.set(name, value);
+      }
     },
   };
 }

@@ -1,9 +1,10 @@
 /**
  * The audit trail: one event per security-relevant change, written with the same transaction handle
  * as the change so both commit or neither does. Callers pass a summary that is already redacted;
- * `redact` drops any field, at any depth, whose name looks secret, as a last guard.
+ * any field whose name looks secret is dropped all the same, as a last guard (core/redaction.ts).
  */
 import type { Actor } from '../../auth/principal.js';
+import { withoutSecretFields } from '../../core/redaction.js';
 import type { Db } from '../../db/connect.js';
 import { insertAuditEvent } from './store.js';
 
@@ -34,20 +35,6 @@ export type AuditAction =
 export const MAX_ACTION_LENGTH = 64;
 export const MAX_TARGET_ID_LENGTH = 64;
 
-const SECRET_FIELDS = /secret|password|hash|token/i;
-/** Names that mention a secret but hold only a time (when a rolled key's old secret stops), so they are kept. */
-const TIMES_ABOUT_SECRETS = new Set(['previousSecretValidUntil']);
-
-function redact(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redact);
-  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([field]) => TIMES_ABOUT_SECRETS.has(field) || !SECRET_FIELDS.test(field))
-      .map(([field, inner]) => [field, redact(inner)]),
-  );
-}
-
 export async function recordAudit(
   tx: Db,
   actor: Actor,
@@ -62,6 +49,6 @@ export async function recordAudit(
     action,
     targetType: target.type,
     targetId: target.id,
-    summary: redact(summary),
+    summary: withoutSecretFields(summary) as Record<string, unknown>,
   });
 }

@@ -1,5 +1,5 @@
 /** Idempotency records' rows, one per (API key, Idempotency-Key). */
-import { and, count, eq, gt, isNull, lt, min, sql } from 'drizzle-orm';
+import { and, count, eq, gt, isNull, lt, lte, min, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { apiKeys, idempotencyRecords } from '../../db/schema.js';
 
@@ -35,6 +35,7 @@ export async function insertClaim(db: Db, apiKeyId: string, key: string, request
           requestHash: sql<string>`${requestHash}::text`.as('request_hash'),
           response: sql<unknown>`null::jsonb`.as('response'),
           responseBytes: sql<number>`null::integer`.as('response_bytes'),
+          workCommitted: sql<boolean>`false`.as('work_committed'),
           createdAt: sql<Date>`${now.toISOString()}::timestamptz`.as('created_at'),
           expiresAt: sql<Date>`${expiresAt.toISOString()}::timestamptz`.as('expires_at'),
         })
@@ -58,19 +59,41 @@ export async function findRecord(db: Db, apiKeyId: string, key: string): Promise
   return existing;
 }
 
-/** Deletes exactly the record read earlier (not one another request has since made). */
-export async function deleteRecord(db: Db, record: IdempotencyRecord): Promise<void> {
-  await db.delete(idempotencyRecords).where(and(recordOf(record.apiKeyId, record.idempotencyKey), eq(idempotencyRecords.createdAt, record.createdAt)));
+/** One claim: the record made at `createdAt`, not one another request made since under the same keys. */
+const claimOf = (apiKeyId: string, key: string, createdAt: Date) => and(recordOf(apiKeyId, key), eq(idempotencyRecords.createdAt, createdAt));
+
+/** A claim whose request has not finished and none of whose work has committed. */
+const unfinishedWithoutWork = and(isNull(idempotencyRecords.responseBytes), eq(idempotencyRecords.workCommitted, false));
+
+/**
+ * Deletes the record read earlier if it is still expired at `now`, or still unfinished with no
+ * committed work. Re-checked under the row's lock: a transaction of its request
+ * that marks work committed meanwhile (markWorkCommitted) wins, and the record stays.
+ */
+export async function deleteStale(db: Db, record: IdempotencyRecord, now: Date): Promise<void> {
+  await db
+    .delete(idempotencyRecords)
+    .where(and(claimOf(record.apiKeyId, record.idempotencyKey, record.createdAt), or(lte(idempotencyRecords.expiresAt, now), unfinishedWithoutWork)));
+}
+
+/** Marks the claim's work committed, inside the work's transaction; false when the claim is no longer there unfinished. */
+export async function markWorkCommitted(tx: Db, apiKeyId: string, key: string, createdAt: Date): Promise<boolean> {
+  const marked = await tx
+    .update(idempotencyRecords)
+    .set({ workCommitted: true })
+    .where(and(claimOf(apiKeyId, key, createdAt), isNull(idempotencyRecords.responseBytes)))
+    .returning({ key: idempotencyRecords.idempotencyKey });
+  return marked.length > 0;
 }
 
 /** Records a finished request: its answer's size, and the answer itself unless `response` is null. */
-export async function storeResponse(db: Db, apiKeyId: string, key: string, response: unknown, responseBytes: number): Promise<void> {
-  await db.update(idempotencyRecords).set({ response, responseBytes }).where(recordOf(apiKeyId, key));
+export async function storeResponse(db: Db, apiKeyId: string, key: string, createdAt: Date, response: unknown, responseBytes: number): Promise<void> {
+  await db.update(idempotencyRecords).set({ response, responseBytes }).where(claimOf(apiKeyId, key, createdAt));
 }
 
-/** Deletes a claim whose request has not finished. */
-export async function deleteUnfinished(db: Db, apiKeyId: string, key: string): Promise<void> {
-  await db.delete(idempotencyRecords).where(and(recordOf(apiKeyId, key), isNull(idempotencyRecords.responseBytes)));
+/** Deletes a claim whose request has not finished, unless some of its work committed. */
+export async function deleteUnfinished(db: Db, apiKeyId: string, key: string, createdAt: Date): Promise<void> {
+  await db.delete(idempotencyRecords).where(and(claimOf(apiKeyId, key, createdAt), unfinishedWithoutWork));
 }
 
 export async function deleteExpiredRecords(db: Db, now: Date): Promise<void> {

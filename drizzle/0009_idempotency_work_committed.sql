@@ -1,0 +1,1 @@
+ALTER TABLE "idempotency_records" ADD COLUMN "work_committed" boolean DEFAULT false NOT NULL;
