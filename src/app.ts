@@ -124,8 +124,15 @@ export async function bindListeners(config: Pick<Config, 'port' | 'host' | 'metr
   }
 }
 
+/**
+ * Each answer while starting also ends its connection: a client told to retry comes back on a new
+ * one, rather than on a kept-alive socket the server may close meanwhile (its keep-alive timeout
+ * can pass while start-up runs).
+ */
 function answerStarting(_request: IncomingMessage, response: ServerResponse) {
-  response.writeHead(503, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'retry-after': '1' }).end('{"status":"starting"}');
+  response
+    .writeHead(503, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'retry-after': '1', connection: 'close' })
+    .end('{"status":"starting"}');
 }
 
 /** One line for a port that cannot be listened on, naming the settings that chose it. */

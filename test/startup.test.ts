@@ -182,6 +182,7 @@ describe('start-up fails fast, with one line', () => {
       const starting = await fetch(`${url}/health`);
       expect(starting.status).toBe(503);
       expect(starting.headers.get('retry-after')).toBe('1');
+      expect(starting.headers.get('connection')).toBe('close');
       expect(starting.headers.get('x-content-type-options')).toBe('nosniff');
       expect(await starting.json()).toEqual({ status: 'starting' });
       t = await startTestApp();
