@@ -116,7 +116,11 @@ async function compileServers(): Promise<void> {
   });
 }
 
-/** The node flags `npm start` gives the server, so algoplane runs here exactly as it does there. */
+/**
+ * The node flags `npm start` gives the server, so algoplane runs here exactly as it does there; the
+ * baselines get them too, so that no side's figures come from a runtime setting rather than its code
+ * (they size V8's heap, which moves both throughput and memory).
+ */
 function startFlags(): string[] {
   const start = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start;
   const flags = /exec node ((?:--\S+ )*)dist\/main\.js/.exec(start);
@@ -124,9 +128,9 @@ function startFlags(): string[] {
   return flags[1]!.trim().split(' ').filter(Boolean);
 }
 
-async function startServer(name: string, script: string, args: string[], env: Record<string, string>, flags: string[] = []): Promise<Running> {
+async function startServer(name: string, script: string, args: string[], env: Record<string, string>): Promise<Running> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...flags, script, ...args], {
+  const child = spawn(process.execPath, [...startFlags(), script, ...args], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     // algoplane logs a line per request, as in production; it goes nowhere here.
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -309,8 +313,8 @@ async function main() {
   const servers = [
     await startServer('stock yoga', 'dist/bench/stock-yoga.js', [], {}),
     await startServer('hand-written', 'dist/bench/handwritten.js', [], { DATABASE_URL: seeded.large.url }),
-    await startServer('algoplane (small)', 'dist/main.js', ['start'], { DATABASE_URL: seeded.small.url }, startFlags()),
-    await startServer('algoplane (large)', 'dist/main.js', ['start'], { DATABASE_URL: seeded.large.url }, startFlags()),
+    await startServer('algoplane (small)', 'dist/main.js', ['start'], { DATABASE_URL: seeded.small.url }),
+    await startServer('algoplane (large)', 'dist/main.js', ['start'], { DATABASE_URL: seeded.large.url }),
   ];
   const [stock, handwritten, algoplaneSmall, algoplaneLarge] = servers as [Running, Running, Running, Running];
   const target = (server: Running, key: string, name: string, query: string, variables?: Record<string, unknown>): Target => ({
@@ -404,7 +408,7 @@ interface WorstRow {
 async function worstAcceptedRow(large: Seeded & { url: string }, nestedTarget: Target, nested: { first: number }): Promise<WorstRow> {
   const maxCost = loadConfig({ DATA_DIR: 'memory://' }).graphqlMaxCost;
   const costOf = (query: string, variables: Record<string, unknown>) => operationCost(schema, parse(query), undefined, variables);
-  const server = await startServer('algoplane (worst accepted)', 'dist/main.js', ['start'], { DATABASE_URL: large.url }, startFlags());
+  const server = await startServer('algoplane (worst accepted)', 'dist/main.js', ['start'], { DATABASE_URL: large.url });
   try {
     const viewer = { ...nestedTarget, name: `${server.name} viewer`, pid: server.child.pid!, url: `http://127.0.0.1:${server.port}/graphql`, body: graphqlBody('{ viewer { owner { ... on User { id } } } }') };
     await untilAnswering(viewer);
