@@ -10,7 +10,7 @@ import { ServiceError } from './core/errors.js';
 import { StartupError } from './core/startup-error.js';
 import type { Database } from './db/connect.js';
 import { DataDirInUse } from './db/data-dir.js';
-import { createLogger } from './core/logger.js';
+import { batchedStdout, createLogger } from './core/logger.js';
 import { createAdminApiKey } from './modules/api-keys/service.js';
 import { bindListeners, connectDatabase, createApp, SERVER_HOLDER, type App } from './app.js';
 
@@ -63,7 +63,8 @@ async function withDatabase<T>(config: Config, command: string, run: (database: 
 const httpUrl = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 async function start(config: Config) {
-  const log = createLogger(config.logLevel);
+  const stdout = batchedStdout();
+  const log = createLogger(config.logLevel, stdout);
   // The ports first: one in use stops start-up before the database is opened or written.
   const listeners = await bindListeners(config);
   let app: App;
@@ -78,8 +79,8 @@ async function start(config: Config) {
   const port = app.serve(listeners);
   const where = `${httpUrl(config.host, port)}/graphql`;
   log.info({ url: where, database: app.database.driver }, 'algoplane listening');
-  process.stdout.write(`GraphiQL: ${where}\n`);
   if (app.metricsServer) log.info({ url: `${httpUrl(config.metricsHost, (app.metricsServer.address() as AddressInfo).port)}/metrics` }, 'metrics listening');
+  stdout.write(`GraphiQL: ${where}\n`);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -60,6 +60,30 @@ describe('algoplane start', () => {
     }
   });
 
+  it('logs in batches, yet a quiet server shows each request at once, and writes every line before it exits', async () => {
+    const server = await startCli({ ...env, LOG_LEVEL: 'info' });
+    const lines = () => server.stdout().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    let stopped = false;
+    try {
+      // Before the banner that startCli waits for: the start-up lines.
+      expect(server.banner).toContain('"msg":"algoplane listening"');
+      const asked = performance.now();
+      const response = await fetch(`${server.url}/health`, { headers: { 'x-request-id': 'quiet-server-line' } });
+      expect(response.status).toBe(200);
+      await expect.poll(() => lines().some((line) => line.requestId === 'quiet-server-line'), { timeout: 1000, interval: 20 }).toBe(true);
+      expect(performance.now() - asked).toBeLessThan(1000);
+      // The last lines before exit: the shutdown line, and the requests answered just before it.
+      for (let i = 0; i < 20; i++) await fetch(`${server.url}/health`, { headers: { 'x-request-id': `before-exit-${i}` } });
+      expect(await server.stop()).toBe(0);
+      stopped = true;
+      const ids = lines().map((line) => line.requestId);
+      for (let i = 0; i < 20; i++) expect(ids).toContain(`before-exit-${i}`);
+      expect(lines().some((line) => line.msg === 'shutting down: draining in-flight requests')).toBe(true);
+    } finally {
+      if (!stopped) await server.stop();
+    }
+  });
+
   it('on a restart: keeps users and keys, prints no new key', async () => {
     const server = await startCli(env);
     try {
