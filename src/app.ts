@@ -39,6 +39,7 @@ import { useRequestLifecycle } from './graphql/plugins/request-lifecycle.js';
 import { SECURITY_HEADERS, useSecurityHeaders } from './graphql/plugins/security-headers.js';
 import type { GateServerContext } from './graphql/plugins/server-context.js';
 import { schema } from './graphql/schema.js';
+import { deleteExpiredKeyUsage } from './modules/api-keys/service.js';
 import { deleteExpiredIdempotencyRecords } from './modules/idempotency/service.js';
 import { restGate } from './rest/handler.js';
 import { createRestApi } from './rest/routes.js';
@@ -58,6 +59,8 @@ export interface App {
   readonly server: Server | undefined;
   /** The listener serving /metrics (METRICS_PORT), once the app serves. */
   readonly metricsServer: Server | undefined;
+  /** Runs the periodic clean-ups now (they run every 15 minutes): expired Idempotency-Key records, usage past its retention. */
+  sweep(): Promise<void>;
   /** Binds the ports (`bindListeners`) and serves on them; resolves with the HTTP port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Serves on the ports `bindListeners` bound (metrics too, when METRICS_PORT is set); returns the HTTP port. */
@@ -74,6 +77,8 @@ export interface AppOptions {
   log?: Logger;
   /** Sees every SQL statement the app sends. */
   onQuery?: (query: string, params: unknown[]) => void;
+  /** The clock key usage is dated by, in milliseconds since the epoch (tests move it across midnight); default Date.now. */
+  usageClock?: () => number;
 }
 
 /** What the server tells another process that finds its DATA_DIR held. */
@@ -198,7 +203,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       negativeTtlMs: config.keyNegativeCacheTtlMs,
     });
     stopListening = await database.listen(AUTH_CHANGE_CHANNEL, (payload) => verifier.invalidate(payload));
-    usage = new KeyUsageRecorder(database.db, log, config.keyUsageFlushMs, (batch) => verifier.noteUsage(batch));
+    usage = new KeyUsageRecorder(database.db, log, config.keyUsageFlushMs, (batch) => verifier.noteUsage(batch), options.usageClock);
     rateLimits = new RateLimits(
       {
         redisUrl: config.redisUrl,
@@ -216,8 +221,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       config.metricsPort === undefined
         ? undefined
         : new Metrics({ keyCache: () => verifier.stats(), database: () => database.stats(), rateLimitStore: () => limiter.store() });
-    // Idempotency records live 24 hours; sweep the expired ones now and then.
-    sweeper = setInterval(() => void deleteExpiredIdempotencyRecords(database.db).catch(() => {}), 15 * 60 * 1000);
+    // Idempotency records live 24 hours, key usage USAGE_RETENTION_DAYS: sweep what is older now and then.
+    const sweep = async () => {
+      await deleteExpiredIdempotencyRecords(database.db).catch(() => {});
+      await deleteExpiredKeyUsage(database.db).catch(() => {});
+    };
+    sweeper = setInterval(() => void sweep(), 15 * 60 * 1000);
     sweeper.unref();
 
     const restApi = createRestApi(APP_VERSION);
@@ -371,6 +380,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       get metricsServer() {
         return metricsServer;
       },
+      sweep,
       async listen(port = config.port, host = config.host) {
         return serve(await bindListeners({ ...config, port, host }));
       },

@@ -4,7 +4,7 @@
  * and the same process serves again once the database is back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, createUser, ON_POSTGRES, startTestApp, type TestApp, type TestDatabase } from './helpers/app.js';
+import { createTestDatabase, createUser, localId, ON_POSTGRES, startTestApp, type TestApp, type TestDatabase } from './helpers/app.js';
 import { startFaultProxy, type FaultMode, type FaultProxy } from './helpers/fault-proxy.js';
 import { holdTableLock } from './helpers/lock.js';
 
@@ -82,6 +82,29 @@ describe.skipIf(!ON_POSTGRES)('database faults (Postgres only)', () => {
     expect(await until(async () => (await t.gql('{ viewer { user { username } } }', { key: user.key })).status === 200, 10_000)).toBe(true);
     const notWritten = await t.gql(`{ admin { user(username: "during_${mode}") { id } } }`, { key: t.adminKey });
     expect(notWritten.body).toEqual({ data: { admin: { user: null } } });
+  });
+
+  it('keeps key usage counted through an outage and writes it once the database is back', async () => {
+    const user = await createUser(t);
+    const viewer = await t.gql('{ viewer { key { id } } }', { key: user.key });
+    const keyId = localId(viewer.body.data!.viewer.key.id);
+    await proxy.setMode('reset');
+    try {
+      for (let i = 0; i < 3; i++) t.app.usage.countCall(keyId, 'allowed');
+      t.app.usage.countCall(keyId, 'refused');
+      const started = Date.now();
+      await t.app.usage.flush();
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await proxy.setMode('pass');
+    }
+    expect(await until(async () => (await t.fetch('/ready')).status === 200, 10_000)).toBe(true);
+    const USAGE = '{ viewer { key { usage { calls refused } } } }';
+    // The flush during the outage wrote nothing; it kept the counts for the next one.
+    expect((await t.gql(USAGE, { key: user.key })).body.data).toEqual({ viewer: { key: { usage: [] } } });
+    await t.app.usage.flush();
+    const usage = await t.gql(USAGE, { key: user.key });
+    expect(usage.body.data).toEqual({ viewer: { key: { usage: [{ calls: 3, refused: 1 }] } } });
   });
 });
 

@@ -92,7 +92,7 @@ describe.each(operations.filter((operation) => MATRIX[operation.operationId]))('
         expect(answer.status).toBe(404);
         expect(answer.text).toBe('{"error":"No such algorithm"}');
       } else {
-        expectEnvelope(answer, 404, 1000);
+        expectEnvelope(answer, 404, entry.notFoundCode ?? 1000);
       }
     });
   }

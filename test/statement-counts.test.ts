@@ -4,7 +4,7 @@
  * through the app's `onQuery` hook.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrganization, createUser, startTestApp, type TestApp } from './helpers/app.js';
+import { createOrganization, createUser, localId, startTestApp, type TestApp } from './helpers/app.js';
 
 const PARENTS = 50;
 
@@ -46,13 +46,20 @@ beforeAll(async () => {
     });
     await publishedAlgorithm(user.key, user.username, 'mine');
     await publishedAlgorithm(user.key, organization, 'ours');
+    const viewer = await t.gql('{ viewer { key { id } } }', { key: user.key });
+    t.app.usage.countCall(localId(viewer.body.data!.viewer.key.id), 'allowed');
   }
   keeper = await createUser(t);
   for (let i = 0; i < PARENTS; i++) {
-    await must(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id } userErrors { message } } }`, keeper.key, {
+    const created = await must(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id } userErrors { message } } }`, keeper.key, {
       input: { name: `key_${i}`, manageAccount: true },
     });
+    // Each key has usage, so each has a list to read.
+    const keyId = localId(created.apiKey.id);
+    t.app.usage.countCall(keyId, 'allowed');
+    t.app.usage.countCall(keyId, 'refused');
   }
+  await t.app.usage.flush();
 }, 600_000);
 afterAll(() => t?.close());
 
@@ -110,6 +117,18 @@ const CASES: Case[] = [
     key: () => t.adminKey,
     query: `query($first: Int!) { admin { apiKeys(first: $first, kind: STANDARD) { nodes { name
       owner { name ... on User { email fullName defaultKey { mask } organizations { role organization { name } } } ... on Organization { label } } } } } }`,
+    nodes: (data) => data.admin.apiKeys.nodes,
+  },
+  {
+    name: 'apiKeys { usage }',
+    key: () => keeper.key,
+    query: `query($first: Int!) { apiKeys(first: $first) { nodes { name usage { day calls refused } } } }`,
+    nodes: (data) => data.apiKeys.nodes,
+  },
+  {
+    name: 'admin.apiKeys { usage }',
+    key: () => t.adminKey,
+    query: `query($first: Int!) { admin { apiKeys(first: $first, kind: STANDARD) { nodes { name usage(days: 7) { day calls } recent: usage(days: 1) { calls } } } } }`,
     nodes: (data) => data.admin.apiKeys.nodes,
   },
   {

@@ -2,7 +2,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/connect.js';
 import { joinProfiles, ownerProfileColumns, type ApiKeyRecord, type OwnerProfile, type OwnerRecord } from '../db/records.js';
-import { apiKeys, apiKeySecrets, owners } from '../db/schema.js';
+import { apiKeys, apiKeySecrets, apiKeyUsageDays, owners } from '../db/schema.js';
 
 export type KeyBySecret = OwnerProfile & {
   key: ApiKeyRecord;
@@ -35,4 +35,31 @@ export async function recordLastUsed(db: Db, batch: ReadonlyMap<string, Date>): 
     update ${apiKeys} as k set last_used_at = v.at
     from (values ${values}) as v(id, at)
     where k.id = v.id and (k.last_used_at is null or k.last_used_at < v.at)`);
+}
+
+/** One key's calls on one UTC day (an ISO date), as the recorder collected them. */
+export interface DayCount {
+  keyId: string;
+  day: string;
+  calls: number;
+  refused: number;
+}
+
+/** Counts stop at int's (and GraphQL Int's) maximum rather than fail: see `apiKeyUsageDays`. */
+const MAX_COUNT = sql.raw('2147483647');
+
+/**
+ * Adds each count to its key's row for its day, in one statement whatever the number of rows: they
+ * travel as one JSON parameter (a parameter per value would stop at Postgres's 65 535). Counts of
+ * keys deleted meanwhile are dropped (their rows went with them), so they never fail the batch.
+ */
+export async function recordCallCounts(db: Db, counts: readonly DayCount[]): Promise<void> {
+  await db.execute(sql`
+    insert into ${apiKeyUsageDays} as t (api_key_id, day, calls, refused)
+    select v."keyId", v.day, least(v.calls, ${MAX_COUNT}), least(v.refused, ${MAX_COUNT})
+    from jsonb_to_recordset(${JSON.stringify(counts)}::jsonb) as v("keyId" uuid, day date, calls bigint, refused bigint)
+    where exists (select 1 from ${apiKeys} k where k.id = v."keyId")
+    on conflict (api_key_id, day) do update set
+      calls = least(t.calls::bigint + excluded.calls, ${MAX_COUNT}),
+      refused = least(t.refused::bigint + excluded.refused, ${MAX_COUNT})`);
 }

@@ -9,6 +9,7 @@ import {
   bigserial,
   boolean,
   check,
+  date,
   index,
   integer,
   jsonb,
@@ -167,6 +168,35 @@ export const apiKeySecrets = pgTable(
     uniqueIndex('api_key_secrets_hash_key').on(t.hash),
     index('api_key_secrets_api_key_idx').on(t.apiKeyId),
     check('api_key_secrets_hash_format', sql`${t.hash} ~ '^[0-9a-f]{64}$'`),
+  ],
+);
+
+/**
+ * Calls made with each key, per UTC day, as the authorizer decided them: `calls` allowed, `refused`
+ * refused (a key the authorizer identified, refused for its origin, whitelist, data access or
+ * budget). Written in batches by auth/usage.ts, never on a request's path; rows past the retention
+ * (USAGE_RETENTION_DAYS, modules/api-keys/service.ts) are swept. A key's rows go with it.
+ *
+ * Counts are int, GraphQL's Int, and the writer stops them at its maximum (2 147 483 647, about
+ * 24 855 calls a second all day on one key): above the highest budget a key may be given
+ * (MAX_RATE_LIMIT_PER_MINUTE × 1 440 = 1.44 billion a day), so only refused calls, or allowed ones
+ * counted by instances that do not share budgets, could reach it.
+ */
+export const apiKeyUsageDays = pgTable(
+  'api_key_usage_days',
+  {
+    apiKeyId: uuid('api_key_id')
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: 'cascade' }),
+    day: date('day', { mode: 'string' }).notNull(),
+    calls: integer('calls').notNull().default(0),
+    refused: integer('refused').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.apiKeyId, t.day] }),
+    // The sweep deletes by day alone.
+    index('api_key_usage_days_day_idx').on(t.day),
+    check('api_key_usage_days_counts_non_negative', sql`${t.calls} >= 0 and ${t.refused} >= 0`),
   ],
 );
 

@@ -9,6 +9,7 @@ import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos
 import { GraphQLError } from 'graphql';
 import { deniedMessage, permissionsHeld, type Permission } from '../auth/permissions.js';
 import type { GraphQLContext } from './context.js';
+import { isIsoDate } from '../core/days.js';
 
 export type AuthScopes = Record<Permission, boolean>;
 
@@ -58,6 +59,7 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date };
+    Date: { Input: string; Output: string };
     JSON: { Input: unknown; Output: unknown };
   };
   Connection: { totalCount: () => Promise<number> };
@@ -131,6 +133,15 @@ builder.scalarType('DateTime', {
       throw badUserInput('DateTime must lie between 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z.');
     }
     return date;
+  },
+});
+
+builder.scalarType('Date', {
+  description: 'A calendar day, as an ISO-8601 date (2026-01-31). Days of usage are UTC days.',
+  serialize: (value) => value,
+  parseValue: (value) => {
+    if (typeof value !== 'string' || !isIsoDate(value)) throw badUserInput('Date must be an ISO-8601 date that exists, like 2026-01-31.');
+    return value;
   },
 });
 

@@ -37,6 +37,8 @@ export const ERROR = {
   invalidMarker: { code: 5002, message: 'Invalid marker used.' },
   invalidLimit: { code: 5003, message: 'Limit must be between 1 and the system-configured page size limit.' },
   invalidInput: { code: 6001, message: 'The request is invalid.' },
+  /** Algorithmia's codes have none for keys (its clients never read one): the status and message say it. */
+  apiKeyNotFound: { code: 2015, message: 'The requested API key was not found.' },
   /** Also what the gate's refusals without a code of their own are (a budget spent, a body too large): the status and message say which. */
   invalidRequest: { code: 2015, message: 'Invalid request.' },
   /** Also a database that is away (503, with Retry-After): Algorithmia's spec has no code of its own for it. */

@@ -96,14 +96,14 @@ export function graphqlRequest(query: string, options: RequestOptions = {}): Req
 
 /** Starts an app; with `database` it reuses that database instead of creating one. */
 export async function startTestApp(
-  options: { env?: Record<string, string>; database?: TestDatabase } = {},
+  options: { env?: Record<string, string>; database?: TestDatabase; usageClock?: () => number } = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const config = testConfig({ ...(database.url ? { DATABASE_URL: database.url } : {}), ...options.env });
   const logs: Record<string, unknown>[] = [];
   const queries: string[] = [];
   const log = createLogger(config.logLevel, { write: (line: string) => void logs.push(JSON.parse(line)) });
-  const app = await createApp(config, { log, onQuery: (query) => queries.push(query) });
+  const app = await createApp(config, { log, onQuery: (query) => queries.push(query), usageClock: options.usageClock });
   const fetch = (path: string, init?: RequestInit) => Promise.resolve(app.yoga.fetch(new Request(`http://localhost${path}`, init)));
   return {
     app,

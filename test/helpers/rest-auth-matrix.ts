@@ -28,8 +28,9 @@ export interface MatrixFixtures {
   owner: { username: string; key: string };
   /** Another user, with a key just as able: but not the owner. */
   other: { username: string; key: string };
-  /** The owner's key without manageAlgorithms and manageAccount. */
+  /** The owner's key without manageAlgorithms and manageAccount, and its id (a UUID). */
   readOnlyKey: string;
+  readOnlyKeyId: string;
   /** The owner's browser key of the README: whitelist `algo://demos/*`, nothing else (least-privilege reads). */
   narrowKey: string;
   /** Keys that may not be used from browsers, of each plane. */
@@ -52,6 +53,8 @@ export interface MatrixEntry {
    * does not act for.
    */
   foreign?: 403 | 404;
+  /** The code of that 404's envelope, where what is not found is not an algorithm (1000). */
+  notFoundCode?: number;
   /**
    * The 404 is Algorithmia's old `{"error":"No such algorithm"}` rather than the envelope
    * (GET /v1/algorithms/{username}/{algoname}: its clients compare it byte for byte).
@@ -152,6 +155,8 @@ export const MATRIX: Record<string, MatrixEntry> = {
     params: async (fx) => ({ orgName: await createOrganization(fx.t, [fx.owner.username]), username: fx.owner.username }),
     body: () => newKeyBody(),
   },
+  // Any key reads its own key's usage (the read-only key's, here); the owner's key manages it; others do not see it.
+  getApiKeyUsage: { plane: 'any', foreign: 404, notFoundCode: 2015, params: async (fx) => ({ keyId: fx.readOnlyKeyId }) },
 };
 
 function newUserBody() {
@@ -273,6 +278,7 @@ export async function createMatrixFixtures(t: TestApp): Promise<MatrixFixtures> 
     owner: { username: owner.username, key: owner.key },
     other: { username: other.username, key: other.key },
     readOnlyKey: readOnly.secret,
+    readOnlyKeyId: readOnly.apiKey.id,
     narrowKey: narrow.secret,
     noBrowser: { standard: standardNoBrowser.secret, admin: adminNoBrowser.secret as string },
     expiredKey: expired.secret,

@@ -17,6 +17,7 @@ import { loadOwner, OwnerRef } from '../owners/graphql.js';
 import {
   algorithmAccessOf,
   createAdminApiKey,
+  DEFAULT_USAGE_DAYS,
   createApiKey,
   issueStandardApiKey,
   listApiKeys,
@@ -27,7 +28,10 @@ import {
   rollApiKey,
   setApiKeyRateLimit,
   updateApiKey,
+  usageOfApiKeys,
+  USAGE_RETENTION_DAYS,
   visibleApiKeys,
+  type KeyUsageDay,
 } from './service.js';
 import { MAX_NAME_LENGTH } from '../../core/names.js';
 import { boundedArgument } from '../../core/validation.js';
@@ -77,6 +81,26 @@ const AlgorithmAccessEntryType = builder
     }),
   });
 
+const ApiKeyUsageDayType = builder.objectRef<KeyUsageDay>('ApiKeyUsageDay').implement({
+  description: 'The calls made with a key on one UTC day, as the authorizer decided them.',
+  fields: (t) => ({
+    day: t.expose('day', { type: 'Date', description: 'The UTC day.' }),
+    calls: t.exposeInt('calls', { description: 'Calls allowed. Stops at 2147483647 (the largest Int).' }),
+    refused: t.exposeInt('refused', {
+      description: 'Calls refused for this key (its caller origin, whitelist, data access or budget). Stops at 2147483647.',
+    }),
+  }),
+});
+
+/** A key's usage over `days`, batched with every other key's of the request that asks for the same days. */
+function loadUsage(context: GraphQLContext, key: ApiKeyRecord, days: number): Promise<KeyUsageDay[]> {
+  return batched<ApiKeyRecord, KeyUsageDay[]>(context, `apiKeyUsage:${days}`, async (keys) => {
+    const usage = await usageOfApiKeys(context.db, context.principal, keys, days);
+    // A key shown here is one the caller may see (ApiKey's load): none is missing from `usage`.
+    return keys.map((k) => usage.get(k.id) ?? []);
+  }).load(key);
+}
+
 export const ApiKeyType = builder.loadableNode('ApiKey', {
   description: 'An API key. Its secret is shown once, when created or rolled, and never again.',
   id: { resolve: (key: ApiKeyRecord) => key.id },
@@ -124,6 +148,19 @@ export const ApiKeyType = builder.loadableNode('ApiKey', {
     rateLimitPerMinute: t.exposeInt('rateLimitPerMinute', {
       nullable: true,
       description: "This key's request budget per minute, set by an admin; null: the server default.",
+    }),
+    usage: t.field({
+      type: [ApiKeyUsageDayType],
+      description: `Calls made with this key per UTC day, newest first: one entry per day that has any, none for a day without calls. Recorded in batches (KEY_USAGE_FLUSH_MS), so today's may lag by a few seconds; kept ${USAGE_RETENTION_DAYS} days.`,
+      args: {
+        days: t.arg.int({
+          required: true,
+          defaultValue: DEFAULT_USAGE_DAYS,
+          description: `How many UTC days back, today included: 1 to ${USAGE_RETENTION_DAYS}.`,
+        }),
+      },
+      extensions: listBound(() => USAGE_RETENTION_DAYS),
+      resolve: (key, { days }, context) => loadUsage(context, key, days),
     }),
   }),
 });

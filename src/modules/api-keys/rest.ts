@@ -7,10 +7,24 @@
 import { adminActorOf } from '../../auth/permissions.js';
 import { permissionsOf } from '../../auth/principal.js';
 import type { DataAccess } from '../../db/enums.js';
-import { errorResponse, serve, z, type ErrorMapping, type RestApp } from '../../rest/api.js';
+import { errorResponse, jsonResponse, serve, z, type ErrorMapping, type RestApp } from '../../rest/api.js';
 import { restError } from '../../rest/envelope.js';
 import { MAX_NAME_LENGTH } from '../../core/names.js';
-import { issueStandardApiKey, MAX_LISTED_KEYS, organizationApiKeys, type AdminKeyView, type IssueStandardKeyInput } from './service.js';
+import {
+  apiKeyUsage,
+  DEFAULT_USAGE_DAYS,
+  issueStandardApiKey,
+  MAX_LISTED_KEYS,
+  organizationApiKeys,
+  USAGE_RETENTION_DAYS,
+  type AdminKeyView,
+  type IssueStandardKeyInput,
+} from './service.js';
+
+/** A key's id in a path: a UUID, 36 characters. */
+const MAX_KEY_ID_LENGTH = 36;
+/** A number in a query string, before the service reads it. */
+const MAX_NUMBER_LENGTH = 10;
 
 /** Algorithmia's only standard key type; its admin key types are refused (they come from createAdminApiKey). */
 const ALGORITHM_KEY = 'AlgorithmKey';
@@ -138,6 +152,21 @@ function toRest({ apiKey: key, owner, createdBy }: AdminKeyView, secret?: string
   };
 }
 
+const usageDay = z
+  .object({
+    day: z.string().openapi({ format: 'date', description: 'The UTC day, as an ISO date (2026-01-31).' }),
+    calls: z.number().int().openapi({ description: 'Calls allowed. Stops at 2147483647.' }),
+    refused: z.number().int().openapi({ description: "Calls refused for this key (its caller origin, whitelist, data access or budget). Stops at 2147483647." }),
+  })
+  .openapi('ApiKeyUsageDay');
+
+const keyUsage = z
+  .object({
+    key_id: z.string().openapi({ description: "The key's UUID." }),
+    results: z.array(usageDay).openapi({ description: 'One entry per day with calls, newest first; a day without calls has none.' }),
+  })
+  .openapi('ApiKeyUsage');
+
 const creationBody = { content: { 'application/json': { schema: apiKeyCreation } }, required: true };
 const created = (description: string) => ({ description, content: { 'application/json': { schema: apiKey } } });
 
@@ -237,6 +266,43 @@ export function apiKeyRoutes(app: RestApp): void {
       const actor = adminActorOf(c.env.principal, 'addOrganizationApiKey');
       const { secret, ...view } = await issueStandardApiKey(c.env.db, actor, { ...settingsOf(body), username, organization: orgName });
       return c.json(toRest(view, secret), 201);
+    },
+  );
+
+  serve(
+    app,
+    {
+      plane: 'any',
+      errors: { invalid: 'invalidInput', notFound: { '*': 'apiKeyNotFound' } },
+      route: {
+        method: 'get',
+        path: '/v1/keys/{keyId}/usage',
+        operationId: 'getApiKeyUsage',
+        tags: ['keys'],
+        summary: "A key's calls per day",
+        description: `The calls made with a key per UTC day, as the authorizer decided them, allowed and refused; recorded in batches (KEY_USAGE_FLUSH_MS) and kept ${USAGE_RETENTION_DAYS} days. Any key may read its own; a key that may manage its owner's keys reads theirs (and those of the organizations its user owns); an admin key reads any. Any other key is 404, as if it did not exist.`,
+        request: {
+          params: z.object({ keyId: z.string().max(MAX_KEY_ID_LENGTH).openapi({ description: "The key's UUID (`id` in the key objects)." }) }),
+          query: z.object({
+            days: z
+              .string()
+              .max(MAX_NUMBER_LENGTH)
+              .optional()
+              .openapi({ description: `How many UTC days back, today included: 1 to ${USAGE_RETENTION_DAYS} (default ${DEFAULT_USAGE_DAYS}).`, example: '30' }),
+          }),
+        },
+        responses: {
+          200: jsonResponse(keyUsage, "The key's days with calls, newest first."),
+          400: errorResponse('A bad `days` (6001; the message names it and its bounds).'),
+          404: errorResponse('No such key, or one this key may not see (2015).'),
+        },
+      },
+    },
+    async (c) => {
+      const { keyId } = c.req.valid('param');
+      const { days } = c.req.valid('query');
+      const { apiKey: key, usage } = await apiKeyUsage(c.env.db, c.env.principal, { id: keyId, days: days === undefined ? DEFAULT_USAGE_DAYS : Number(days) });
+      return c.json({ key_id: key.id, results: usage }, 200);
     },
   );
 }

@@ -28,6 +28,7 @@ import { dataAccess } from '../../db/enums.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
 import { boundedArgument, changesBetween, nameText, parse } from '../../core/validation.js';
 import { isUuid } from '../../core/ids.js';
+import { isoDay, utcDayOf } from '../../core/days.js';
 import { MAX_NAME_LENGTH, nameReference, quoted } from '../../core/names.js';
 import { limits, refuseOverQuota, type Limits } from '../../core/limits.js';
 import type { Page, PageArgs } from '../../core/pagination.js';
@@ -41,6 +42,7 @@ import {
   deleteAdminApiKey,
   deleteAdminApiKeysOf,
   deleteApiKey,
+  deleteUsageBefore,
   endSecrets,
   findApiKey,
   findLiveOwnerNamed,
@@ -53,6 +55,7 @@ import {
   setRateLimitPerMinute,
   standardKeysOf,
   updateApiKeySettings,
+  usageOfKeys,
 } from './store.js';
 
 export const MAX_GRACE_PERIOD_SECONDS = 24 * 60 * 60;
@@ -629,4 +632,65 @@ export async function visibleApiKeys(db: Db, principal: Principal, keys: readonl
 /** A stored whitelist with each entry's redundancy, for display. */
 export function algorithmAccessOf(key: ApiKeyRecord) {
   return describeAcl(key.algorithmAccess);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Usage (recorded by auth/usage.ts)
+
+/** UTC days of usage kept per key; the sweep deletes older ones. So also the most a read may ask for. */
+export const USAGE_RETENTION_DAYS = 90;
+/** UTC days of usage a read returns when it does not say. */
+export const DEFAULT_USAGE_DAYS = 30;
+
+/** A key's calls on one UTC day: allowed (`calls`) and refused. */
+export interface KeyUsageDay {
+  /** An ISO date. */
+  day: string;
+  calls: number;
+  refused: number;
+}
+
+const usageSchema = z.object({
+  days: wholeNumberFrom(1, USAGE_RETENTION_DAYS, `must be a whole number from 1 to ${USAGE_RETENTION_DAYS}`),
+});
+
+/** The first of the `days` UTC days that end today, as an ISO date. */
+const firstOfDays = (days: number, now: number): string => isoDay(utcDayOf(now) - days + 1);
+
+/**
+ * The usage of the keys among `keys` the caller may see (the rule that shows keys, `visibleApiKeys`)
+ * over the last `days` UTC days, today included: per key id, its days with counts, newest first.
+ * Keys it may not see are absent. One statement for all the keys.
+ */
+export async function usageOfApiKeys(
+  db: Db,
+  principal: Principal,
+  keys: readonly ApiKeyRecord[],
+  days: number,
+): Promise<Map<string, KeyUsageDay[]>> {
+  const { days: window } = parse(usageSchema, { days });
+  const visible = await visibleApiKeys(db, principal, keys);
+  const usage = new Map(visible.map((key): [string, KeyUsageDay[]] => [key.id, []]));
+  for (const { apiKeyId, ...day } of await usageOfKeys(db, [...usage.keys()], firstOfDays(window, Date.now()))) usage.get(apiKeyId)!.push(day);
+  return usage;
+}
+
+/** One key's usage (see `usageOfApiKeys`); NOT_FOUND for a key the caller may not see. */
+export async function apiKeyUsage(
+  db: Db,
+  principal: Principal,
+  input: { id: string; days: number },
+): Promise<{ apiKey: ApiKeyRecord; usage: KeyUsageDay[] }> {
+  const { days } = parse(usageSchema, input);
+  const notFound = userError('NOT_FOUND', 'id: no such API key', ['id']);
+  const key = isUuid(input.id) ? await findApiKey(db, input.id) : undefined;
+  if (!key) throw notFound;
+  const usage = (await usageOfApiKeys(db, principal, [key], days)).get(key.id);
+  if (!usage) throw notFound;
+  return { apiKey: key, usage };
+}
+
+/** Deletes the usage of days past USAGE_RETENTION_DAYS (the app's periodic sweep). */
+export async function deleteExpiredKeyUsage(db: Db, now = Date.now()): Promise<void> {
+  await deleteUsageBefore(db, firstOfDays(USAGE_RETENTION_DAYS, now));
 }

@@ -1,10 +1,10 @@
 /** API keys' rows: the key (`api_keys`, its permissions in columns) and its secrets' hashes (`api_key_secrets`). */
-import { and, count, eq, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, inArray, isNotNull, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
 import type { ApiKeyRecord } from '../../db/records.js';
 import type { ApiKeyKind, OwnerKind } from '../../db/enums.js';
-import { apiKeys, apiKeySecrets, owners, users } from '../../db/schema.js';
+import { apiKeys, apiKeySecrets, apiKeyUsageDays, owners, users } from '../../db/schema.js';
 import { isUuid } from '../../core/ids.js';
 import type { Page, PageArgs } from '../../core/pagination.js';
 import { keysetPage } from '../../db/keyset.js';
@@ -183,4 +183,28 @@ export async function endSecrets(tx: Db, apiKeyId: string, end: Date): Promise<v
     .update(apiKeySecrets)
     .set({ expiresAt: end })
     .where(and(eq(apiKeySecrets.apiKeyId, apiKeyId), isNull(apiKeySecrets.expiresAt)));
+}
+
+/** One key's calls on one UTC day. */
+export interface UsageDayRow {
+  apiKeyId: string;
+  /** An ISO date. */
+  day: string;
+  calls: number;
+  refused: number;
+}
+
+/** The day counts of the given keys from `since` (an ISO date) on, each key's newest first. */
+export async function usageOfKeys(db: Db, keyIds: readonly string[], since: string): Promise<UsageDayRow[]> {
+  if (keyIds.length === 0) return [];
+  return db
+    .select()
+    .from(apiKeyUsageDays)
+    .where(and(inArray(apiKeyUsageDays.apiKeyId, [...keyIds]), gte(apiKeyUsageDays.day, since)))
+    .orderBy(asc(apiKeyUsageDays.apiKeyId), desc(apiKeyUsageDays.day));
+}
+
+/** Deletes every key's counts of the days before `day` (an ISO date). */
+export async function deleteUsageBefore(db: Db, day: string): Promise<void> {
+  await db.delete(apiKeyUsageDays).where(lt(apiKeyUsageDays.day, day));
 }
