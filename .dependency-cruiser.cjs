@@ -3,7 +3,7 @@
  * CI run). Layers, top to bottom; a file may import its own layer and the layers below it:
  *
  *   entry       src/main.ts, src/app.ts, src/bootstrap.ts, src/config.ts
- *   transports  src/graphql/**, src/rest/**, src/modules/<m>/{graphql,rest}.ts   (the authorizer joins here)
+ *   transports  src/graphql/**, src/rest/**, src/authorizer/**, src/modules/<m>/{graphql,rest}.ts
  *   gate        src/gate/**
  *   services    src/modules/<m>/* other than the adapters
  *   auth        src/auth/**
@@ -25,11 +25,13 @@ module.exports = {
     { name: 'core-is-the-floor', severity: 'error', comment: 'core/ is pure helpers: it imports nothing of the app.', from: { path: '^src/core/' }, to: { path: '^src/', pathNot: '^src/core/' } },
     { name: 'db-only-on-core', severity: 'error', comment: 'db/ (schema, connection, records, SQL helpers) builds on core/ alone.', from: { path: '^src/db/' }, to: { path: '^src/', pathNot: '^src/(db|core)/' } },
     { name: 'auth-only-on-db-and-core', severity: 'error', comment: 'Key format, verification, ACL, origin and escalation rules use only db/ and core/.', from: { path: '^src/auth/' }, to: { path: '^src/', pathNot: '^src/(auth|db|core)/' } },
-    { name: 'services-below-transports', severity: 'error', comment: 'Services hold the rules; they know no transport, gate or entry point.', from: { path: SERVICE }, to: { path: `^src/(graphql|gate|rest)/|${ADAPTER}|${ENTRY}` } },
-    { name: 'gate-below-transports', severity: 'error', comment: 'The gate serves every transport, so it imports none.', from: { path: '^src/gate/' }, to: { path: `^src/(graphql|rest)/|${ADAPTER}|${ENTRY}` } },
+    { name: 'services-below-transports', severity: 'error', comment: 'Services hold the rules; they know no transport, gate or entry point.', from: { path: SERVICE }, to: { path: `^src/(graphql|gate|rest|authorizer)/|${ADAPTER}|${ENTRY}` } },
+    { name: 'gate-below-transports', severity: 'error', comment: 'The gate serves every transport, so it imports none.', from: { path: '^src/gate/' }, to: { path: `^src/(graphql|rest|authorizer)/|${ADAPTER}|${ENTRY}` } },
     { name: 'transports-apart', severity: 'error', comment: 'GraphQL and REST adapters share services and the gate, never each other.', from: { path: '(^src/graphql/|/graphql\\.ts$)' }, to: { path: '(^src/rest/|/rest\\.ts$)' } },
     { name: 'rest-apart', severity: 'error', from: { path: '(^src/rest/|/rest\\.ts$)' }, to: { path: '(^src/graphql/|/graphql\\.ts$)' } },
-    { name: 'adapters-through-services', severity: 'error', comment: 'Resolvers and handlers translate; SQL and tables stay in services and stores.', from: { path: `${ADAPTER}|^src/(graphql|rest)/` }, to: { path: '^src/db/(schema|compiled|any)\\.ts$' } },
+    { name: 'authorizer-apart', severity: 'error', comment: 'The gateway authorizer shares services and the gate with the other transports, never their code.', from: { path: '^src/authorizer/' }, to: { path: `^src/(graphql|rest)/|${ADAPTER}` } },
+    { name: 'others-apart-from-the-authorizer', severity: 'error', from: { path: `^src/(graphql|rest)/|${ADAPTER}` }, to: { path: '^src/authorizer/' } },
+    { name: 'adapters-through-services', severity: 'error', comment: 'Resolvers and handlers translate; SQL and tables stay in services and stores.', from: { path: `${ADAPTER}|^src/(graphql|rest|authorizer)/` }, to: { path: '^src/db/(schema|compiled|any)\\.ts$' } },
     { name: 'only-the-schema-gathers-modules', severity: 'error', comment: 'graphql/ infrastructure is below the modules that use it; schema.ts alone imports them all.', from: { path: '^src/graphql/', pathNot: '^src/graphql/schema\\.ts$' }, to: { path: ADAPTER } },
     { name: 'only-the-routes-gather-modules', severity: 'error', comment: 'rest/ infrastructure is below the modules that use it; routes.ts alone imports them all.', from: { path: '^src/rest/', pathNot: '^src/rest/routes\\.ts$' }, to: { path: ADAPTER } },
     { name: 'entry-points-are-tops', severity: 'error', comment: 'Nothing inside imports the wiring.', from: { path: '^src/', pathNot: ENTRY }, to: { path: ENTRY } },

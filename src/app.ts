@@ -41,6 +41,8 @@ import type { GateServerContext } from './graphql/plugins/server-context.js';
 import { schema } from './graphql/schema.js';
 import { deleteExpiredKeyUsage } from './modules/api-keys/service.js';
 import { deleteExpiredIdempotencyRecords } from './modules/idempotency/service.js';
+import { createAuthorizer, isAuthorizeRequest } from './authorizer/handler.js';
+import { ALGORITHM_CHANGE_CHANNEL, CallSheets } from './modules/algorithms/call-sheets.js';
 import { restGate } from './rest/handler.js';
 import { createRestApi } from './rest/routes.js';
 
@@ -51,6 +53,8 @@ export interface App {
   database: Database;
   yoga: YogaServerInstance<GateServerContext, GraphQLContext>;
   verifier: KeyVerifier;
+  /** What the authorizer and algorithmAccess know of algorithms, cached. */
+  callSheets: CallSheets;
   usage: KeyUsageRecorder;
   log: Logger;
   /** The admin key created on this start (empty database only); null otherwise. Never logged. */
@@ -190,7 +194,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   configureLimits(config.limits);
   const database = await connectDatabase(config, SERVER_HOLDER, { onQuery: options.onQuery });
   let bootstrapAdminKey: string | null = null;
-  let stopListening: (() => Promise<void>) | undefined;
+  const stopListening: (() => Promise<void>)[] = [];
   let usage: KeyUsageRecorder | undefined;
   let rateLimits: RateLimits | undefined;
   let sweeper: NodeJS.Timeout | undefined;
@@ -202,7 +206,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       positiveTtlMs: config.keyCacheTtlMs,
       negativeTtlMs: config.keyNegativeCacheTtlMs,
     });
-    stopListening = await database.listen(AUTH_CHANGE_CHANNEL, (payload) => verifier.invalidate(payload));
+    stopListening.push(await database.listen(AUTH_CHANGE_CHANNEL, (payload) => verifier.invalidate(payload)));
+    const callSheets = new CallSheets(database.db, { ttlMs: config.algorithmCacheTtlMs });
+    stopListening.push(await database.listen(ALGORITHM_CHANGE_CHANNEL, (payload) => callSheets.invalidate(payload)));
     usage = new KeyUsageRecorder(database.db, log, config.keyUsageFlushMs, (batch) => verifier.noteUsage(batch), options.usageClock);
     rateLimits = new RateLimits(
       {
@@ -220,7 +226,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const metrics =
       config.metricsPort === undefined
         ? undefined
-        : new Metrics({ keyCache: () => verifier.stats(), database: () => database.stats(), rateLimitStore: () => limiter.store() });
+        : new Metrics({
+            keyCache: () => verifier.stats(),
+            algorithmCache: () => callSheets.stats(),
+            database: () => database.stats(),
+            rateLimitStore: () => limiter.store(),
+          });
     // Idempotency records live 24 hours, key usage USAGE_RETENTION_DAYS: sweep what is older now and then.
     const sweep = async () => {
       await deleteExpiredIdempotencyRecords(database.db).catch(() => {});
@@ -232,7 +243,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const restApi = createRestApi(APP_VERSION);
     const rest = restGate(
       restApi.app,
-      { authenticator, db: database.db, keys: verifier, log, maxBodyBytes: config.maxBodyBytes, deadlineMs: config.requestTimeoutMs },
+      { authenticator, db: database.db, keys: verifier, callSheets, log, maxBodyBytes: config.maxBodyBytes, deadlineMs: config.requestTimeoutMs },
       restApi.publicPaths,
     );
 
@@ -276,6 +287,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         requestId: gate!.id,
         log,
         keyCache: verifier,
+        callSheets,
         algorithmApiUrl: config.algorithmApiUrl,
         caller: gate!.caller!,
         rateLimit: gate!.budget,
@@ -340,6 +352,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ],
     });
 
+    // Gateways ask before every call: answered on plain node:http, ahead of yoga (authorizer/handler.ts).
+    const authorize = createAuthorizer({
+      authenticator,
+      sheets: callSheets,
+      log,
+      trustProxy: config.trustProxy,
+      deadlineMs: config.requestTimeoutMs,
+      metrics: metrics?.requests,
+    });
+
     let server: Server | undefined;
     let metricsServer: Server | undefined;
     // Shutdown begins by answering /ready with 503 (see close); the flag is read per request.
@@ -349,6 +371,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // Once draining, every answer ends its connection, so keep-alive clients reconnect
       // (through their load balancer, to an instance that stays).
       if (draining) response.setHeader('connection', 'close');
+      if (isAuthorizeRequest(request.url)) return authorize(request, response);
       return yoga(request, response);
     };
     const takeOver = (bound: Server, handler: (request: IncomingMessage, response: ServerResponse) => void) => {
@@ -365,12 +388,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       return (listeners.server.address() as AddressInfo).port;
     };
     const recorder = usage;
-    const unlisten = stopListening;
     return {
       config,
       database,
       yoga,
       verifier,
+      callSheets,
       usage: recorder,
       log,
       bootstrapAdminKey,
@@ -403,19 +426,24 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           await drain(server, config.shutdownGraceMs);
         }
         clearInterval(sweeper);
-        await unlisten().catch(() => {});
+        await unlistenAll(stopListening);
         await recorder.close();
         await limiter.close();
         await database.close();
       },
     };
   } catch (error) {
-    await stopListening?.().catch(() => {});
+    await unlistenAll(stopListening);
     await usage?.close().catch(() => {});
     await rateLimits?.close().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }
+}
+
+/** Stops every LISTEN; one that fails to stop (a connection already gone) stops no other. */
+async function unlistenAll(stops: readonly (() => Promise<void>)[]): Promise<void> {
+  await Promise.all(stops.map((stop) => stop().catch(() => {})));
 }
 
 /** Starts `server` on `port`; resolves with the port bound. */

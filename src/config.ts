@@ -46,6 +46,8 @@ export interface Config {
   keyCacheTtlMs: number;
   keyNegativeCacheTtlMs: number;
   keyUsageFlushMs: number;
+  /** Upper bound on how long the authorizer trusts what it cached of an algorithm (its changes reach the cache by NOTIFY at once). */
+  algorithmCacheTtlMs: number;
   adminEmail: string;
   /** Largest request body accepted (bytes); larger ones get 413. */
   maxBodyBytes: number;
@@ -159,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
     keyCacheTtlMs: integer('KEY_CACHE_TTL_MS', 30_000, 0, 3_600_000),
     keyNegativeCacheTtlMs: integer('KEY_NEGATIVE_CACHE_TTL_MS', 5_000, 0, 3_600_000),
     keyUsageFlushMs: integer('KEY_USAGE_FLUSH_MS', 5_000, 100, 3_600_000),
+    algorithmCacheTtlMs: integer('ALGORITHM_CACHE_TTL_MS', 30_000, 0, 3_600_000),
     adminEmail,
     maxBodyBytes: integer('MAX_BODY_BYTES', 100 * 1024, 1024, 10 * 1024 * 1024),
     graphqlMaxCost: integer('GRAPHQL_MAX_COST', 20_000, 100, 10_000_000),

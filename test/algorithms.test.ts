@@ -228,7 +228,7 @@ describe('access decisions: every reason', () => {
     ['latest, said outright', 'other', 'mixed/latest', 'ALLOWED', '1.1.1'],
     ['latest for the owner is still the newest PUBLIC one', 'owner', 'mixed', 'ALLOWED', '1.1.1'],
     ['latestPrivate for the owner is the newest of all', 'owner', 'mixed/latestPrivate', 'ALLOWED', '2.0.0'],
-    ['latestPrivate for others reaches no private version', 'other', 'mixed/latestPrivate', 'ALLOWED', '1.1.1'],
+    ['latestPrivate for others is refused, never resolved to a PUBLIC version', 'other', 'mixed/latestPrivate', 'LATEST_PRIVATE_NOT_ALLOWED', null],
     ['an exact PUBLIC version', 'other', 'mixed/1.0.0', 'ALLOWED', '1.0.0'],
     ['an exact PRIVATE version, for the owner', 'owner', 'mixed/0.1.0', 'ALLOWED', '0.1.0'],
     ['an exact PRIVATE version, for others', 'other', 'mixed/0.1.0', 'VERSION_NOT_FOUND', null],

@@ -48,19 +48,20 @@ describe('services check permissions themselves', () => {
 
   it('refuses algorithm changes to keys without manageAlgorithms, and to admin keys', async () => {
     const { db } = t.app.database;
+    const sheets = t.app.callSheets;
     const details = { label: 'Kept out' };
     for (const principal of [weak, admin]) {
-      await expect(createAlgorithm(db, principal, { name: 'kept_out', details, settings: { language: 'PYTHON3', environment: 'CPU' } })).rejects.toThrow(
+      await expect(createAlgorithm(db, principal, { name: 'kept_out', details, settings: { language: 'PYTHON3', environment: 'CPU' } }, sheets)).rejects.toThrow(
         /"createAlgorithm" needs a key with the manageAlgorithms permission/,
       );
     }
-    const created = await createAlgorithm(db, full, { name: 'let_in', details, settings: { language: 'PYTHON3', environment: 'CPU' } });
+    const created = await createAlgorithm(db, full, { name: 'let_in', details, settings: { language: 'PYTHON3', environment: 'CPU' } }, sheets);
     const id = created.algorithm.id;
     for (const principal of [weak, admin]) {
       await expect(updateAlgorithm(db, principal, { id, details: { label: 'Changed' } })).rejects.toThrow(PermissionDenied);
-      await expect(publishAlgorithm(db, principal, { id, versionType: 'MINOR' })).rejects.toThrow(PermissionDenied);
+      await expect(publishAlgorithm(db, principal, { id, versionType: 'MINOR' }, sheets)).rejects.toThrow(PermissionDenied);
       await expect(compileAlgorithm(db, principal, { id })).rejects.toThrow(PermissionDenied);
-      await expect(deleteAlgorithm(db, principal, { id })).rejects.toThrow(PermissionDenied);
+      await expect(deleteAlgorithm(db, principal, { id }, sheets)).rejects.toThrow(PermissionDenied);
     }
     const seen = await t.gql<{ algorithm: { details: { label: string }; latestVersion: null } }>(
       `query($ref: String!) { algorithm(ref: $ref) { details { label } latestVersion { semanticVersion } } }`,

@@ -106,11 +106,14 @@ export function describeAcl(entries: readonly string[]): { entry: string; covere
   return description;
 }
 
+/** Whether a whitelist covers every algorithm (`algo://*`). */
+export const aclCoversAll = (entries: readonly string[]): boolean => entries.includes(ALL);
+
 /** Whether a whitelist lets a key call `owner/name`. */
 export function aclAllows(entries: readonly string[], owner: string, name: string): boolean {
   // On every algorithm-call decision: three lookups in the stored list, no set built per call.
   const lowerOwner = owner.toLowerCase();
-  return entries.includes(ALL) || entries.includes(`${PREFIX}${lowerOwner}/*`) || entries.includes(`${PREFIX}${lowerOwner}/${name.toLowerCase()}/*`);
+  return aclCoversAll(entries) || entries.includes(`${PREFIX}${lowerOwner}/*`) || entries.includes(`${PREFIX}${lowerOwner}/${name.toLowerCase()}/*`);
 }
 
 /** The entries of `inner` that `outer` does not cover: empty when `inner` ⊆ `outer`. */

@@ -2,7 +2,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/connect.js';
 import { joinProfiles, ownerProfileColumns, type ApiKeyRecord, type OwnerProfile, type OwnerRecord } from '../db/records.js';
-import { apiKeys, apiKeySecrets, apiKeyUsageDays, owners } from '../db/schema.js';
+import { apiKeys, apiKeySecrets, apiKeyUsageDays, organizationMembers, owners } from '../db/schema.js';
 
 export type KeyBySecret = OwnerProfile & {
   key: ApiKeyRecord;
@@ -10,13 +10,25 @@ export type KeyBySecret = OwnerProfile & {
   secretExpiresAt: Date | null;
   ownerKind: OwnerRecord['kind'];
   ownerDeletedAt: Date | null;
+  /** The organizations the key's owner belongs to (none for an organization). */
+  memberOf: string[];
 };
 
-/** The key a secret's hash belongs to, with its owner, in one indexed statement. */
+/** The organizations of the owner in scope, as text (both drivers parse a text[] alike). */
+const memberOf = sql<string[]>`array(select ${organizationMembers.organizationId}::text from ${organizationMembers} where ${organizationMembers.userId} = ${owners.id})`;
+
+/** The key a secret's hash belongs to, with its owner and the owner's memberships, in one indexed statement. */
 export async function findKeyBySecretHash(db: Db, hash: string): Promise<KeyBySecret | undefined> {
   const [row] = await joinProfiles(
     db
-      .select({ key: apiKeys, secretExpiresAt: apiKeySecrets.expiresAt, ownerKind: owners.kind, ownerDeletedAt: owners.deletedAt, ...ownerProfileColumns })
+      .select({
+        key: apiKeys,
+        secretExpiresAt: apiKeySecrets.expiresAt,
+        ownerKind: owners.kind,
+        ownerDeletedAt: owners.deletedAt,
+        memberOf,
+        ...ownerProfileColumns,
+      })
       .from(apiKeySecrets)
       .innerJoin(apiKeys, eq(apiKeys.id, apiKeySecrets.apiKeyId))
       .innerJoin(owners, eq(owners.id, apiKeys.ownerId))

@@ -29,6 +29,12 @@ export interface Principal {
   ownerName: string;
   /** The user this key acts as; null for organization-owned keys, which act as the organization. */
   userId: string | null;
+  /**
+   * The organizations the key's user belongs to, as verified (empty for an organization's key):
+   * whoever calls an organization's private algorithm is decided from it without a query, and
+   * joining or leaving drops the cached verification like any change to the owner.
+   */
+  memberOf: readonly string[];
   permissions: KeyPermissions;
   /**
    * The key and its owner as verified, so `viewer` needs no further query (and the key's own

@@ -6,7 +6,7 @@
  * change made by any process counts) and in any case after a short TTL, which bounds staleness
  * if a notification is ever lost.
  */
-import type { KeyCacheStats } from '../core/metrics.js';
+import type { CacheStats } from '../core/metrics.js';
 import type { Db } from '../db/connect.js';
 import { ownerFromProfile } from '../db/records.js';
 import type { ApiKeyKind } from '../db/enums.js';
@@ -133,7 +133,7 @@ export class KeyVerifier implements KeyCache {
     for (const [hash, entry] of this.cache) if (entry[about] === id) this.cache.delete(hash);
   }
 
-  stats(): KeyCacheStats {
+  stats(): CacheStats {
     return { hits: this.hits, misses: this.misses, entries: this.cache.size, invalidations: { ...this.invalidations } };
   }
 
@@ -181,6 +181,7 @@ export class KeyVerifier implements KeyCache {
         ownerKind: row.ownerKind,
         ownerName: row.ownerName,
         userId: row.ownerKind === 'USER' ? key.ownerId : null,
+        memberOf: row.memberOf,
         permissions: permissionsOf(key),
         key,
         owner: ownerFromProfile(row),

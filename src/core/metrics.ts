@@ -17,8 +17,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
-/** The surfaces requests arrive through. The gateway authorizer will be one more. */
-export type Transport = 'graphql' | 'rest' | 'graphiql';
+/** The surfaces requests arrive through. */
+export type Transport = 'graphql' | 'rest' | 'graphiql' | 'authorizer';
 
 /** The operation of a request answered before it reached one: refused at the gate, or no such route. */
 export const NO_OPERATION = '(none)';
@@ -26,8 +26,8 @@ export const NO_OPERATION = '(none)';
 /** Upper bounds, in seconds, of the latency histogram's buckets. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** What the key verifier counts (auth/verify.ts). */
-export interface KeyCacheStats {
+/** What a cache counts: the key verifier (auth/verify.ts), the algorithms' call sheets (modules/algorithms/call-sheets.ts). */
+export interface CacheStats {
   hits: number;
   misses: number;
   entries: number;
@@ -53,7 +53,8 @@ export interface DatabaseStats {
 export type RateLimitStore = 'redis' | 'memory' | 'fallback';
 
 export interface MetricSources {
-  keyCache(): KeyCacheStats;
+  keyCache(): CacheStats;
+  algorithmCache(): CacheStats;
   database(): DatabaseStats;
   rateLimitStore(): RateLimitStore;
 }
@@ -145,6 +146,7 @@ function family(name: string, type: 'counter' | 'gauge' | 'histogram', help: str
 /** The families read from their sources when scraped. */
 function sourcedFamilies(sources: MetricSources): string[] {
   const keys = sources.keyCache();
+  const algorithms = sources.algorithmCache();
   const database = sources.database();
   const store = sources.rateLimitStore();
   const driver = { driver: database.driver };
@@ -158,6 +160,15 @@ function sourcedFamilies(sources: MetricSources): string[] {
       { labels: { source: 'local' }, value: keys.invalidations.local },
     ]),
     family('algoplane_key_cache_entries', 'gauge', 'Verified keys (good and bad) held in the key cache.', [{ value: keys.entries }]),
+    family('algoplane_algorithm_cache_lookups_total', 'counter', "The authorizer's reads of algorithms answered from its cache (hit) or the database (miss).", [
+      { labels: { result: 'hit' }, value: algorithms.hits },
+      { labels: { result: 'miss' }, value: algorithms.misses },
+    ]),
+    family('algoplane_algorithm_cache_invalidations_total', 'counter', 'Algorithm cache invalidations: on a NOTIFY from the database (a change by any instance), or on a change made by this one.', [
+      { labels: { source: 'notify' }, value: algorithms.invalidations.notify },
+      { labels: { source: 'local' }, value: algorithms.invalidations.local },
+    ]),
+    family('algoplane_algorithm_cache_entries', 'gauge', 'Algorithms (found or not) held in the algorithm cache.', [{ value: algorithms.entries }]),
     family('algoplane_db_pool_size', 'gauge', 'Database connections the pool may open (the embedded database has one).', [{ labels: driver, value: database.poolSize }]),
     family('algoplane_db_transactions_active', 'gauge', 'Transactions running now, each holding a pool connection.', [{ labels: driver, value: database.transactionsActive }]),
     family('algoplane_db_statements_total', 'counter', 'SQL statements sent.', [{ labels: driver, value: database.statements }]),

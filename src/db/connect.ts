@@ -77,6 +77,14 @@ export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
   return resultRows<T>(await db.execute(query));
 }
 
+/**
+ * NOTIFY `channel` with `payload` (what `Database.listen` hears, in every process). Inside a
+ * transaction it is sent when the transaction commits, and never if it rolls back.
+ */
+export async function notify(db: Db, channel: string, payload: string): Promise<void> {
+  await db.execute(sql`select pg_notify(${channel}, ${payload})`);
+}
+
 /** What a connection counts as it is used: plain numbers, read by `stats()`. */
 interface Activity {
   statements: number;

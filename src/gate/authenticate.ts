@@ -13,6 +13,7 @@ import type { Budget, RateLimits } from '../auth/rate-limit.js';
 import type { KeyUsageRecorder } from '../auth/usage.js';
 import { AuthenticationError, type KeyVerifier } from '../auth/verify.js';
 import { withDeadline } from './deadline.js';
+import type { HeaderReader } from './headers.js';
 import { rateLimited, refusal, type Refusal } from './refusal.js';
 
 export type Verdict =
@@ -39,14 +40,17 @@ const UNAUTHENTICATED_HEADERS = { 'WWW-Authenticate': 'Simple realm="algoplane"'
 export class Authenticator {
   constructor(private readonly deps: AuthenticatorDeps) {}
 
-  /** The verdict on a request from `address`; database trouble is thrown, not a verdict. */
-  async authenticate(request: Request, address: string): Promise<Verdict> {
-    const key = await this.principalFor(address, request.headers.get('authorization'));
+  /**
+   * The verdict on a request from `address`, from its headers alone (Authorization, Origin,
+   * Referer); database trouble is thrown, not a verdict.
+   */
+  async authenticate(headers: HeaderReader, address: string): Promise<Verdict> {
+    const key = await this.principalFor(address, headers.get('authorization'));
     // Browser code may read whatever comes of authentication (401, 429): none of it says anything
     // about a key. Only the key's own origin rules decide below.
     if (!key.valid) return { valid: false, refusal: key.refusal, corsAllowed: true };
     const { principal } = key;
-    const caller = callerFromHeaders(request.headers);
+    const caller = callerFromHeaders(headers);
     const originRefused = originRefusal(principal.permissions.callerOrigin, caller);
     if (originRefused) return { valid: false, refusal: refusal(403, 'FORBIDDEN', ORIGIN_REFUSAL_MESSAGES[originRefused], undefined, 'caller_origin'), corsAllowed: false };
     const { rateLimits } = this.deps;

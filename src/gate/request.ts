@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Budget } from '../auth/rate-limit.js';
 import type { Transport } from '../core/metrics.js';
 import { clientAddress, type TrustProxy } from '../core/client-address.js';
+import type { HeaderReader } from './headers.js';
 
 export interface RequestState {
   id: string;
@@ -44,11 +45,11 @@ export interface Connection {
 }
 
 /**
- * A request's state as it arrives: a caller's or proxy's id when harmless to echo and log, else a
- * new one; the client's address as `connection` tells it ('unknown' without one).
+ * A request's state as it arrives at `path`: a caller's or proxy's id when harmless to echo and
+ * log, else a new one; the client's address as `connection` tells it ('unknown' without one).
  */
-export function beginRequest(request: Request, connection?: Connection, path = new URL(request.url).pathname): RequestState {
-  const given = request.headers.get('x-request-id');
-  const address = connection && clientAddress(connection.peer, request.headers.get('x-forwarded-for'), connection.trustProxy);
+export function beginRequest(headers: HeaderReader, path: string, connection?: Connection): RequestState {
+  const given = headers.get('x-request-id');
+  const address = connection && clientAddress(connection.peer, headers.get('x-forwarded-for'), connection.trustProxy);
   return { id: given && REQUEST_ID_PATTERN.test(given) ? given : randomUUID(), path, startedAt: performance.now(), address: address ?? 'unknown' };
 }

@@ -4,6 +4,7 @@ import type { Budget } from '../auth/rate-limit.js';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/connect.js';
 import type { Logger } from '../core/logger.js';
+import type { SheetCache, SheetSource } from '../modules/algorithms/call-sheets.js';
 
 /** What every resolver sees. Built after authentication, so a principal is always present. */
 export interface GraphQLContext {
@@ -19,4 +20,6 @@ export interface GraphQLContext {
   caller: Caller;
   /** This instance's verified keys, for services that change keys or owners to invalidate. */
   keyCache: KeyCache;
+  /** This instance's algorithm call sheets: what access decisions read, and what algorithm changes invalidate. */
+  callSheets: SheetSource & SheetCache;
 }

@@ -15,6 +15,7 @@ import { ServiceError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../db/connect.js';
 import type { RequestState } from '../gate/request.js';
+import type { SheetCache } from '../modules/algorithms/call-sheets.js';
 import { notAuthorized, restError, RestError, type ErrorKind } from './envelope.js';
 
 export { z };
@@ -25,6 +26,8 @@ export interface RestContext {
   gate: RequestState;
   db: Db;
   keys: KeyCache;
+  /** This instance's algorithm call sheets, which algorithm changes invalidate. */
+  callSheets: SheetCache;
   log: Logger;
 }
 

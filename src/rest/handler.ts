@@ -7,6 +7,7 @@
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../db/connect.js';
 import type { KeyCache } from '../auth/key-cache.js';
+import type { SheetCache } from '../modules/algorithms/call-sheets.js';
 import type { Authenticator } from '../gate/authenticate.js';
 import { STATUS_CODES } from 'node:http';
 import { bodyText, declaredTooLarge, jsonValueRefusal, parseJson, textRefusal } from '../gate/body.js';
@@ -22,6 +23,7 @@ export interface RestGateOptions {
   authenticator: Authenticator;
   db: Db;
   keys: KeyCache;
+  callSheets: SheetCache;
   log: Logger;
   maxBodyBytes: number;
   deadlineMs: number;
@@ -93,12 +95,12 @@ const replayOf = (stored: { status: number; body: unknown }) =>
 
 /** The `/v1` handler: the gate around `app`'s routes, with `publicPaths` answered to anyone. */
 export function restGate(app: RestApp, options: RestGateOptions, publicPaths: ReadonlySet<string>) {
-  const { authenticator, db, keys, log, maxBodyBytes, deadlineMs } = options;
+  const { authenticator, db, keys, callSheets, log, maxBodyBytes, deadlineMs } = options;
   // Their operations, named once (as routes are, by method and template).
   const publicOperations = new Map([...publicPaths].map((path) => [path, `GET ${path}`]));
 
   async function answer(request: Request, url: URL, gate: RequestState): Promise<Response> {
-    const verdict = await authenticator.authenticate(request, gate.address);
+    const verdict = await authenticator.authenticate(request.headers, gate.address);
     if (!verdict.valid) {
       gate.corsAllowed = verdict.corsAllowed;
       gate.principal = verdict.principal;
@@ -109,7 +111,7 @@ export function restGate(app: RestApp, options: RestGateOptions, publicPaths: Re
     // Postgres text cannot hold a NUL: refused in paths and queries as in bodies, before any lookup.
     const unstorable = textRefusal(decodedOrRaw(url.pathname + url.search));
     if (unstorable) throw new RefusalError(unstorable);
-    const context: RestContext = { principal, gate, db, keys, log };
+    const context: RestContext = { principal, gate, db, keys, callSheets, log };
     const method = request.method;
     if (!WRITES.has(method)) return workWithinDeadline(() => app.fetch(request, context), deadlineMs);
 

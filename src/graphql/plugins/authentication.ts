@@ -11,10 +11,10 @@ import type { GateServerContext } from './server-context.js';
 export function useApiKeyAuthentication(authenticator: Authenticator): Plugin<object, GateServerContext> {
   return {
     async onRequestParse({ request, serverContext }) {
-      const state = (serverContext.gate ??= beginRequest(request));
+      const state = (serverContext.gate ??= beginRequest(request.headers, new URL(request.url).pathname));
       // Until the verdict says otherwise, the page may read what comes of it (a 503, say).
       state.corsAllowed = true;
-      const verdict = await authenticator.authenticate(request, state.address);
+      const verdict = await authenticator.authenticate(request.headers, state.address);
       if (!verdict.valid) {
         state.corsAllowed = verdict.corsAllowed;
         state.principal = verdict.principal;

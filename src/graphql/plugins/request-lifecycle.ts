@@ -13,10 +13,10 @@ import type { GateServerContext } from './server-context.js';
 export function useRequestLifecycle(log: Logger, trustProxy: TrustProxy, metrics: RequestMetrics | undefined): Plugin<object, GateServerContext> {
   return {
     onRequest({ request, url, serverContext }) {
-      serverContext.gate = beginRequest(request, { peer: serverContext.req?.socket?.remoteAddress, trustProxy }, url.pathname);
+      serverContext.gate = beginRequest(request.headers, url.pathname, { peer: serverContext.req?.socket?.remoteAddress, trustProxy });
     },
     onResponse({ request, response, serverContext }) {
-      const state = (serverContext.gate ??= beginRequest(request));
+      const state = (serverContext.gate ??= beginRequest(request.headers, new URL(request.url).pathname));
       response.headers.set('x-request-id', state.id);
       if (state.budget) for (const [name, value] of Object.entries(budgetHeaders(state.budget))) response.headers.set(name, value);
       const ms = performance.now() - state.startedAt;

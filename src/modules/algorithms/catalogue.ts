@@ -13,6 +13,7 @@ import { DEFAULT_KEY_NAME } from '../../auth/principal.js';
 import type { Db } from '../../db/connect.js';
 import { isUuid } from '../../core/ids.js';
 import { MAX_NAME_LENGTH } from '../../core/names.js';
+import type { NowOrLater } from '../../core/now-or-later.js';
 import { boundedArgument } from '../../core/validation.js';
 import { assemblePage, planPage, type Page, type PageArgs, type PagePlan } from '../../core/pagination.js';
 import { visibleApiKeys } from '../api-keys/service.js';
@@ -66,8 +67,6 @@ const versionFilterKey = (args: VersionFilter): string =>
     published: args.published ?? null,
   } satisfies Required<VersionFilter>);
 
-/** A value at hand, or one to wait for. */
-export type NowOrLater<T> = T | Promise<T>;
 
 /**
  * A batching loader (DataLoader) by id that answers at once, without a promise, what a read has

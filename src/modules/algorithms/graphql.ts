@@ -13,7 +13,7 @@ import { USER_ERRORS_DESCRIPTION, UserErrorType } from '../../graphql/user-error
 import { ownerOf, OwnerRef } from '../owners/graphql.js';
 import { UserType } from '../users/graphql.js';
 import { Catalogue, type ListInclude } from './catalogue.js';
-import { ACCESS_REASONS, ENUMS, type AccessDecision, type AlgorithmRecord, type AlgorithmSummary, type Details, type Settings, type VersionFilter, type VersionRecord } from './model.js';
+import { ACCESS_REASON_TEXT, ACCESS_REASONS, ENUMS, type AccessDecision, type AlgorithmRecord, type AlgorithmSummary, type Details, type Settings, type VersionFilter, type VersionRecord } from './model.js';
 import { adminDeleteAlgorithm, compileAlgorithm, createAlgorithm, decideAccess, deleteAlgorithm, publishAlgorithm, updateAlgorithm } from './service.js';
 import { SNIPPET_LANGUAGES } from './snippets.js';
 
@@ -62,15 +62,8 @@ const SnippetLanguageEnum = describedEnum('SnippetLanguage', SNIPPET_LANGUAGES, 
   values: { CURL: 'A curl command line.', PYTHON: "Python, with Algorithmia's client library.", JAVASCRIPT: "Node.js, with Algorithmia's client library." },
 });
 const AccessReasonEnum = describedEnum('AccessReason', ACCESS_REASONS, {
-  description: 'Why an algorithmAccess decision came out as it did.',
-  values: {
-    ALLOWED: 'The key may call the resolved version.',
-    NOT_IN_ACL: "The key's algorithmAccess does not cover the algorithm.",
-    NOT_FOUND: 'No such algorithm, or not one the key may see.',
-    NO_PUBLIC_VERSION: 'The algorithm has no PUBLIC version to resolve `latest` to.',
-    VERSION_NOT_FOUND: 'No version the key may call matches the reference.',
-    ORIGIN_NOT_ALLOWED: "The key's caller-origin rules refuse this origin (or native clients).",
-  },
+  description: 'Why an algorithmAccess decision came out as it did (the gateway authorizer answers the same reasons).',
+  values: ACCESS_REASON_TEXT,
 });
 
 /** The request's reads of algorithms and versions, batched (one per request). */
@@ -320,6 +313,13 @@ builder.interfaceFields(OwnerRef, (t) => ({
   ),
 }));
 
+/** The algorithm a decision was about, as the caller reads it (null when the decision did not find it). */
+async function decidedAlgorithm(decision: AccessDecision, context: GraphQLContext): Promise<AlgorithmRecord | null> {
+  if (decision.algorithmId === null) return null;
+  const [found] = await catalogueOf(context).byIds([decision.algorithmId]);
+  return found ?? null;
+}
+
 const AccessDecisionType = builder.objectRef<AccessDecision>('AccessDecision').implement({
   description: 'Whether the calling key may call an algorithm version, and why.',
   fields: (t) => ({
@@ -329,13 +329,16 @@ const AccessDecisionType = builder.objectRef<AccessDecision>('AccessDecision').i
       type: AlgorithmType,
       nullable: true,
       description: 'The algorithm; null when refused before it was looked up (ORIGIN_NOT_ALLOWED, NOT_IN_ACL) or NOT_FOUND.',
-      resolve: (d) => d.algorithm,
+      resolve: (d, _args, context) => decidedAlgorithm(d, context),
     }),
     version: t.field({
       type: AlgorithmVersionType,
       nullable: true,
       description: 'The version the reference resolves to; null unless allowed.',
-      resolve: (d) => d.version,
+      resolve: async (d, _args, context) => {
+        const algorithm = d.semanticVersion === null ? null : await decidedAlgorithm(d, context);
+        return algorithm && catalogueOf(context).version(algorithm, d.semanticVersion!);
+      },
     }),
   }),
 });
@@ -375,7 +378,7 @@ builder.queryFields((t) => ({
       }),
       origin: t.arg.string({ description: 'A browser origin like https://app.example.com; omit for this request.' }),
     },
-    resolve: (_root, args, { db, principal, caller }) => decideAccess(db, principal, args, caller),
+    resolve: (_root, args, { callSheets, principal, caller }) => decideAccess(callSheets, principal, args, caller),
   }),
 }));
 
@@ -443,7 +446,7 @@ builder.relayMutationField(
   {
     description: 'Creates an algorithm (private until a PUBLIC version is published).',
     authScopes: MANAGE,
-    resolve: (_root, { input }, context) => changing(context, () => createAlgorithm(context.db, context.principal, input)),
+    resolve: (_root, { input }, context) => changing(context, () => createAlgorithm(context.db, context.principal, input, context.callSheets)),
   },
   algorithmPayloadFields,
 );
@@ -498,7 +501,9 @@ builder.relayMutationField(
     description: 'Publishes the algorithm as it is now as the next version (1.0.0 / 0.1.0 / 0.0.1 first).',
     authScopes: MANAGE,
     resolve: (_root, { input }, context) =>
-      changing(context, () => publishAlgorithm(context.db, context.principal, { ...input, id: localIdOf(String(input.id), 'Algorithm') })),
+      changing(context, () =>
+        publishAlgorithm(context.db, context.principal, { ...input, id: localIdOf(String(input.id), 'Algorithm') }, context.callSheets),
+      ),
   },
   {
     description: 'The new version, or why nothing was published.',
@@ -529,7 +534,7 @@ builder.relayMutationField(
     description: 'Deletes an algorithm that has no PUBLIC version (callers may depend on those: see adminDeleteAlgorithm).',
     authScopes: MANAGE,
     resolve: (_root, { input }, context) =>
-      changing(context, () => deleteAlgorithm(context.db, context.principal, { id: localIdOf(String(input.id), 'Algorithm') })),
+      changing(context, () => deleteAlgorithm(context.db, context.principal, { id: localIdOf(String(input.id), 'Algorithm') }, context.callSheets)),
   },
   deletedIdFields,
 );
@@ -542,7 +547,12 @@ builder.relayMutationField(
     authScopes: { admin: true },
     resolve: (_root, { input }, context) =>
       changing(context, () =>
-        adminDeleteAlgorithm(context.db, adminActorOf(context.principal, 'adminDeleteAlgorithm'), { id: localIdOf(String(input.id), 'Algorithm') }),
+        adminDeleteAlgorithm(
+          context.db,
+          adminActorOf(context.principal, 'adminDeleteAlgorithm'),
+          { id: localIdOf(String(input.id), 'Algorithm') },
+          context.callSheets,
+        ),
       ),
   },
   deletedIdFields,

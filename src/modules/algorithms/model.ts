@@ -74,14 +74,43 @@ export interface VersionFilter {
   published?: boolean | null;
 }
 
-export const ACCESS_REASONS = ['ALLOWED', 'NOT_IN_ACL', 'NOT_FOUND', 'NO_PUBLIC_VERSION', 'VERSION_NOT_FOUND', 'ORIGIN_NOT_ALLOWED'] as const;
+/** A version as deciding a call sees it. */
+export type CallableVersion = Pick<VersionRow, 'major' | 'minor' | 'patch' | 'callability' | 'gitHash'> & { semanticVersion: string };
+
+/**
+ * What deciding any key's call to one algorithm needs, and no more: who owns it, whether outsiders
+ * see it, and its versions, newest first. Never a deleted owner's algorithm. Cached per algorithm
+ * (call-sheets.ts), so a decision reads nothing.
+ */
+export type CallSheet = Pick<AlgorithmRow, 'id' | 'name' | 'ownerId' | 'hasPublicVersion'> &
+  OwnerSummary & {
+    versions: readonly CallableVersion[];
+  };
+
+/** Why a key may not call an algorithm: one list for `algorithmAccess` and for the gateway authorizer. */
+export const ACCESS_REFUSALS = ['ORIGIN_NOT_ALLOWED', 'NOT_IN_ACL', 'NOT_FOUND', 'NO_PUBLIC_VERSION', 'VERSION_NOT_FOUND', 'LATEST_PRIVATE_NOT_ALLOWED'] as const;
+export type AccessRefusal = (typeof ACCESS_REFUSALS)[number];
+
+export const ACCESS_REASONS = ['ALLOWED', ...ACCESS_REFUSALS] as const;
 export type AccessReason = (typeof ACCESS_REASONS)[number];
 
+/** What each reason means, said once: GraphQL's enum is described by it, and the authorizer answers it. */
+export const ACCESS_REASON_TEXT: Record<AccessReason, string> = {
+  ALLOWED: 'The key may call the resolved version.',
+  ORIGIN_NOT_ALLOWED: "The key's caller-origin rules refuse this origin (or native clients).",
+  NOT_IN_ACL: "The key's algorithmAccess does not cover the algorithm.",
+  NOT_FOUND: 'No such algorithm, or not one the key may see.',
+  NO_PUBLIC_VERSION: 'The algorithm has no PUBLIC version to resolve `latest` to.',
+  VERSION_NOT_FOUND: 'No version the key may call matches the reference.',
+  LATEST_PRIVATE_NOT_ALLOWED: 'latestPrivate resolves only for the owner of the algorithm and the members of its organization.',
+};
+
+/** `algorithmAccess`'s answer: the algorithm (once it was found visible) and the version, by their ids and semver. */
 export interface AccessDecision {
   allowed: boolean;
   reason: AccessReason;
-  algorithm: AlgorithmRecord | null;
-  version: VersionRecord | null;
+  algorithmId: string | null;
+  semanticVersion: string | null;
 }
 
 // ---------------------------------------------------------------------------------------------

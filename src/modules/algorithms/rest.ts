@@ -345,8 +345,8 @@ export function algorithmRoutes(app: RestApp): void {
     async (c) => {
       const { username } = c.req.valid('param');
       const body = c.req.valid('json');
-      const { db, principal } = c.env;
-      const { algorithm } = await createAlgorithm(db, principal, { owner: username, name: body.name, ...algorithmInputOf(body, 'create') });
+      const { db, principal, callSheets } = c.env;
+      const { algorithm } = await createAlgorithm(db, principal, { owner: username, name: body.name, ...algorithmInputOf(body, 'create') }, callSheets);
       return c.json(changedOf(originOf(c), algorithm), 201);
     },
   );
@@ -422,9 +422,9 @@ export function algorithmRoutes(app: RestApp): void {
       errors: ERRORS,
     },
     async (c) => {
-      const { db, principal } = c.env;
+      const { db, principal, callSheets } = c.env;
       const found = await visibleAlgorithm(new Catalogue(db, principal), c.req.valid('param'));
-      await deleteAlgorithm(db, principal, { id: found.id });
+      await deleteAlgorithm(db, principal, { id: found.id }, callSheets);
       return c.body(null, 204);
     },
   );
@@ -483,7 +483,7 @@ export function algorithmRoutes(app: RestApp): void {
         errors: ERRORS,
       },
       async (c) => {
-        const { db, principal } = c.env;
+        const { db, principal, callSheets } = c.env;
         const catalogue = new Catalogue(db, principal);
         const found = await visibleAlgorithm(catalogue, c.req.valid('param'));
         const { details, settings, version_info: info } = c.req.valid('json');
@@ -496,7 +496,7 @@ export function algorithmRoutes(app: RestApp): void {
           releaseNotes: info?.release_notes,
           sampleInput: info?.sample_input,
           sampleOutput: info?.sample_output,
-        });
+        }, callSheets);
         catalogue.changed(algorithm);
         return c.json(versionOf(originOf(c), algorithm, version, await catalogue.contents(version)), 200);
       },

@@ -8,13 +8,14 @@
  *   delete   not once a PUBLIC version exists, except on the admin plane
  *
  * Invisible algorithms do not exist for the caller: null, or NOT_FOUND in mutations. Each change is
- * one transaction with its audit event. Reads are catalogue.ts's; all SQL is store.ts's.
+ * one transaction with its audit event; a change that alters what deciding a call sees (a new
+ * algorithm, a version, a deletion) announces it in that transaction (call-sheets.ts). Reads are
+ * catalogue.ts's; all SQL is store.ts's.
  */
 import type { Principal } from '../../auth/principal.js';
 import { actorOf } from '../../auth/principal.js';
-import { aclAllows } from '../../auth/acl.js';
 import { requirePermission, type AdminActor } from '../../auth/permissions.js';
-import { callerFromOrigin, originRefusal, type Caller } from '../../auth/origin.js';
+import { callerFromOrigin, type Caller } from '../../auth/origin.js';
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
@@ -26,12 +27,13 @@ import { recordAudit } from '../audit/service.js';
 import type { OwnerSummary } from '../../db/records.js';
 import { roleIn } from '../organizations/service.js';
 import { lockOwner } from '../owners/store.js';
+import { decideAlgorithmCall } from './access.js';
+import { changingAlgorithms, type SheetCache, type SheetSource } from './call-sheets.js';
 import {
   createAlgorithmSchema,
   publishAlgorithmSchema,
   updateAlgorithmSchema,
   type AccessDecision,
-  type AccessReason,
   type AlgorithmRecord,
   type CreateAlgorithmInput,
   type Details,
@@ -51,7 +53,6 @@ import {
   insertVersion,
   lastVersion,
   lockAlgorithm,
-  readCatalogue,
   toVersion,
   updateAlgorithmRow,
 } from './store.js';
@@ -143,13 +144,21 @@ async function managedAlgorithm(tx: Db, principal: Principal, id: string): Promi
   throw userError('FORBIDDEN', 'id: only the owner, or members of the owning organization, may change this algorithm', ['id']);
 }
 
-export async function createAlgorithm(db: Db, principal: Principal, input: CreateAlgorithmInput): Promise<{ algorithm: AlgorithmRecord }> {
+/** The name a new algorithm takes: whatever was remembered under it (there was no such algorithm) is stale. */
+const newName = ({ algorithm }: { algorithm: AlgorithmRecord }) => ({ ownerName: algorithm.ownerName, name: algorithm.name });
+
+export async function createAlgorithm(
+  db: Db,
+  principal: Principal,
+  input: CreateAlgorithmInput,
+  sheets: SheetCache,
+): Promise<{ algorithm: AlgorithmRecord }> {
   requirePermission(principal, 'createAlgorithm', 'manageAlgorithms');
   const data = parse(createAlgorithmSchema, input);
   const settings = mergeSettings(DEFAULT_SETTINGS, data.settings);
   const problems = settingsProblems(settings);
   if (problems.length > 0) throw new ServiceError(problems);
-  return db.transaction(async (tx) => {
+  return changingAlgorithms(db, sheets, async (tx) => {
     const owner = await ownerForNewAlgorithm(tx, principal, data.owner);
     await lockOwner(tx, owner.ownerId);
     refuseOverQuota('algorithmsPerOwner', await countAlgorithmsOf(tx, owner.ownerId));
@@ -175,7 +184,7 @@ export async function createAlgorithm(db: Db, principal: Principal, input: Creat
       name: data.name,
     });
     return { algorithm: changed(created, owner) };
-  });
+  }, newName);
 }
 
 /** Changes only the fields given; the name and owner never change. */
@@ -240,10 +249,11 @@ export async function publishAlgorithm(
   db: Db,
   principal: Principal,
   input: PublishAlgorithmInput,
+  sheets: SheetCache,
 ): Promise<{ algorithm: AlgorithmRecord; version: VersionRecord }> {
   requirePermission(principal, 'publishAlgorithm', 'manageAlgorithms');
   const data = parse(publishAlgorithmSchema, input);
-  return db.transaction(async (tx) => {
+  return changingAlgorithms(db, sheets, async (tx) => {
     const managed = await managedAlgorithm(tx, principal, data.id);
     // Counted under the algorithm's row lock, which every publish of it takes first.
     refuseOverQuota('versionsPerAlgorithm', await countVersionsOf(tx, managed.algorithm.id));
@@ -299,12 +309,14 @@ export async function publishAlgorithm(
       callability,
     });
     return { algorithm: changed(updated, owner), version: toVersion(version, true) };
-  });
+  }, ({ algorithm }) => ({ id: algorithm.id }));
 }
 
-export async function deleteAlgorithm(db: Db, principal: Principal, input: { id: string }): Promise<{ deletedAlgorithmId: string }> {
+const deleted = ({ deletedAlgorithmId }: { deletedAlgorithmId: string }) => ({ id: deletedAlgorithmId });
+
+export async function deleteAlgorithm(db: Db, principal: Principal, input: { id: string }, sheets: SheetCache): Promise<{ deletedAlgorithmId: string }> {
   requirePermission(principal, 'deleteAlgorithm', 'manageAlgorithms');
-  return db.transaction(async (tx) => {
+  return changingAlgorithms(db, sheets, async (tx) => {
     const { algorithm, standing } = await managedAlgorithm(tx, principal, input.id);
     if (algorithm.hasPublicVersion) {
       throw userError('FORBIDDEN', 'id: this algorithm has a PUBLIC version, so callers may depend on it; only an admin can delete it', ['id']);
@@ -316,63 +328,49 @@ export async function deleteAlgorithm(db: Db, principal: Principal, input: { id:
       name: algorithm.name,
     });
     return { deletedAlgorithmId: algorithm.id };
-  });
+  }, deleted);
 }
 
 /** Admin plane: deletes any algorithm, public versions and all. */
-export async function adminDeleteAlgorithm(db: Db, actor: AdminActor, input: { id: string }): Promise<{ deletedAlgorithmId: string }> {
+export async function adminDeleteAlgorithm(db: Db, actor: AdminActor, input: { id: string }, sheets: SheetCache): Promise<{ deletedAlgorithmId: string }> {
   const notFound = userError('NOT_FOUND', 'id: no such algorithm', ['id']);
   if (!isUuid(input.id)) throw notFound;
-  return db.transaction(async (tx) => {
-    const deleted = await deleteAlgorithmRow(tx, input.id);
-    if (!deleted) throw notFound;
-    await recordAudit(tx, actor, 'ALGORITHM_DELETED', { type: 'ALGORITHM', id: deleted.id }, {
-      ownerId: deleted.ownerId,
-      name: deleted.name,
-      hadPublicVersion: deleted.hasPublicVersion,
+  return changingAlgorithms(db, sheets, async (tx) => {
+    const removed = await deleteAlgorithmRow(tx, input.id);
+    if (!removed) throw notFound;
+    await recordAudit(tx, actor, 'ALGORITHM_DELETED', { type: 'ALGORITHM', id: removed.id }, {
+      ownerId: removed.ownerId,
+      name: removed.name,
+      hadPublicVersion: removed.hasPublicVersion,
     });
-    return { deletedAlgorithmId: deleted.id };
-  });
+    return { deletedAlgorithmId: removed.id };
+  }, deleted);
 }
 
 // ---------------------------------------------------------------------------------------------
 // May this key call it?
 
-/**
- * What the execution tier asks before running `ref` for this key, checked in this order: the
- * caller's origin, the key's whitelist, the algorithm's visibility, then the version reference.
- * `origin`, when given, stands in for the request's own caller.
- */
 /** An origin is a scheme and a host name (at most 253 characters) and a port. */
 const MAX_ORIGIN_LENGTH = 300;
 
+/**
+ * `algorithmAccess`: what the execution tier (or a gateway, through the authorizer) would be told
+ * of a call of `ref` with this key; `origin`, when given, stands in for the request's own caller.
+ * The decision is access.ts's, the one the authorizer makes.
+ */
 export async function decideAccess(
-  db: Db,
+  sheets: SheetSource,
   principal: Principal,
   input: { ref: string; origin?: string | null },
   requestCaller: Caller,
 ): Promise<AccessDecision> {
-  const deny = (reason: AccessReason, algorithm: AlgorithmRecord | null = null): AccessDecision => ({
-    allowed: false,
-    reason,
-    algorithm,
-    version: null,
-  });
   const parsed = parseAlgorithmRef(boundedArgument('ref', input.ref, MAX_REF_LENGTH));
   if (!parsed) throw userError('INVALID', 'ref: must be owner/name[/version] or algo://owner/name[/version]', ['ref']);
   const origin = boundedArgument('origin', input.origin, MAX_ORIGIN_LENGTH);
   const caller = origin ? callerFromOrigin(origin) : requestCaller;
-  if (originRefusal(principal.permissions.callerOrigin, caller)) return deny('ORIGIN_NOT_ALLOWED');
-  if (!aclAllows(principal.permissions.algorithmAccess, parsed.owner, parsed.name)) return deny('NOT_IN_ACL');
-  // The algorithm and the version the reference picks, in one read.
-  const [found] = await readCatalogue(db, principal, { by: 'name', owner: parsed.owner, name: parsed.name }, { state: true, pick: parsed.version });
-  if (!found) return deny('NOT_FOUND');
-  const algorithm: AlgorithmRecord = { ...found.algorithm, ...found.state };
-  const version = found.picked;
-  if (!version) {
-    const reason = parsed.version.kind === 'latest' && !algorithm.hasPublicVersion ? 'NO_PUBLIC_VERSION' : 'VERSION_NOT_FOUND';
-    return deny(reason, algorithm);
-  }
-  return { allowed: true, reason: 'ALLOWED', algorithm, version };
+  const target = { by: 'name' as const, owner: parsed.owner, name: parsed.name };
+  const verdict = await decideAlgorithmCall(sheets, principal, caller, { target, version: parsed.version });
+  return verdict.allowed
+    ? { allowed: true, reason: 'ALLOWED', algorithmId: verdict.algorithm.id, semanticVersion: verdict.version.semanticVersion }
+    : { allowed: false, reason: verdict.reason, algorithmId: verdict.algorithm?.id ?? null, semanticVersion: null };
 }
-

@@ -17,6 +17,8 @@ import type {
   AlgorithmState,
   AlgorithmSummary,
   Callability,
+  CallableVersion,
+  CallSheet,
   Details,
   Settings,
   VersionContents,
@@ -38,8 +40,8 @@ export type Which =
   /** The same page of each of these owners' algorithms. */
   | { by: 'owners'; ownerIds: readonly string[]; callability?: Callability | null; plan: PagePlan };
 
-/** Which version a read picks: one a reference selects, or the one with this git hash. */
-export type VersionPick = VersionRef | { kind: 'gitHash'; gitHash: string };
+/** Which version a read picks by its own name: exactly this semver, or this git hash. */
+export type VersionPick = Extract<VersionRef, { kind: 'exact' | 'gitHash' }>;
 
 /** What a read takes along with each algorithm it finds. */
 export interface Along {
@@ -48,7 +50,7 @@ export interface Along {
   /** One page of its versions (every version is published: a `published: false` filter never gets here). */
   versions?: { callability: Callability | null; plan: PagePlan };
   versionCount?: { callability: Callability | null };
-  /** The newest version the reference selects that the caller may call through it, or the visible one with this git hash. */
+  /** The visible version with this semver, or with this git hash. */
   pick?: VersionPick;
 }
 
@@ -76,7 +78,7 @@ interface CatalogueShape {
   latestVersion: boolean;
   versions: { callability: Callability | null; page: PageShape } | null;
   versionCount: { callability: Callability | null } | null;
-  pick: { kind: VersionPick['kind']; minor: boolean } | null;
+  pick: VersionPick['kind'] | null;
 }
 
 const pageShape = (plan: PagePlan): PageShape => ({ after: plan.after !== undefined, before: plan.before !== undefined, backwards: plan.backwards });
@@ -93,7 +95,7 @@ function shapeOf(principal: Principal, which: Which, along: Along): CatalogueSha
     latestVersion: along.latestVersion === true,
     versions: along.versions ? { callability: along.versions.callability, page: pageShape(along.versions.plan) } : null,
     versionCount: along.versionCount ? { callability: along.versionCount.callability } : null,
-    pick: along.pick ? { kind: along.pick.kind, minor: along.pick.kind === 'prefix' && along.pick.minor !== undefined } : null,
+    pick: along.pick?.kind ?? null,
   };
 }
 
@@ -106,7 +108,6 @@ function valuesOf(principal: Principal, which: Which, along: Along): Record<stri
   if (along.versions) Object.assign(values, pageValues(along.versions.plan, 'versions'));
   const pick = along.pick;
   if (pick?.kind === 'exact') Object.assign(values, { pickMajor: pick.version.major, pickMinor: pick.version.minor, pickPatch: pick.version.patch });
-  if (pick?.kind === 'prefix') Object.assign(values, { pickMajor: pick.major, pickMinor: pick.minor });
   if (pick?.kind === 'gitHash') values.pickGitHash = pick.gitHash;
   return values;
 }
@@ -186,18 +187,14 @@ type VersionArray = readonly VersionJson[keyof VersionJson][];
 
 const field = <K extends keyof VersionJson>(json: VersionArray, name: K) => json[slot[name]] as VersionJson[K];
 
-/** The version `pick` selects among those the caller sees: private ones only through latestPrivate, an exact version or a git hash. */
+/** The version `pick` names, among those the caller sees (a reference's resolution is access.ts's, from the call sheet). */
 function pickedVersion(seen: SeenAlgorithm, pick: NonNullable<CatalogueShape['pick']>): SQL {
   const v = algorithmVersions;
-  const conditions = and(
-    seesVersion(seen),
-    pick.kind === 'latest' || pick.kind === 'prefix' ? eq(v.callability, 'PUBLIC') : undefined,
-    pick.kind === 'exact' || pick.kind === 'prefix' ? eq(v.major, sql.placeholder('pickMajor')) : undefined,
-    pick.kind === 'exact' || pick.minor ? eq(v.minor, sql.placeholder('pickMinor')) : undefined,
-    pick.kind === 'exact' ? eq(v.patch, sql.placeholder('pickPatch')) : undefined,
-    pick.kind === 'gitHash' ? eq(v.gitHash, sql.placeholder('pickGitHash')) : undefined,
-  );
-  return sql`(select ${versionJson} from ${v} where ${conditions} order by ${sql.join(newestFirst, sql`, `)} limit 1)`;
+  const named =
+    pick === 'exact'
+      ? and(eq(v.major, sql.placeholder('pickMajor')), eq(v.minor, sql.placeholder('pickMinor')), eq(v.patch, sql.placeholder('pickPatch')))
+      : eq(v.gitHash, sql.placeholder('pickGitHash'));
+  return sql`(select ${versionJson} from ${v} where ${and(seesVersion(seen), named)})`;
 }
 
 /**
@@ -324,6 +321,34 @@ const countStatement = preparedPerShape((db: Db, shape: CatalogueShape) => {
 export async function countCatalogue(db: Db, principal: Principal, which: Which & { by: 'page' | 'owners' }): Promise<Map<string, number>> {
   const rows = await countStatement(db, shapeOf(principal, which, {})).execute(valuesOf(principal, which, {}));
   return new Map(rows.map((row) => [row.ownerId ?? '', row.n]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Call sheets
+
+/** A version of a call sheet, as its json object. */
+type CallableVersionJson = Omit<CallableVersion, 'semanticVersion'>;
+
+/**
+ * The call sheet of one algorithm of a live owner, by `owner/name` (any case) or by id: one
+ * statement, its versions newest first. Read for any caller: what a caller may see of it is decided
+ * from it (access.ts), not here.
+ */
+export async function readCallSheet(db: Db, by: { owner: string; name: string } | { id: string }): Promise<CallSheet | undefined> {
+  const v = algorithmVersions;
+  const versions = sql<CallableVersionJson[]>`coalesce((select json_agg(json_build_object(
+      'major', ${v.major}, 'minor', ${v.minor}, 'patch', ${v.patch}, 'callability', ${v.callability}, 'gitHash', ${v.gitHash}
+    ) order by ${sql.join(newestFirst, sql`, `)}) from ${v} where ${eq(v.algorithmId, algorithms.id)}), '[]')`;
+  const named =
+    'id' in by
+      ? eq(algorithms.id, by.id)
+      : and(eq(sql`lower(${owners.name})`, by.owner.toLowerCase()), eq(sql`lower(${algorithms.name})`, by.name.toLowerCase()));
+  const [found] = await db
+    .select({ id: algorithms.id, name: algorithms.name, ownerId: algorithms.ownerId, hasPublicVersion: algorithms.hasPublicVersion, ...ownerSummaryColumns, versions })
+    .from(algorithms)
+    .innerJoin(owners, eq(owners.id, algorithms.ownerId))
+    .where(and(named, isNull(owners.deletedAt)));
+  return found && { ...found, versions: found.versions.map((json) => ({ ...json, semanticVersion: formatVersion(json) })) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
  *             latestPrivate      the latest version of any callability (owner and members only)
  *             1.2.3              exactly that version
  *             1.2.* | 1.*        the latest PUBLIC version under that prefix
+ *             <git hash>         the version published with that hash (Algorithmia's "Git SHA")
  */
 import { randomBytes } from 'node:crypto';
 import { MAX_NAME_LENGTH, NAME_PATTERN } from '../../core/names.js';
@@ -22,7 +23,8 @@ export type VersionRef =
   | { kind: 'latest' }
   | { kind: 'latestPrivate' }
   | { kind: 'exact'; version: SemVer }
-  | { kind: 'prefix'; major: number; minor?: number };
+  | { kind: 'prefix'; major: number; minor?: number }
+  | { kind: 'gitHash'; gitHash: string };
 
 export interface AlgorithmRef {
   owner: string;
@@ -53,7 +55,7 @@ export function parseVersionRef(raw: string | undefined): VersionRef | null {
   if (match) return { kind: 'prefix', major: Number(match[1]), minor: Number(match[2]) };
   match = MAJOR_PREFIX.exec(raw);
   if (match) return { kind: 'prefix', major: Number(match[1]) };
-  return null;
+  return isGitHash(raw) ? { kind: 'gitHash', gitHash: raw } : null;
 }
 
 /** `owner/name[/version]`, with or without `algo://`; null when it is not one. */

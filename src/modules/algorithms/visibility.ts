@@ -12,11 +12,15 @@
  * The predicates are written over placeholders (`callerValues` fills them), so a statement's text
  * depends only on the kind of caller, never on who it is: a narrowed key's whitelist is bound as two
  * arrays (owners, `owner/name` algorithms), one cheap test per row the caller owns.
+ *
+ * Deciding a call (access.ts) reads no statement: it applies the same rule in memory to an
+ * algorithm's cached facts, through `hasFullAccess`, `seesCalled` and `seesCalledVersion` below,
+ * each next to the predicate it mirrors (the cached facts never hold a deleted owner's algorithm).
  */
 import { and, eq, isNull, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { Principal } from '../../auth/principal.js';
 import { algorithms, algorithmVersions, owners } from '../../db/schema.js';
-import { aclTargets } from '../../auth/acl.js';
+import { aclAllows, aclCoversAll, aclTargets } from '../../auth/acl.js';
 import { organizationsOf } from '../organizations/store.js';
 
 /**
@@ -29,10 +33,12 @@ export interface Access {
   narrowed: boolean;
 }
 
+/** Whether a standard key's whitelist narrows what it fully sees: without manageAlgorithms, and not `algo://*`. */
+const isNarrowed = ({ permissions }: Principal): boolean => !permissions.manageAlgorithms && !aclCoversAll(permissions.algorithmAccess);
+
 export function accessOf(principal: Principal): Access {
   if (principal.keyKind === 'ADMIN') return { caller: 'admin', narrowed: false };
-  const { manageAlgorithms, algorithmAccess } = principal.permissions;
-  return { caller: principal.userId === null ? 'organization' : 'user', narrowed: !manageAlgorithms && !aclTargets(algorithmAccess).all };
+  return { caller: principal.userId === null ? 'organization' : 'user', narrowed: isNarrowed(principal) };
 }
 
 export function callerValues(principal: Principal) {
@@ -57,8 +63,21 @@ export function fullAccessTo(access: Access): SQL {
   return access.narrowed ? and(owned, whitelistCovers())! : owned;
 }
 
+/**
+ * `fullAccessTo`, in memory: whether the caller has full access to `algorithm`. An organization's
+ * key has no memberships (`memberOf` is empty), so only its own algorithms count, as in SQL.
+ */
+export function hasFullAccess(principal: Principal, algorithm: { ownerId: string; ownerName: string; name: string }): boolean {
+  if (principal.keyKind === 'ADMIN') return true;
+  const owned = algorithm.ownerId === principal.ownerId || principal.memberOf.includes(algorithm.ownerId);
+  return owned && (!isNarrowed(principal) || aclAllows(principal.permissions.algorithmAccess, algorithm.ownerName, algorithm.name));
+}
+
 /** Whether the caller sees the algorithm row in scope (`algorithms` joined with its `owners` row). */
 export const seesAlgorithm = (fullAccess: SQL): SQL => and(or(fullAccess, eq(algorithms.hasPublicVersion, true)), isNull(owners.deletedAt))!;
+
+/** `seesAlgorithm`, in memory, for an algorithm of a live owner. */
+export const seesCalled = (fullAccess: boolean, algorithm: { hasPublicVersion: boolean }): boolean => fullAccess || algorithm.hasPublicVersion;
 
 /** An algorithm the caller sees, as a statement refers to it: its id, and whether the caller has full access to it. */
 export interface SeenAlgorithm {
@@ -69,6 +88,10 @@ export interface SeenAlgorithm {
 /** Whether the caller sees the `algorithm_versions` row in scope, a version of `algorithm`. */
 export const seesVersion = (algorithm: SeenAlgorithm): SQL =>
   and(eq(algorithmVersions.algorithmId, algorithm.id), or(sql`${algorithm.fullAccess}`, eq(algorithmVersions.callability, 'PUBLIC')))!;
+
+/** `seesVersion`, in memory. */
+export const seesCalledVersion = (fullAccess: boolean, version: { callability: 'PUBLIC' | 'PRIVATE' }): boolean =>
+  fullAccess || version.callability === 'PUBLIC';
 
 /**
  * Callability as the caller sees it: outsiders see only PUBLIC versions, so to them every visible

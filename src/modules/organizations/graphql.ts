@@ -187,7 +187,7 @@ builder.relayMutationField(
   {
     description: 'Creates an organization with at least one owner. Admin keys only.',
     authScopes: ADMIN,
-    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => createOrganization(db, adminActorOf(principal, 'createOrganization'), input)),
+    resolve: (_root, { input }, { db, principal, keyCache }) => withUserErrors(() => createOrganization(db, adminActorOf(principal, 'createOrganization'), input, keyCache)),
   },
   organizationPayload,
 );
@@ -254,7 +254,7 @@ builder.relayMutationField(
   {
     description: 'Adds a user to an organization. Admin keys only.',
     authScopes: ADMIN,
-    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => addOrganizationMember(db, adminActorOf(principal, 'addOrganizationMember'), input)),
+    resolve: (_root, { input }, { db, principal, keyCache }) => withUserErrors(() => addOrganizationMember(db, adminActorOf(principal, 'addOrganizationMember'), input, keyCache)),
   },
   membershipPayload,
 );
@@ -265,7 +265,7 @@ builder.relayMutationField(
   {
     description: 'Removes a member; never the last owner. Keys the organization owns stay. Admin keys only.',
     authScopes: ADMIN,
-    resolve: (_root, { input }, { db, principal }) => withUserErrors(() => removeOrganizationMember(db, adminActorOf(principal, 'removeOrganizationMember'), input)),
+    resolve: (_root, { input }, { db, principal, keyCache }) => withUserErrors(() => removeOrganizationMember(db, adminActorOf(principal, 'removeOrganizationMember'), input, keyCache)),
   },
   organizationPayload,
 );

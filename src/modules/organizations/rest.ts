@@ -246,7 +246,7 @@ export function organizationRoutes(app: RestApp): void {
         type: typeNamed(input.type_id),
         // "The calling user is automatically added as a member of the org and is granted org admin permissions."
         owners: principal.userId === null ? [] : [principal.ownerName],
-      });
+      }, c.env.keys);
       return c.json(await organizationAnswer(db, originOf(c), organization), 200);
     },
   );
@@ -404,7 +404,7 @@ export function organizationRoutes(app: RestApp): void {
         username,
         role: 'MEMBER',
         ifMember: 'keep',
-      });
+      }, c.env.keys);
       return added ? c.body(null, 201) : c.body(null, 200);
     },
   );
@@ -429,7 +429,7 @@ export function organizationRoutes(app: RestApp): void {
     async (c) => {
       const { orgName, username } = c.req.valid('param');
       await deleting('username', () =>
-        removeOrganizationMember(c.env.db, adminActorOf(c.env.principal, 'removeOrganizationMember'), { organization: orgName, username }),
+        removeOrganizationMember(c.env.db, adminActorOf(c.env.principal, 'removeOrganizationMember'), { organization: orgName, username }, c.env.keys),
       );
       return c.body(null, 204);
     },

@@ -105,13 +105,24 @@ export async function organizationNamed(tx: Db, name: string, field = 'organizat
   return found;
 }
 
+/**
+ * Runs a change to memberships, then drops the cached verifications of the users it touched (their
+ * keys carry their memberships); the database's NOTIFY tells the other instances.
+ */
+async function changingMemberships<T>(keys: KeyCache, change: () => Promise<{ result: T; userIds: Iterable<string> }>): Promise<T> {
+  const { result, userIds } = await change();
+  for (const userId of userIds) keys.forgetOwner(userId);
+  return result;
+}
+
 export async function createOrganization(
   db: Db,
   actor: AdminActor,
   input: z.input<typeof createOrganizationSchema>,
+  keys: KeyCache,
 ): Promise<{ organization: OrganizationRecord }> {
   const data = parse(createOrganizationSchema, input);
-  return db.transaction(async (tx) => {
+  return changingMemberships(keys, () => db.transaction(async (tx) => {
     const ownerIds = await usersNamed(tx, data.owners, 'owners');
     const id = randomUUID();
     const refused = await insertOrganization(tx, id, data.name, {
@@ -127,8 +138,8 @@ export async function createOrganization(
       name: data.name,
       owners: [...ownerIds.values()],
     });
-    return { organization: (await findOrganizationById(tx, id))! };
-  });
+    return { result: { organization: (await findOrganizationById(tx, id))! }, userIds: ownerIds.values() };
+  }));
 }
 
 export async function updateOrganization(
@@ -186,21 +197,22 @@ export async function addOrganizationMember(
   db: Db,
   actor: AdminActor,
   input: { organization: string; username: string; role: MemberRole; ifMember?: 'refuse' | 'keep' },
+  keys: KeyCache,
 ): Promise<{ organization: OrganizationRecord; membership: MembershipRecord; added: boolean }> {
   const role = parse(roleSchema, input.role);
-  return db.transaction(async (tx) => {
+  return changingMemberships<{ organization: OrganizationRecord; membership: MembershipRecord; added: boolean }>(keys, () => db.transaction(async (tx) => {
     const organization = await organizationNamed(tx, input.organization);
     const username = boundedArgument('username', input.username, MAX_NAME_LENGTH);
     const userId = (await usersNamed(tx, [username], 'username')).get(username.toLowerCase())!;
     const existing = await findMembership(tx, organization.id, userId);
     if (existing) {
-      if (input.ifMember === 'keep') return { organization, membership: existing, added: false };
+      if (input.ifMember === 'keep') return { result: { organization, membership: existing, added: false }, userIds: [] };
       throw userError('CONFLICT', `username: ${quoted(input.username)} is already a member (use setOrganizationMemberRole)`, ['username']);
     }
     const membership = await insertMembership(tx, organization.id, userId, role);
     await recordAudit(tx, actor, 'ORGANIZATION_MEMBER_ADDED', { type: 'ORGANIZATION', id: organization.id }, { userId, role });
-    return { organization, membership, added: true };
-  });
+    return { result: { organization, membership, added: true }, userIds: [userId] };
+  }));
 }
 
 /** The user's id and role in the organization; NOT_FOUND naming `username` when no such user, or not a member. */
@@ -222,15 +234,16 @@ export async function removeOrganizationMember(
   db: Db,
   actor: AdminActor,
   input: { organization: string; username: string },
+  keys: KeyCache,
 ): Promise<{ organization: OrganizationRecord }> {
-  return db.transaction(async (tx) => {
+  return changingMemberships(keys, () => db.transaction(async (tx) => {
     const organization = await organizationNamed(tx, input.organization);
     const { userId, role } = await memberOf(tx, organization, input.username);
     if (role === 'OWNER') refuseLastOwner(await lockOwnerIds(tx, organization.id), userId, organization);
     await deleteMembership(tx, organization.id, userId);
     await recordAudit(tx, actor, 'ORGANIZATION_MEMBER_REMOVED', { type: 'ORGANIZATION', id: organization.id }, { userId, role });
-    return { organization };
-  });
+    return { result: { organization }, userIds: [userId] };
+  }));
 }
 
 export async function setOrganizationMemberRole(

@@ -2,10 +2,13 @@
  * What deleting a user or an organization does to what it owns, in the caller's transaction:
  * refused while it owns an algorithm with a PUBLIC version (callers may depend on it); otherwise
  * its private algorithms are deleted, its keys revoked, and its name kept as a tombstone so it is
- * never issued again. The owners trigger tells every instance to drop its cached keys.
+ * never issued again. The owners trigger tells every instance to drop its cached keys; the
+ * transaction announces that the owner's algorithms are gone, so every instance drops their call
+ * sheets (within milliseconds, this one included).
  */
 import { userError } from '../../core/errors.js';
 import type { Db } from '../../db/connect.js';
+import { announceStale } from '../algorithms/call-sheets.js';
 import { publishedAlgorithmNames, retireOwnerRows } from './store.js';
 
 export async function retireOwner(tx: Db, ownerId: string, what: 'user' | 'organization'): Promise<void> {
@@ -19,4 +22,5 @@ export async function retireOwner(tx: Db, ownerId: string, what: 'user' | 'organ
     );
   }
   await retireOwnerRows(tx, ownerId);
+  await announceStale(tx, { ownerId });
 }
