@@ -360,6 +360,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       trustProxy: config.trustProxy,
       deadlineMs: config.requestTimeoutMs,
       metrics: metrics?.requests,
+      usage,
     });
 
     let server: Server | undefined;

@@ -473,3 +473,21 @@ describe('metrics', () => {
   });
 });
 
+describe('usage', () => {
+  it("counts each decision on a key's call in the key's usage for the day: allowed as calls, refused as refused", async () => {
+    const caller = await createUser(t);
+    const listed = await createKey(caller.key, { name: 'counted', algorithmAccess: [filled('algo://{alice}/mixed')] });
+    const usageOf = async () => (await mustGql('query($id: ID!) { node(id: $id) { ... on ApiKey { usage { calls refused } } } }', caller.key, { id: listed.id })).node.usage;
+    await t.app.usage.flush();
+    expect(await usageOf()).toEqual([]);
+    for (const form of FORMS) {
+      expect((await authorize(port, form, { method: POST, uri: filled('/v1/algo/{alice}/mixed'), key: listed.secret })).status).toBe(200);
+      expect((await authorize(port, form, { method: POST, uri: filled('/v1/algo/{alice}/secret'), key: listed.secret })).status).toBe(403);
+    }
+    expect((await authorize(port, 'nginx', { method: 'GET', uri: '/v1/data/.my/file.txt', key: listed.secret })).status).toBe(403);
+    // Refused before any key was known: no key's to count.
+    expect((await authorize(port, 'nginx', { method: POST, uri: filled('/v1/algo/{alice}/mixed') })).status).toBe(401);
+    await t.app.usage.flush();
+    expect(await usageOf()).toEqual([{ calls: 2, refused: 3 }]);
+  });
+});

@@ -17,6 +17,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../auth/principal.js';
 import type { Budget } from '../auth/rate-limit.js';
+import type { KeyUsageRecorder } from '../auth/usage.js';
 import type { TrustProxy } from '../core/client-address.js';
 import type { Logger } from '../core/logger.js';
 import { NO_OPERATION, type RequestMetrics } from '../core/metrics.js';
@@ -41,6 +42,8 @@ export interface AuthorizerOptions {
   /** How long a call may wait on the database (a key or an algorithm not cached yet). */
   deadlineMs: number;
   metrics: RequestMetrics | undefined;
+  /** Where each decision on a key's call is counted (`ApiKey.usage`), off the call's path. */
+  usage: KeyUsageRecorder;
 }
 
 /** Whether a request target is the authorizer's: /v1/authorize itself, or a path or query under it. */
@@ -67,7 +70,7 @@ const NOT_A_TARGET = "The call's request target is not one: a path such as /v1/a
 const LOGGED_PATH_LENGTH = 200;
 
 export function createAuthorizer(options: AuthorizerOptions): (request: IncomingMessage, response: ServerResponse) => void {
-  const { authenticator, log, trustProxy, deadlineMs, metrics } = options;
+  const { authenticator, log, trustProxy, deadlineMs, metrics, usage } = options;
   const sheets = readsWithinDeadline(options.sheets, deadlineMs);
 
   async function outcomeOf(headers: HeaderReader, state: RequestState, call: Call): Promise<Outcome> {
@@ -87,6 +90,8 @@ export function createAuthorizer(options: AuthorizerOptions): (request: Incoming
   }
 
   function note(state: RequestState, original: Original, operation: string, outcome: Outcome, status: number): void {
+    // A call refused before its key was known (no key, a bad one) is no key's to count.
+    if (outcome.principal) usage.countCall(outcome.principal.keyId, outcome.allowed ? 'allowed' : 'refused');
     metrics?.answered('authorizer', operation, status, (performance.now() - state.startedAt) / 1000, outcome.allowed ? undefined : outcome.refused.cause);
     if (outcome.allowed && !log.isLevelEnabled('debug')) return;
     const line = {
