@@ -4,14 +4,14 @@
  * four sample addresses replaced, inside a main configuration that keeps everything nginx writes
  * (pid, logs, temporary files) in a directory of its own, so no system nginx is involved.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './haproxy.js';
+import { freePort, startForeground, type Foreground } from './foreground.js';
 
 /** The nginx binary (Debian's is in /usr/sbin, not always on PATH), or undefined when not installed. */
 export const NGINX: string | undefined = ['nginx', '/usr/sbin/nginx'].find((binary) => spawnSync(binary, ['-v']).status === 0);
@@ -89,10 +89,7 @@ export async function startEchoServer(name: string): Promise<{ port: number; clo
   return { port: await listen(server), close: () => close(server) };
 }
 
-export interface RunningGateway {
-  url: string;
-  stop(): Promise<void>;
-}
+export type RunningGateway = Foreground;
 
 /**
  * Checks the configuration with `nginx -t`, then starts nginx in the foreground on it; resolves
@@ -113,33 +110,16 @@ export async function startGateway(upstreams: Omit<GatewayPorts, 'gateway'>): Pr
     await rm(dir, { recursive: true, force: true });
     throw new Error(`nginx -t refused the configuration:\n${check.stderr}`);
   }
-  const child = spawn(NGINX, [...args, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  const errorLog = async () => `${output}${await readFile(path.join(dir, 'error.log'), 'utf8').catch(() => '')}`;
-  const url = `http://127.0.0.1:${ports.gateway}`;
-  const deadline = Date.now() + 15_000;
-  // `location /` answers 404 without asking algoplane: nginx is up.
-  while (!(await fetch(`${url}/`).then((r) => r.status === 404, () => false))) {
-    if (child.exitCode !== null) throw new Error(`nginx exited: ${await errorLog()}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`nginx did not answer in time: ${await errorLog()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return {
-    url,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return startForeground({
+    name: 'nginx',
+    command: NGINX,
+    args: [...args, '-g', 'daemon off;'],
+    dir,
+    url: `http://127.0.0.1:${ports.gateway}`,
+    // `location /` answers 404 without asking algoplane.
+    ready: (url) => fetch(`${url}/`).then((r) => r.status === 404, () => false),
+    log: () => readFile(path.join(dir, 'error.log'), 'utf8').catch(() => ''),
+  });
 }
 
 /** Listens on a free loopback port; resolves with it. */
