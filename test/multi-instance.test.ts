@@ -10,7 +10,8 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, ON_POSTGRES, type TestDatabase } from './helpers/app.js';
 import { buildProgram, startCli, type RunningServer } from './helpers/cli.js';
-import { CHECK_INTERVAL_MS, CHECKS_TO_FALL, freePort, HAPROXY, startHaproxy, type RunningHaproxy } from './helpers/haproxy.js';
+import { freePort } from './helpers/foreground.js';
+import { CHECK_INTERVAL_MS, CHECKS_TO_FALL, HAPROXY, startHaproxy, type RunningHaproxy } from './helpers/haproxy.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 const skipped = !ON_POSTGRES

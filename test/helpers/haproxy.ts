@@ -5,11 +5,11 @@
  * there), and it never retries a request on another server, so the tests see every failure.
  * Every answer names the server that gave it in `X-Served-By`.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort, startForeground, type Foreground } from './foreground.js';
 
 /** The haproxy binary (Debian puts it in /usr/sbin, not always on PATH), or undefined when not installed. */
 export const HAPROXY: string | undefined = ['haproxy', '/usr/sbin/haproxy'].find((binary) => spawnSync(binary, ['-v']).status === 0);
@@ -23,22 +23,7 @@ export interface Backend {
   port: number;
 }
 
-export interface RunningHaproxy {
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** A port free at the time of asking, on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export type RunningHaproxy = Foreground;
 
 function config(frontPort: number, backends: Backend[]): string {
   return `global
@@ -74,30 +59,12 @@ export async function startHaproxy(backends: Backend[]): Promise<RunningHaproxy>
   const file = path.join(dir, 'haproxy.cfg');
   const port = await freePort();
   await writeFile(file, config(port, backends));
-  const child = spawn(HAPROXY, ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`haproxy exited: ${output}`);
-    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`haproxy did not answer in time: ${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    url,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return startForeground({
+    name: 'haproxy',
+    command: HAPROXY,
+    args: ['-db', '-f', file],
+    dir,
+    url: `http://127.0.0.1:${port}`,
+    ready: (url) => fetch(`${url}/health`).then((r) => r.ok, () => false),
+  });
 }
