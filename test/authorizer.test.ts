@@ -7,7 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiKeys } from '../src/db/schema.js';
+import { apiKeys, organizationMembers, owners } from '../src/db/schema.js';
 import { createOrganization, createTestDatabase, createUser, localId, ON_POSTGRES, startTestApp, type TestApp } from './helpers/app.js';
 import { authorize, send, type Authorization, type GatewayForm } from './helpers/authorize.js';
 
@@ -401,6 +401,17 @@ describe('changes reach it', () => {
     expect(await reasonOf(newcomer.key, ref)).toBe('2.0.0');
     await mustGql(MEMBER('removeOrganizationMember'), t.adminKey, { o: names.org, u: newcomer.username });
     expect(await reasonOf(newcomer.key, ref)).toBe('LATEST_PRIVATE_NOT_ALLOWED');
+  });
+
+  it('sees a membership changed behind the server\'s back within a second (the trigger notifies)', async () => {
+    const newcomer = await createUser(t);
+    const ref = `${names.org}/team/latestPrivate`;
+    expect(await reasonOf(newcomer.key, ref)).toBe('LATEST_PRIVATE_NOT_ALLOWED'); // the key now cached
+    const [org] = await t.app.database.db.select({ id: owners.id }).from(owners).where(eq(owners.name, names.org!));
+    await t.app.database.db.insert(organizationMembers).values({ organizationId: org!.id, userId: localId(newcomer.id), role: 'MEMBER' });
+    const started = performance.now();
+    while ((await reasonOf(newcomer.key, ref)) !== '2.0.0' && performance.now() - started < 2000) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it("sees an organization's algorithms go with it", async () => {

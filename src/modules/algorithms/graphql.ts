@@ -336,8 +336,9 @@ const AccessDecisionType = builder.objectRef<AccessDecision>('AccessDecision').i
       nullable: true,
       description: 'The version the reference resolves to; null unless allowed.',
       resolve: async (d, _args, context) => {
-        const algorithm = d.semanticVersion === null ? null : await decidedAlgorithm(d, context);
-        return algorithm && catalogueOf(context).version(algorithm, d.semanticVersion!);
+        if (d.semanticVersion === null) return null;
+        const algorithm = await decidedAlgorithm(d, context);
+        return algorithm && catalogueOf(context).version(algorithm, d.semanticVersion);
       },
     }),
   }),

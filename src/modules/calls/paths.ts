@@ -1,6 +1,9 @@
 /**
  * Which call a request is, from its method and request target as Algorithmia's clients send them.
- * What they send, read in their sources:
+ * What they send, read in their sources (github.com/algorithmiaio: algorithmia-python
+ * Algorithmia/{algorithm,datafile,datadirectory}.py, algorithmia-nodejs src/AlgorithmExecutable.ts,
+ * algorithmia-java src/main/java/com/algorithmia/data/DataObject.java, algorithmia-rust
+ * src/{algo,data}/mod.rs, and the API reference, api-docs source/includes/_{algorithms,data}.md):
  *
  *   algorithm calls
  *     POST /v1/algo/{owner}/{name}[/{version}]   algorithmia-python `Algorithm` ('/v1/algo/' + the
