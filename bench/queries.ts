@@ -109,6 +109,22 @@ export function restHeaders(key: string): Record<string, string> {
   return { authorization: `Simple ${key}` };
 }
 
+/**
+ * What nginx's auth_request sends the authorizer before a call of `path`, configured as
+ * docs/nginx.conf is: the caller's key, the original method and URI, the refusal-status request,
+ * the forwarded address and nginx's own request id (32 hex digits, fixed here).
+ */
+export function authorizeHeaders(key: string, path: string): Record<string, string> {
+  return {
+    authorization: `Simple ${key}`,
+    'x-original-uri': path,
+    'x-original-method': 'POST',
+    'x-algoplane-refusal-status': '403',
+    'x-forwarded-for': '192.0.2.10',
+    'x-request-id': '5f0e8c0b9a1d4e7f8a2b3c4d5e6f7a8b',
+  };
+}
+
 /** A GraphQL POST as a client sends it, for `yoga.fetch` (seeding, statement counts). */
 export function graphqlPost(key: string, query: string, variables?: Record<string, unknown>): Request {
   return new Request('http://localhost/graphql', { method: 'POST', headers: graphqlHeaders(key), body: graphqlBody(query, variables) });

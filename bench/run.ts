@@ -31,6 +31,7 @@ import {
   VERSIONS,
   VIEWER,
   WORST_ACCEPTED_IDS,
+  authorizeHeaders,
   graphqlBody,
   graphqlHeaders,
   restHeaders,
@@ -360,9 +361,16 @@ async function main() {
       pid: algoplaneLarge.child.pid!,
       url: `http://127.0.0.1:${algoplaneLarge.port}/v1/authorize`,
       method: 'GET',
-      headers: { ...restHeaders(seeded.large.key), 'x-original-method': 'POST', 'x-original-uri': `/v1/algo/${VERSIONED_ALGORITHM}` },
+      headers: authorizeHeaders(seeded.large.key, `/v1/algo/${VERSIONED_ALGORITHM}`),
     } satisfies Target,
-    bare: { name: `${bare.name} constant`, pid: bare.child.pid!, url: `http://127.0.0.1:${bare.port}/`, method: 'GET', headers: {} } satisfies Target,
+    // The same request as the authorizer's: node parses the same headers on both sides.
+    bare: {
+      name: `${bare.name} constant`,
+      pid: bare.child.pid!,
+      url: `http://127.0.0.1:${bare.port}/v1/authorize`,
+      method: 'GET',
+      headers: authorizeHeaders(seeded.large.key, `/v1/algo/${VERSIONED_ALGORITHM}`),
+    } satisfies Target,
   };
   try {
     for (const each of Object.values(targets)) await untilAnswering(each);

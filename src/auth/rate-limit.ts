@@ -6,10 +6,12 @@
  * otherwise. If Redis is unreachable, each instance falls back to its own in-memory counters rather
  * than failing requests, and says so (shared-counters.ts).
  */
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { Logger } from '../core/logger.js';
 import type { RateLimitStore } from '../core/metrics.js';
+import { after, type NowOrLater } from '../core/now-or-later.js';
 import { budgetHolder } from '../core/client-address.js';
+import { LocalWindows, type WindowCount } from './local-windows.js';
 import { SharedCounters } from './shared-counters.js';
 
 export interface Budget {
@@ -32,15 +34,64 @@ export interface RateLimitOptions {
 const WINDOW_SECONDS = 60;
 
 /**
- * The owner counter counts every request and never refuses by itself: each request compares the
- * count with its own limit (`consumeOwner`), so all of an owner's keys share one counter whatever
- * their limits.
+ * Counters only count; each check compares the count with its limit. Counters are kept per kind
+ * and limit, so a key given a new budget starts counting afresh; the owner's one counter serves
+ * all its keys, whatever their limits (`consumeOwner`).
  */
 const COUNT_ONLY = Number.MAX_SAFE_INTEGER;
 
+type Kind = 'key' | 'owner' | 'auth' | 'graphiql';
+
+/**
+ * One kind of budget's counters: in Redis while it answers, shared by every instance; else, and
+ * for any command Redis fails, this process's own. Local counts need no promise.
+ */
+class Counters {
+  private readonly local = new LocalWindows(WINDOW_SECONDS * 1000);
+  private readonly redis: RateLimiterRedis | undefined;
+
+  constructor(
+    name: string,
+    private readonly shared: SharedCounters | undefined,
+  ) {
+    this.redis = shared && new RateLimiterRedis({ storeClient: shared.client, points: COUNT_ONLY, duration: WINDOW_SECONDS, keyPrefix: `algoplane:rl:${name}` });
+  }
+
+  private get sharedNow(): RateLimiterRedis | undefined {
+    return this.shared?.state === 'ok' ? this.redis : undefined;
+  }
+
+  consume(holder: string, points: number): NowOrLater<WindowCount> {
+    const redis = this.sharedNow;
+    if (!redis) return this.local.consume(holder, points);
+    return redis.consume(holder, points).then(countOf, () => this.local.consume(holder, points));
+  }
+
+  get(holder: string): NowOrLater<WindowCount | null> {
+    const redis = this.sharedNow;
+    if (!redis) return this.local.get(holder);
+    return redis.get(holder).then((result) => result && countOf(result), () => this.local.get(holder));
+  }
+
+  reward(holder: string, points: number): NowOrLater<void> {
+    const redis = this.sharedNow;
+    if (!redis) return this.local.reward(holder, points);
+    return redis.reward(holder, points).then(
+      () => {},
+      () => this.local.reward(holder, points),
+    );
+  }
+
+  close(): void {
+    this.local.close();
+  }
+}
+
+const countOf = (result: RateLimiterRes): WindowCount => ({ consumed: result.consumedPoints, msBeforeNext: result.msBeforeNext });
+
 export class RateLimits {
   private readonly shared: SharedCounters | undefined;
-  private readonly limiters = new Map<string, RateLimiterAbstract>();
+  private readonly counters = new Map<string, Counters>();
 
   constructor(
     private readonly options: RateLimitOptions,
@@ -49,46 +100,36 @@ export class RateLimits {
     this.shared = options.redisUrl ? new SharedCounters(options.redisUrl, log) : undefined;
   }
 
+  /** The counters of one kind of budget at one limit (the owner's: one for all limits). */
+  private counted(kind: Kind, limit: number): Counters {
+    const name = `${kind}:${kind === 'owner' ? COUNT_ONLY : limit}`;
+    let counters = this.counters.get(name);
+    if (counters === undefined) this.counters.set(name, (counters = new Counters(name, this.shared)));
+    return counters;
+  }
+
   /** Connects to Redis, when there is one, within a short bound: start-up goes on without it. */
   async start(): Promise<void> {
     await this.shared?.start();
   }
 
-  private limiter(kind: 'key' | 'owner' | 'auth' | 'graphiql', points: number): RateLimiterAbstract {
-    const name = `${kind}:${points}`;
-    let limiter = this.limiters.get(name);
-    if (!limiter) {
-      const base = { points, duration: WINDOW_SECONDS, keyPrefix: `algoplane:rl:${name}` };
-      limiter = this.shared
-        ? new RateLimiterRedis({ ...base, storeClient: this.shared.client, insuranceLimiter: new RateLimiterMemory(base) })
-        : new RateLimiterMemory(base);
-      this.limiters.set(name, limiter);
-    }
-    return limiter;
-  }
-
-  private static budget(limit: number, result: RateLimiterRes | null, allowed: boolean): Budget {
+  /** The budget of `limit` with `count` spent (a request is refused once the count passes the limit). */
+  private static budget(limit: number, count: WindowCount | null, allowed = (count?.consumed ?? 0) <= limit): Budget {
     return {
       allowed,
       limit,
-      remaining: result ? Math.max(result.remainingPoints, 0) : limit,
-      resetAt: new Date(Date.now() + (result?.msBeforeNext ?? WINDOW_SECONDS * 1000)),
+      remaining: Math.max(limit - (count?.consumed ?? 0), 0),
+      resetAt: new Date(Date.now() + (count?.msBeforeNext ?? WINDOW_SECONDS * 1000)),
     };
   }
 
-  private async consume(limiter: RateLimiterAbstract, limit: number, id: string): Promise<Budget> {
-    try {
-      return RateLimits.budget(limit, await limiter.consume(id), true);
-    } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) return RateLimits.budget(limit, rejection, false);
-      throw rejection;
-    }
+  private spend(kind: Kind, holder: string, limit: number): NowOrLater<Budget> {
+    return after(this.counted(kind, limit).consume(holder, 1), (count) => RateLimits.budget(limit, count));
   }
 
   /** Spends one request of the key's budget. */
-  consumeKey(keyId: string, perMinute: number | null): Promise<Budget> {
-    const limit = perMinute ?? this.options.defaultPerMinute;
-    return this.consume(this.limiter('key', limit), limit, keyId);
+  consumeKey(keyId: string, perMinute: number | null): NowOrLater<Budget> {
+    return this.spend('key', keyId, perMinute ?? this.options.defaultPerMinute);
   }
 
   /**
@@ -98,21 +139,13 @@ export class RateLimits {
    * own limit, while its siblings stop at the owner's. The owner's requests per window thus never
    * pass the largest budget among the server's and its keys' own.
    */
-  async consumeOwner(ownerId: string, keyPerMinute: number | null): Promise<Budget> {
-    const limit = Math.max(this.options.ownerPerMinute, keyPerMinute ?? 0);
-    const counted = await this.limiter('owner', COUNT_ONLY).consume(ownerId);
-    return {
-      allowed: counted.consumedPoints <= limit,
-      limit,
-      remaining: Math.max(limit - counted.consumedPoints, 0),
-      resetAt: new Date(Date.now() + counted.msBeforeNext),
-    };
+  consumeOwner(ownerId: string, keyPerMinute: number | null): NowOrLater<Budget> {
+    return this.spend('owner', ownerId, Math.max(this.options.ownerPerMinute, keyPerMinute ?? 0));
   }
 
   /** Spends one authentication attempt of the address's budget; refunded when the key is good, or when none was sent. */
-  takeAuthAttempt(address: string): Promise<Budget> {
-    const limit = this.options.authFailuresPerMinute;
-    return this.consume(this.limiter('auth', limit), limit, budgetHolder(address));
+  takeAuthAttempt(address: string): NowOrLater<Budget> {
+    return this.spend('auth', budgetHolder(address), this.options.authFailuresPerMinute);
   }
 
   /**
@@ -120,32 +153,31 @@ export class RateLimits {
    * good, which are no guesses. An address that has spent its budget on failures waits it out,
    * good keys included.
    */
-  async authAllowed(address: string): Promise<Budget> {
+  authAllowed(address: string): NowOrLater<Budget> {
     const limit = this.options.authFailuresPerMinute;
-    const spent = await this.limiter('auth', limit).get(budgetHolder(address));
-    return RateLimits.budget(limit, spent, (spent?.consumedPoints ?? 0) < limit);
+    return after(this.counted('auth', limit).get(budgetHolder(address)), (count) => RateLimits.budget(limit, count, (count?.consumed ?? 0) < limit));
   }
 
   /** Spends one GraphiQL page or asset request of the address's budget: the bundle is megabytes, free to anyone. */
-  takeGraphiQLRequest(address: string): Promise<Budget> {
-    const limit = this.options.graphiqlPerMinute;
-    return this.consume(this.limiter('graphiql', limit), limit, budgetHolder(address));
+  takeGraphiQLRequest(address: string): NowOrLater<Budget> {
+    return this.spend('graphiql', budgetHolder(address), this.options.graphiqlPerMinute);
   }
 
   /**
-   * Where budgets are counted now (Redis away: each limiter's in-memory insurance counts instead),
-   * as the log, /ready and metrics all say it: Redis is away from when it stops answering a PING.
+   * Where budgets are counted now (Redis away: each instance's own counters count instead), as the
+   * log, /ready and metrics all say it: Redis is away from when it stops answering a PING.
    */
   store(): RateLimitStore {
     if (!this.shared) return 'memory';
     return this.shared.state === 'ok' ? 'redis' : 'fallback';
   }
 
-  async refundAuthAttempt(address: string): Promise<void> {
-    await this.limiter('auth', this.options.authFailuresPerMinute).reward(budgetHolder(address), 1);
+  refundAuthAttempt(address: string): NowOrLater<void> {
+    return this.counted('auth', this.options.authFailuresPerMinute).reward(budgetHolder(address), 1);
   }
 
   async close(): Promise<void> {
+    for (const counters of this.counters.values()) counters.close();
     this.shared?.close();
   }
 }

@@ -33,8 +33,8 @@ export class SharedCounters {
     this.where = `${hostname}:${port || '6379'}`;
     this.client = new Redis(url, {
       lazyConnect: true,
-      // A Redis that stops answering must not hold requests: past the timeout the in-memory
-      // insurance limiter counts instead.
+      // A Redis that stops answering must not hold requests: past the timeout this process's own
+      // counters count instead (rate-limit.ts).
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       commandTimeout: COMMAND_TIMEOUT_MS,

@@ -26,7 +26,7 @@ import { withDeadline } from '../gate/deadline.js';
 import { unexpectedFailure } from '../gate/failures.js';
 import { nodeHeaders, type HeaderReader } from '../gate/headers.js';
 import { beginRequest, type RequestState } from '../gate/request.js';
-import type { NowOrLater } from '../core/now-or-later.js';
+import { after, type NowOrLater } from '../core/now-or-later.js';
 import type { SheetSource } from '../modules/algorithms/call-sheets.js';
 import type { Call, CallVerdict } from '../modules/calls/model.js';
 import { parseCall } from '../modules/calls/paths.js';
@@ -73,13 +73,16 @@ export function createAuthorizer(options: AuthorizerOptions): (request: Incoming
   const { authenticator, log, trustProxy, deadlineMs, metrics, usage } = options;
   const sheets = readsWithinDeadline(options.sheets, deadlineMs);
 
-  async function outcomeOf(headers: HeaderReader, state: RequestState, call: Call): Promise<Outcome> {
-    const verdict = await authenticator.authenticate(headers, state.address);
-    if (!verdict.valid) return { allowed: false, refused: gateRefused(verdict.refusal), principal: verdict.principal };
-    const { principal } = verdict;
-    const decision = await decideCall(sheets, principal, verdict.caller, call);
-    if (!decision.allowed) return { allowed: false, refused: refused(decision.reason, decision.message), principal };
-    return { allowed: true, principal, budget: verdict.budget, verdict: decision };
+  function outcomeOf(headers: HeaderReader, state: RequestState, call: Call): NowOrLater<Outcome> {
+    return after(authenticator.authenticate(headers, state.address), (verdict) => {
+      if (!verdict.valid) return { allowed: false, refused: gateRefused(verdict.refusal), principal: verdict.principal };
+      const { principal } = verdict;
+      return after(decideCall(sheets, principal, verdict.caller, call), (decision): Outcome =>
+        decision.allowed
+          ? { allowed: true, principal, budget: verdict.budget, verdict: decision }
+          : { allowed: false, refused: refused(decision.reason, decision.message), principal },
+      );
+    });
   }
 
   function answer(response: ServerResponse, state: RequestState, outcome: Outcome, asForbidden: boolean): number {
@@ -105,28 +108,34 @@ export function createAuthorizer(options: AuthorizerOptions): (request: Incoming
     else log.info({ ...line, reason: outcome.refused.reason }, 'call refused');
   }
 
-  async function authorize(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  /** Answers at once when the key and the algorithm are cached and budgets are counted here: no promise on the way. */
+  function authorize(request: IncomingMessage, response: ServerResponse): void {
     const headers = nodeHeaders(request.headers);
     const state = beginRequest(headers, AUTHORIZE_PATH, { peer: request.socket.remoteAddress, trustProxy });
     const asForbidden = headers.get(REFUSAL_STATUS_HEADER) === '403';
     const original = originalRequest(request.method, request.url ?? AUTHORIZE_PATH, headers);
     const call = 'problem' in original ? null : parseCall(original.method, original.target);
     const operation = call ? OPERATIONS[call.kind] : NO_OPERATION;
-    try {
-      const outcome: Outcome = call
-        ? await outcomeOf(headers, state, call)
-        : { allowed: false, refused: refused('BAD_REQUEST', 'problem' in original ? original.problem : NOT_A_TARGET) };
-      note(state, original, operation, outcome, answer(response, state, outcome, asForbidden));
-    } catch (error) {
+    const finish = (outcome: Outcome) => note(state, original, operation, outcome, answer(response, state, outcome, asForbidden));
+    const fail = (error: unknown) => {
       // No refusal: the database away (503) or this server's own failure (500), which a gateway must not take for an answer.
       const failure = unexpectedFailure(error, log, state.id, [AUTHORIZE_PATH]);
       if (response.headersSent) return void response.destroy();
       const status = writeRefusal(response, state.id, failure, asForbidden);
       metrics?.answered('authorizer', operation, status, (performance.now() - state.startedAt) / 1000, failure.cause);
+    };
+    try {
+      const outcome: NowOrLater<Outcome> = call
+        ? outcomeOf(headers, state, call)
+        : { allowed: false, refused: refused('BAD_REQUEST', 'problem' in original ? original.problem : NOT_A_TARGET) };
+      if (outcome instanceof Promise) outcome.then(finish).catch(fail);
+      else finish(outcome);
+    } catch (error) {
+      fail(error);
     }
   }
 
-  return (request, response) => void authorize(request, response);
+  return authorize;
 }
 
 /** `sheets`, with each read that is not answered from the cache bounded by the deadline: a hit sets no timer. */

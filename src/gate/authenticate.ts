@@ -12,6 +12,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Budget, RateLimits } from '../auth/rate-limit.js';
 import type { KeyUsageRecorder } from '../auth/usage.js';
 import { AuthenticationError, type KeyVerifier } from '../auth/verify.js';
+import { after, type NowOrLater } from '../core/now-or-later.js';
 import { withDeadline } from './deadline.js';
 import type { HeaderReader } from './headers.js';
 import { rateLimited, refusal, type Refusal } from './refusal.js';
@@ -42,28 +43,33 @@ export class Authenticator {
 
   /**
    * The verdict on a request from `address`, from its headers alone (Authorization, Origin,
-   * Referer); database trouble is thrown, not a verdict.
+   * Referer); database trouble is thrown, not a verdict. A key verified lately, with budgets
+   * counted in this process, is decided at once, without a promise: the authorizer answers most
+   * calls that way.
    */
-  async authenticate(headers: HeaderReader, address: string): Promise<Verdict> {
-    const key = await this.principalFor(address, headers.get('authorization'));
-    // Browser code may read whatever comes of authentication (401, 429): none of it says anything
-    // about a key. Only the key's own origin rules decide below.
-    if (!key.valid) return { valid: false, refusal: key.refusal, corsAllowed: true };
-    const { principal } = key;
-    const caller = callerFromHeaders(headers);
-    const originRefused = originRefusal(principal.permissions.callerOrigin, caller);
-    if (originRefused) return { valid: false, refusal: refusal(403, 'FORBIDDEN', ORIGIN_REFUSAL_MESSAGES[originRefused], undefined, 'caller_origin'), corsAllowed: false };
-    const { rateLimits } = this.deps;
-    const keyBudget = await rateLimits.consumeKey(principal.keyId, principal.key.rateLimitPerMinute);
-    if (!keyBudget.allowed) return { valid: false, refusal: rateLimited(keyBudget, 'requests with this key', 'key_budget'), corsAllowed: true, principal };
-    // A key within its budget still draws on its owner's, which all the owner's keys share (admin
-    // keys too: their owner is their administrator); a refused key spends none of it.
-    const ownerBudget = await rateLimits.consumeOwner(principal.ownerId, principal.key.rateLimitPerMinute);
-    if (!ownerBudget.allowed) {
-      return { valid: false, refusal: rateLimited(ownerBudget, "requests by this key's owner (all its keys together)", 'owner_budget'), corsAllowed: true, principal };
-    }
-    this.deps.usage.touch(principal.keyId);
-    return { valid: true, principal, caller, budget: tighter(keyBudget, ownerBudget) };
+  authenticate(headers: HeaderReader, address: string): NowOrLater<Verdict> {
+    return after(this.principalFor(address, headers.get('authorization')), (key) => {
+      // Browser code may read whatever comes of authentication (401, 429): none of it says anything
+      // about a key. Only the key's own origin rules decide below.
+      if (!key.valid) return { valid: false, refusal: key.refusal, corsAllowed: true };
+      const { principal } = key;
+      const caller = callerFromHeaders(headers);
+      const originRefused = originRefusal(principal.permissions.callerOrigin, caller);
+      if (originRefused) return { valid: false, refusal: refusal(403, 'FORBIDDEN', ORIGIN_REFUSAL_MESSAGES[originRefused], undefined, 'caller_origin'), corsAllowed: false };
+      const { rateLimits } = this.deps;
+      return after(rateLimits.consumeKey(principal.keyId, principal.key.rateLimitPerMinute), (keyBudget): NowOrLater<Verdict> => {
+        if (!keyBudget.allowed) return { valid: false, refusal: rateLimited(keyBudget, 'requests with this key', 'key_budget'), corsAllowed: true, principal };
+        // A key within its budget still draws on its owner's, which all the owner's keys share (admin
+        // keys too: their owner is their administrator); a refused key spends none of it.
+        return after(rateLimits.consumeOwner(principal.ownerId, principal.key.rateLimitPerMinute), (ownerBudget): Verdict => {
+          if (!ownerBudget.allowed) {
+            return { valid: false, refusal: rateLimited(ownerBudget, "requests by this key's owner (all its keys together)", 'owner_budget'), corsAllowed: true, principal };
+          }
+          this.deps.usage.touch(principal.keyId);
+          return { valid: true, principal, caller, budget: tighter(keyBudget, ownerBudget) };
+        });
+      });
+    });
   }
 
   /**
@@ -73,12 +79,16 @@ export class Authenticator {
    * lately and found good is no guess and spends nothing; but an address that has spent its budget
    * is refused all the same, good keys included.
    */
-  private async principalFor(address: string, authorization: string | null): Promise<{ valid: true; principal: Principal } | { valid: false; refusal: Refusal }> {
+  private principalFor(address: string, authorization: string | null): NowOrLater<KeyVerdict> {
+    const known = this.deps.verifier.known(authorization);
+    if (!known) return this.verifyGuess(address, authorization);
+    return after(this.deps.rateLimits.authAllowed(address), (attempt): KeyVerdict => (attempt.allowed ? { valid: true, principal: known } : overAuthBudget(attempt)));
+  }
+
+  private async verifyGuess(address: string, authorization: string | null): Promise<KeyVerdict> {
     const { verifier, rateLimits, deadlineMs } = this.deps;
-    const known = verifier.known(authorization);
-    const attempt = await (known ? rateLimits.authAllowed(address) : rateLimits.takeAuthAttempt(address));
-    if (!attempt.allowed) return { valid: false, refusal: rateLimited(attempt, 'failed authentications from this address', 'auth_failure_budget') };
-    if (known) return { valid: true, principal: known };
+    const attempt = await rateLimits.takeAuthAttempt(address);
+    if (!attempt.allowed) return overAuthBudget(attempt);
     try {
       const principal = await withDeadline(verifier.verify(authorization), deadlineMs);
       await rateLimits.refundAuthAttempt(address);
@@ -91,3 +101,7 @@ export class Authenticator {
     }
   }
 }
+
+type KeyVerdict = { valid: true; principal: Principal } | { valid: false; refusal: Refusal };
+
+const overAuthBudget = (attempt: Budget): KeyVerdict => ({ valid: false, refusal: rateLimited(attempt, 'failed authentications from this address', 'auth_failure_budget') });

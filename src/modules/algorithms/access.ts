@@ -19,6 +19,7 @@
 import { aclAllows } from '../../auth/acl.js';
 import { ORIGIN_REFUSAL_MESSAGES, originRefusal, type Caller } from '../../auth/origin.js';
 import type { Principal } from '../../auth/principal.js';
+import { after, type NowOrLater } from '../../core/now-or-later.js';
 import type { SheetSource } from './call-sheets.js';
 import { ACCESS_REASON_TEXT, type AccessRefusal, type CallableVersion, type CallSheet } from './model.js';
 import type { VersionRef } from './versions.js';
@@ -45,17 +46,19 @@ const refused = (reason: AccessRefusal, algorithm: CallSheet | null = null, mess
   algorithm,
 });
 
-export async function decideAlgorithmCall(sheets: SheetSource, principal: Principal, caller: Caller, call: AlgorithmCall): Promise<AccessVerdict> {
+/** The verdict, at once when the algorithm's call sheet is cached. */
+export function decideAlgorithmCall(sheets: SheetSource, principal: Principal, caller: Caller, call: AlgorithmCall): NowOrLater<AccessVerdict> {
   const origin = originRefusal(principal.permissions.callerOrigin, caller);
   if (origin) return refused('ORIGIN_NOT_ALLOWED', null, ORIGIN_REFUSAL_MESSAGES[origin]);
   const { target } = call;
   const whitelist = principal.permissions.algorithmAccess;
   if (target.by === 'name' && !aclAllows(whitelist, target.owner, target.name)) return refused('NOT_IN_ACL');
-  const sheet = await (target.by === 'name' ? sheets.byName(target.owner, target.name) : sheets.byId(target.id));
-  const fullAccess = sheet !== null && hasFullAccess(principal, sheet);
-  if (sheet === null || !seesCalled(fullAccess, sheet)) return refused('NOT_FOUND');
-  if (target.by === 'id' && !aclAllows(whitelist, sheet.ownerName, sheet.name)) return refused('NOT_IN_ACL');
-  return resolve(sheet, call.version, fullAccess);
+  return after(target.by === 'name' ? sheets.byName(target.owner, target.name) : sheets.byId(target.id), (sheet) => {
+    const fullAccess = sheet !== null && hasFullAccess(principal, sheet);
+    if (sheet === null || !seesCalled(fullAccess, sheet)) return refused('NOT_FOUND');
+    if (target.by === 'id' && !aclAllows(whitelist, sheet.ownerName, sheet.name)) return refused('NOT_IN_ACL');
+    return resolve(sheet, call.version, fullAccess);
+  });
 }
 
 /** The version `ref` reaches for a caller who sees the algorithm (with full access or not), or why none. */

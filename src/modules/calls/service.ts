@@ -7,6 +7,7 @@
 import { dataAccessAllows, ownsData } from '../../auth/data-access.js';
 import type { Caller } from '../../auth/origin.js';
 import type { Principal } from '../../auth/principal.js';
+import type { NowOrLater } from '../../core/now-or-later.js';
 import { decideAlgorithmCall } from '../algorithms/access.js';
 import type { SheetSource } from '../algorithms/call-sheets.js';
 import type { Call, CallOnlyRefusal, CallVerdict } from './model.js';
@@ -22,7 +23,8 @@ const refused = (reason: CallOnlyRefusal, message = REFUSAL_TEXT[reason]): CallV
 
 const DATA_ALLOWED: CallVerdict = { allowed: true, algorithm: null };
 
-export async function decideCall(sheets: SheetSource, principal: Principal, caller: Caller, call: Call): Promise<CallVerdict> {
+/** The verdict, at once when what it reads is cached. */
+export function decideCall(sheets: SheetSource, principal: Principal, caller: Caller, call: Call): NowOrLater<CallVerdict> {
   if (principal.keyKind === 'ADMIN') return refused('ADMIN_KEY');
   switch (call.kind) {
     case 'algorithm':
