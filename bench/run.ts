@@ -17,7 +17,7 @@
  * drops its own databases there. Exits 1 when a target is missed.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -73,6 +73,10 @@ const only = flags.only?.toLowerCase();
 const selected = (label: string) => only === undefined || label.toLowerCase().includes(only);
 const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SMALL_SCALE = 0.01;
+const benchDatabase = (label: string) => `algoplane_bench_${label}`;
+const BENCH_DATABASES = ['small', 'large'].map(benchDatabase);
+/** Asks Postgres which of its sessions serve the benchmark; connected to the server's own database, so not one of them. */
+const monitor = postgres(serverUrl, { max: 1, onnotice: () => {} });
 const RSS_LIMIT_MB = 250;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -201,7 +205,7 @@ function peakRssMb(child: ChildProcess): number {
 interface Sample {
   rps: number;
   p99: number;
-  /** CPU time per request, in ms, of the server and of all Postgres processes: steadier than req/s on a shared machine. */
+  /** CPU time per request, in ms, of the server and of the Postgres sessions serving the benchmark's databases: steadier than req/s on a shared machine. */
   serverCpu: number;
   postgresCpu: number;
 }
@@ -220,22 +224,26 @@ function cpuTicks(pid: number): number {
   }
 }
 
-/** CPU time so far of every Postgres server process on this machine (the local Postgres the benchmark uses). */
-function postgresTicks(): number {
+/**
+ * CPU time so far of each Postgres session connected to the benchmark's databases, by process id.
+ * Not of every Postgres process on the machine: the machine is shared, and what other sessions make
+ * Postgres do meanwhile must not be charged to the target under load (spread over its requests, it
+ * would weigh most on the slower side of a row).
+ */
+async function postgresTicks(): Promise<Map<number, number>> {
+  const sessions = await monitor<{ pid: number }[]>`select pid from pg_stat_activity where datname = any(${BENCH_DATABASES})`;
+  return new Map(sessions.map(({ pid }) => [pid, cpuTicks(pid)]));
+}
+
+/** Ticks the sessions spent between two readings; one opened meanwhile counts from its start. */
+function postgresTicksSince(before: Map<number, number>, after: Map<number, number>): number {
   let ticks = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') ticks += cpuTicks(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
+  for (const [pid, now] of after) ticks += now - (before.get(pid) ?? 0);
   return ticks;
 }
 
 async function load(target: Target, seconds: number): Promise<Sample> {
-  const before = { server: cpuTicks(target.pid), postgres: postgresTicks() };
+  const before = { server: cpuTicks(target.pid), postgres: await postgresTicks() };
   const result = await autocannon({
     url: target.url,
     method: target.method,
@@ -249,11 +257,13 @@ async function load(target: Target, seconds: number): Promise<Sample> {
   const failed = result.errors + result.timeouts + result.non2xx + (result.mismatches ?? 0);
   if (failed > 0) throw new Error(`${target.name}: ${failed} failed or wrong responses under load`);
   const msPerRequest = (ticks: number) => (ticks * 1000) / CLOCK_TICKS_PER_SECOND / Math.max(result.requests.total, 1);
+  const server = cpuTicks(target.pid) - before.server;
+  const postgresSpent = postgresTicksSince(before.postgres, await postgresTicks());
   return {
     rps: result.requests.total / (result.duration || seconds),
     p99: result.latency.p99,
-    serverCpu: msPerRequest(cpuTicks(target.pid) - before.server),
-    postgresCpu: msPerRequest(postgresTicks() - before.postgres),
+    serverCpu: msPerRequest(server),
+    postgresCpu: msPerRequest(postgresSpent),
   };
 }
 
@@ -315,7 +325,7 @@ async function main() {
   const seeded: Record<'small' | 'large', Seeded & { url: string }> = {} as never;
   for (const dataset of [small, large]) {
     const started = Date.now();
-    const url = await recreateDatabase(serverUrl, `algoplane_bench_${dataset.label}`);
+    const url = await recreateDatabase(serverUrl, benchDatabase(dataset.label));
     seeded[dataset.label as 'small' | 'large'] = { url, ...(await seed(url, dataset)) };
     log(`  ${dataset.label}: ${JSON.stringify(seeded[dataset.label as 'small' | 'large'].rows)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
@@ -425,6 +435,7 @@ async function main() {
   } finally {
     stopping = true;
     for (const server of servers) server.child.kill('SIGTERM');
+    await monitor.end();
   }
 }
 
