@@ -17,8 +17,8 @@ import { jsonPgSmartTags } from 'postgraphile/utils';
 /**
  * PostGraphile offers conditions only on columns it sees an index on, and it does not count partial
  * indexes. `has_public_version` has one (`algorithms_public_created_at_id_idx`, where
- * has_public_version): this tag says so, the way PostGraphile's documentation says to, so that the
- * catalogue can ask for algorithms with a public version, as a caller who is no member sees them.
+ * has_public_version): PostGraphile's `isIndexed` smart tag says so, so that the catalogue can ask
+ * for the algorithms with a public version, as a caller who is no owner or member sees them.
  */
 const IndexedTags = jsonPgSmartTags({
   version: 1,
@@ -34,8 +34,6 @@ const pgl = postgraphile({
       schemas: ['public'],
       // algoplane's pool size (DATABASE_POOL_SIZE's default), so that neither side has more connections.
       poolConfig: { max: 10 },
-      // No LISTEN connection: nothing here subscribes, and algoplane's bench server does not either.
-      pubsub: false,
     }),
   ],
   // A server, not a development tool: no GraphiQL, no schema watching, no plan explanations.
