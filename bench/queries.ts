@@ -19,6 +19,31 @@ export const NESTED_LIST = `query Catalogue($first: Int!) {
 
 export const NESTED_PAGE_SIZE = 50;
 
+/**
+ * NESTED_LIST asked of PostGraphile's own schema (bench/postgraphile-server.mjs), aliased to
+ * algoplane's field names: the catalogue as a caller who is no owner or member sees it (algorithms
+ * with a public version, their public versions), in algoplane's orders — by creation then id, the
+ * latest by semantic version, versions by publication then id. PostGraphile has no semantic version
+ * field, so it answers major, minor and patch; bench/postgraphile.ts compares the two answers.
+ */
+export const POSTGRAPHILE_NESTED_LIST = `query Catalogue($first: Int!) {
+  algorithms: allAlgorithms(first: $first, condition: { hasPublicVersion: true }, orderBy: [CREATED_AT_ASC, PRIMARY_KEY_ASC]) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id
+      name
+      owner: ownerByOwnerId { name }
+      latestVersion: algorithmVersionsByAlgorithmId(first: 1, condition: { callability: PUBLIC }, orderBy: [MAJOR_DESC, MINOR_DESC, PATCH_DESC]) {
+        nodes { major minor patch callability }
+      }
+      versions: algorithmVersionsByAlgorithmId(first: 5, condition: { callability: PUBLIC }, orderBy: [PUBLISHED_AT_ASC, PRIMARY_KEY_ASC]) {
+        pageInfo { hasNextPage }
+        nodes { major minor patch publishedAt }
+      }
+    }
+  }
+}`;
+
 /** The bench caller's algorithm with many versions (bench/seed.ts), which the REST rows read. */
 export const VERSIONED_ALGORITHM = 'bench/versioned';
 export const VERSIONED_VERSIONS = 60;
