@@ -238,7 +238,6 @@ const PAGE_ROWS_AT_MOST = sql.raw(String(MAX_PAGE_SIZE + 1)) as unknown as numbe
  */
 const catalogueStatement = preparedPerShape((db: Db, shape: CatalogueShape) => {
   const full = fullAccessTo(shape.access);
-  const seen: SeenAlgorithm = { id: algorithms.id, fullAccess: full };
   const page = shape.page ? pagePlaceholders(algorithmKeyset, shape.page, 'page') : undefined;
   const v = algorithmVersions;
   const versionsPage = shape.versions && pagePlaceholders(versionKeyset, shape.versions.page, 'versions');
@@ -258,10 +257,16 @@ const catalogueStatement = preparedPerShape((db: Db, shape: CatalogueShape) => {
       .as('ranked');
     where = inArray(algorithms.id, db.select({ id: ranked.id }).from(ranked).where(lte(ranked.rank, page.limit)));
   }
+  // A page of all visible algorithms: its rows, with what is read of their owners and the caller's access to them.
   const pageRows =
     shape.by === 'page' && page
       ? db
-          .select(getTableColumns(algorithms))
+          .select({
+            ...getTableColumns(algorithms),
+            ownerName: sql<string>`${owners.name}`.as('owner_name'),
+            ownerKind: sql<OwnerSummary['ownerKind']>`${owners.kind}`.as('owner_kind'),
+            fullAccess: sql<boolean>`${full}`.as('full_access'),
+          })
           .from(algorithms)
           .innerJoin(owners, eq(owners.id, algorithms.ownerId))
           .where(where)
@@ -269,37 +274,36 @@ const catalogueStatement = preparedPerShape((db: Db, shape: CatalogueShape) => {
           .limit(PAGE_ROWS_AT_MOST)
           .as('algorithms')
       : undefined;
-  const query = db
-    .select({
-      // The summary at the top level: drizzle maps nested fields at a cost per row.
-      id: algorithms.id,
-      ownerId: algorithms.ownerId,
-      name: algorithms.name,
-      hasPublicVersion: algorithms.hasPublicVersion,
-      createdAt: algorithms.createdAt,
-      ...ownerSummaryColumns,
-      fullAccess: sql<boolean>`${full}`,
-      ...(shape.state && { state: stateColumns(full) }),
-      ...(shape.latestVersion && {
-        latestVersion: sql<string | null>`(select ${versionJson} from ${v} where ${eq(v.id, latestSeenVersionId(full))})`,
+  const seenFull = pageRows ? sql`${pageRows.fullAccess}` : full;
+  const seen: SeenAlgorithm = { id: algorithms.id, fullAccess: seenFull };
+  const fields = {
+    // The summary at the top level: drizzle maps nested fields at a cost per row.
+    id: algorithms.id,
+    ownerId: algorithms.ownerId,
+    name: algorithms.name,
+    hasPublicVersion: algorithms.hasPublicVersion,
+    createdAt: algorithms.createdAt,
+    ...(pageRows ? { ownerName: pageRows.ownerName, ownerKind: pageRows.ownerKind } : ownerSummaryColumns),
+    fullAccess: sql<boolean>`${seenFull}`,
+    ...(shape.state && { state: stateColumns(seenFull) }),
+    ...(shape.latestVersion && {
+      latestVersion: sql<string | null>`(select ${versionJson} from ${v} where ${eq(v.id, latestSeenVersionId(seenFull))})`,
+    }),
+    ...(shape.versions &&
+      versionsPage && {
+        versions: sql<string>`'[' || array_to_string(array(select ${versionJson} from ${v}
+          where ${and(seesVersion(seen), versionsCallability(shape.versions.callability), versionsPage.where)}
+          order by ${sql.join(versionsPage.orderBy, sql`, `)} limit ${versionsPage.limit}), ',') || ']'`,
       }),
-      ...(shape.versions &&
-        versionsPage && {
-          versions: sql<string>`'[' || array_to_string(array(select ${versionJson} from ${v}
-            where ${and(seesVersion(seen), versionsCallability(shape.versions.callability), versionsPage.where)}
-            order by ${sql.join(versionsPage.orderBy, sql`, `)} limit ${versionsPage.limit}), ',') || ']'`,
-        }),
-      ...(shape.versionCount && {
-        versionCount: sql<number>`(select count(*)::int from ${v} where ${and(seesVersion(seen), versionsCallability(shape.versionCount.callability))})`,
-      }),
-      ...(shape.pick && { picked: sql<string | null>`${pickedVersion(seen, shape.pick)}` }),
-    })
-    .from(pageRows ?? algorithms)
-    .innerJoin(owners, eq(owners.id, algorithms.ownerId))
-    .$dynamic();
-  if (shape.by === 'owners' && page) return query.where(where).orderBy(algorithms.ownerId, ...page.orderBy).prepare('algorithms_catalogue');
-  if (shape.by === 'page' && page) return query.orderBy(...page.orderBy).limit(page.limit).prepare('algorithms_catalogue');
-  return query.where(where).prepare('algorithms_catalogue');
+    ...(shape.versionCount && {
+      versionCount: sql<number>`(select count(*)::int from ${v} where ${and(seesVersion(seen), versionsCallability(shape.versionCount.callability))})`,
+    }),
+    ...(shape.pick && { picked: sql<string | null>`${pickedVersion(seen, shape.pick)}` }),
+  };
+  if (pageRows && page) return db.select(fields).from(pageRows).orderBy(...page.orderBy).limit(page.limit).prepare('algorithms_catalogue');
+  const query = db.select(fields).from(algorithms).innerJoin(owners, eq(owners.id, algorithms.ownerId)).where(where).$dynamic();
+  if (shape.by === 'owners' && page) return query.orderBy(algorithms.ownerId, ...page.orderBy).prepare('algorithms_catalogue');
+  return query.prepare('algorithms_catalogue');
 });
 
 /** A version read along as json, made a record (a page of 50 algorithms reads up to 300: no intermediate objects). */
