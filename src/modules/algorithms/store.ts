@@ -229,9 +229,10 @@ const PAGE_ROWS_AT_MOST = sql.raw(String(MAX_PAGE_SIZE + 1)) as unknown as numbe
  * One statement whatever the page size or number of owners. It selects plain table columns where
  * it can: drizzle maps those fastest, and a list maps up to 100 rows per request.
  *
- * A page of all visible algorithms picks its rows in a subquery named like the table (so every
- * expression reads the same below and above it), with a constant LIMIT, and the page's own limit
- * is applied above it. With only `LIMIT $n`, Postgres's reusable plan counts on a tenth of the
+ * A page of all visible algorithms picks its rows in a subquery named like the table (so the
+ * expressions over `algorithms` read the same above it; it brings its owner's summary and the
+ * caller's access along, so owners are joined once), with a constant LIMIT, and the page's own
+ * limit is applied above it. With only `LIMIT $n`, Postgres's reusable plan counts on a tenth of the
  * table, never beats a plan made for the values, and so plans the statement again on every
  * execution: half of its Postgres time (docs/CATALOGUE-PLANS.md). Rows still flow one at a time:
  * the subquery stops where the page does.
