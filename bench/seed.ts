@@ -151,7 +151,7 @@ async function seedVolume(sql: postgres.Sql, d: Dataset): Promise<void> {
         created_at, updated_at)
       select b.id, b.owner_id, 'algo' || b.i, t.label || ' ' || b.i, t.summary, t.tagline, t.license, t.network_access,
         t.pipeline_enabled, t.source_visibility, t.language, t.environment, t.package_set, t.royalty_microcredits, t.sample_input,
-        case when b.public then 'PUBLIC'::callability else 'PRIVATE'::callability end, b.public,
+        case when b.public then 'PUBLIC'::callability else 'PRIVATE'::callability end, false,
         now() - interval '200 days' + b.i * interval '1 second', now() - interval '200 days' + b.i * interval '1 second'
       from bench_algorithms b
       cross join (select * from algorithms where name = 'template_public') as t`;
@@ -167,6 +167,11 @@ async function seedVolume(sql: postgres.Sql, d: Dataset): Promise<void> {
       from bench_algorithms b cross join generate_series(0, ${d.versionsPerAlgorithm - 1}::int) as v
       cross join (select v.* from algorithm_versions v join algorithms a on a.id = v.algorithm_id
                   where a.name = 'template_public' order by v.published_at limit 1) as t`;
+    // What publish keeps: each algorithm's newest version (its last patch) is its newest PUBLIC one if it is public.
+    await tx`update algorithms a set latest_version_id = v.id, latest_public_version_id = case when b.public then v.id end,
+        has_public_version = b.public
+      from bench_algorithms b join algorithm_versions v on v.algorithm_id = b.id and v.patch = ${d.versionsPerAlgorithm - 1}::int
+      where a.id = b.id`;
   });
   await sql`analyze`;
 }

@@ -3,11 +3,9 @@
  * that mints the next one: through HTTP, as a client sees them. Also the migration that gave the
  * versions published before it a hash each.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, createUser, ON_POSTGRES, startTestApp, type TestApp } from './helpers/app.js';
+import { createUser, startTestApp, type TestApp } from './helpers/app.js';
+import { bareDatabase } from './helpers/migrations.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -151,44 +149,22 @@ describe('git hashes', () => {
 });
 
 describe('the migration that added git hashes', () => {
-  const folder = new URL('../drizzle/', import.meta.url);
-  const statementsOf = (file: string) => readFileSync(new URL(file, folder), 'utf8').split('--> statement-breakpoint');
-  const files = readdirSync(folder).filter((file) => file.endsWith('.sql')).sort();
-  const hashMigration = files.findIndex((file) => file.endsWith('_version_git_hash.sql'));
-
   it('gives each version published before it a distinct 40-hex hash', async () => {
-    let exec: (text: string) => Promise<unknown>;
-    let query: <T>(text: string) => Promise<T[]>;
-    let close: () => Promise<void>;
-    const database = ON_POSTGRES ? await createTestDatabase() : undefined;
-    if (database?.url) {
-      const client = postgres(database.url, { max: 1, onnotice: () => {} });
-      exec = (text) => client.unsafe(text);
-      query = async <T>(text: string) => (await client.unsafe(text)) as unknown as T[];
-      close = async () => {
-        await client.end();
-        await database.drop();
-      };
-    } else {
-      const pglite = new PGlite();
-      exec = (text) => pglite.exec(text);
-      query = async <T>(text: string) => (await pglite.query<T>(text)).rows;
-      close = () => pglite.close();
-    }
+    const db = await bareDatabase();
     try {
-      for (const file of files.slice(0, hashMigration)) for (const statement of statementsOf(file)) await exec(statement);
-      await exec(`insert into owners (id, kind, name) values ('00000000-0000-4000-8000-000000000001', 'USER', 'ada')`);
-      await exec(`insert into algorithms (id, owner_id, name, label) values ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'old', 'Old')`);
-      await exec(`insert into algorithm_versions (algorithm_id, major, minor, patch, version_type, callability, details, settings)
+      await db.migrate('_version_git_hash.sql', 'before');
+      await db.exec(`insert into owners (id, kind, name) values ('00000000-0000-4000-8000-000000000001', 'USER', 'ada')`);
+      await db.exec(`insert into algorithms (id, owner_id, name, label) values ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'old', 'Old')`);
+      await db.exec(`insert into algorithm_versions (algorithm_id, major, minor, patch, version_type, callability, details, settings)
         select '00000000-0000-4000-8000-000000000002', 0, n, 0, 'MINOR', 'PRIVATE', '{}', '{}' from generate_series(1, 50) n`);
-      for (const file of files.slice(hashMigration)) for (const statement of statementsOf(file)) await exec(statement);
-      const hashes = (await query<{ git_hash: string }>('select git_hash from algorithm_versions')).map((row) => row.git_hash);
+      await db.migrate('_version_git_hash.sql', 'from');
+      const hashes = (await db.query<{ git_hash: string }>('select git_hash from algorithm_versions')).map((row) => row.git_hash);
       expect(hashes).toHaveLength(50);
       for (const hash of hashes) expect(hash).toMatch(HEX40);
       expect(new Set(hashes).size).toBe(50);
-      await expect(exec(`update algorithms set pending_build_hash = 'not a hash'`)).rejects.toThrow(/algorithms_pending_build_hash_format/);
+      await expect(db.exec(`update algorithms set pending_build_hash = 'not a hash'`)).rejects.toThrow(/algorithms_pending_build_hash_format/);
     } finally {
-      await close();
+      await db.close();
     }
   });
 });

@@ -225,6 +225,15 @@ export const algorithms = pgTable(
     /** Whether any version is PUBLIC: what makes the algorithm visible to everyone. Never reverts. */
     hasPublicVersion: boolean('has_public_version').notNull().default(false),
     /**
+     * Its newest version, and its newest PUBLIC one: the latest version as the owner and members see
+     * it, and as everyone else does. Kept by publish in its transaction (versions are deleted only
+     * with their algorithm), so a read picks the one it may show per row instead of searching the
+     * versions for it. No foreign key: deleting an algorithm's versions would then look up
+     * algorithms by these columns, once per version.
+     */
+    latestVersionId: uuid('latest_version_id'),
+    latestPublicVersionId: uuid('latest_public_version_id'),
+    /**
      * The git hash a compile minted for the next version (Algorithmia REST `…/compile`, which builds nothing here):
      * repeated compiles return it, and the next publish gives it to its version and clears it.
      */
@@ -240,6 +249,11 @@ export const algorithms = pgTable(
     check('algorithms_name_format', sql`${t.name} ~ '^[A-Za-z][A-Za-z0-9_]*$' and length(${t.name}) <= 30`),
     check('algorithms_royalty_non_negative', sql`${t.royaltyMicrocredits} >= 0`),
     check('algorithms_pending_build_hash_format', sql`${t.pendingBuildHash} ~ '^[0-9a-f]{40}$'`),
+    // A PUBLIC version is a version: it has a newest one, and has_public_version says the same thing.
+    check(
+      'algorithms_latest_versions',
+      sql`${t.hasPublicVersion} = (${t.latestPublicVersionId} is not null) and (${t.latestVersionId} is not null or ${t.latestPublicVersionId} is null)`,
+    ),
   ],
 );
 

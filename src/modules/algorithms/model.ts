@@ -32,8 +32,9 @@ export type AlgorithmSummary = Pick<AlgorithmRow, 'id' | 'ownerId' | 'name' | 'h
 /**
  * The algorithm as it is now, which its owner and members see (outsiders see its latest PUBLIC
  * version's). `pendingBuildHash` is null in what outsiders are given: the catalogue never reads it for them.
+ * Its latest versions' ids are not state: reads follow them to the version the caller may see.
  */
-export type AlgorithmState = Omit<AlgorithmRow, 'id' | 'ownerId' | 'name' | 'hasPublicVersion' | 'createdAt'>;
+export type AlgorithmState = Omit<AlgorithmRow, 'id' | 'ownerId' | 'name' | 'hasPublicVersion' | 'createdAt' | 'latestVersionId' | 'latestPublicVersionId'>;
 
 /** An algorithm with all of its state, as lookups and changes return it. */
 export type AlgorithmRecord = AlgorithmSummary & AlgorithmState;

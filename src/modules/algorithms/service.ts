@@ -300,6 +300,9 @@ export async function publishAlgorithm(
     const updated = await updateAlgorithmRow(tx, algorithm.id, {
       callability,
       hasPublicVersion: algorithm.hasPublicVersion || callability === 'PUBLIC',
+      // Each publish is the newest version (nextVersion), and the newest PUBLIC one if it is PUBLIC.
+      latestVersionId: version.id,
+      latestPublicVersionId: callability === 'PUBLIC' ? version.id : algorithm.latestPublicVersionId,
       pendingBuildHash: null,
       updatedAt: new Date(),
     });

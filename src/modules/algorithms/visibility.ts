@@ -21,15 +21,14 @@ import { and, eq, isNull, or, sql, type AnyColumn, type SQL } from 'drizzle-orm'
 import type { Principal } from '../../auth/principal.js';
 import { algorithms, algorithmVersions, owners } from '../../db/schema.js';
 import { aclAllows, aclCoversAll, aclTargets } from '../../auth/acl.js';
-import { organizationsOf } from '../organizations/store.js';
 
 /**
- * What the text of a caller's full-access predicate depends on: whose algorithms are its own, and
- * whether its whitelist narrows them (a standard key without manageAlgorithms, whose whitelist is
- * not `algo://*`). Default keys are not narrowed, so their statement is the one it always was.
+ * What the text of a caller's full-access predicate depends on: whether it is an admin's, and
+ * whether its whitelist narrows what it owns (a standard key without manageAlgorithms, whose
+ * whitelist is not `algo://*`). Default keys are not narrowed, so their statement is the one it always was.
  */
 export interface Access {
-  caller: 'admin' | 'organization' | 'user';
+  admin: boolean;
   narrowed: boolean;
 }
 
@@ -37,13 +36,17 @@ export interface Access {
 const isNarrowed = ({ permissions }: Principal): boolean => !permissions.manageAlgorithms && !aclCoversAll(permissions.algorithmAccess);
 
 export function accessOf(principal: Principal): Access {
-  if (principal.keyKind === 'ADMIN') return { caller: 'admin', narrowed: false };
-  return { caller: principal.userId === null ? 'organization' : 'user', narrowed: isNarrowed(principal) };
+  return principal.keyKind === 'ADMIN' ? { admin: true, narrowed: false } : { admin: false, narrowed: isNarrowed(principal) };
 }
 
+/**
+ * The caller's values for the placeholders of its predicates. Whose algorithms it owns is one array
+ * (its owner and the organizations its user belongs to, which the principal carries as verified),
+ * so a statement tests each row against it instead of looking the memberships up.
+ */
 export function callerValues(principal: Principal) {
   const { owners, algorithms } = aclTargets(principal.permissions.algorithmAccess);
-  return { callerOwnerId: principal.ownerId, callerUserId: principal.userId, aclOwners: owners, aclAlgorithms: algorithms };
+  return { callerOwners: [principal.ownerId, ...principal.memberOf], aclOwners: owners, aclAlgorithms: algorithms };
 }
 
 /** Whether the caller's whitelist covers the algorithm row in scope (`algorithms` joined with its `owners` row). */
@@ -57,15 +60,14 @@ function whitelistCovers(): SQL {
 
 /** Whether the caller has full access to the algorithm row in scope (`algorithms` joined with its `owners` row). */
 export function fullAccessTo(access: Access): SQL {
-  if (access.caller === 'admin') return sql`true`;
-  const own = eq(algorithms.ownerId, sql.placeholder('callerOwnerId'));
-  const owned = access.caller === 'organization' ? own : or(own, sql`${algorithms.ownerId} in (${organizationsOf(sql.placeholder('callerUserId'))})`)!;
+  if (access.admin) return sql`true`;
+  const owned = sql`${algorithms.ownerId} = any(${sql.placeholder('callerOwners')}::uuid[])`;
   return access.narrowed ? and(owned, whitelistCovers())! : owned;
 }
 
 /**
- * `fullAccessTo`, in memory: whether the caller has full access to `algorithm`. An organization's
- * key has no memberships (`memberOf` is empty), so only its own algorithms count, as in SQL.
+ * `fullAccessTo`, in memory: whether the caller has full access to `algorithm`, from the same
+ * owners (an organization's key has no memberships: `memberOf` is empty).
  */
 export function hasFullAccess(principal: Principal, algorithm: { ownerId: string; ownerName: string; name: string }): boolean {
   if (principal.keyKind === 'ADMIN') return true;
@@ -88,6 +90,10 @@ export interface SeenAlgorithm {
 /** Whether the caller sees the `algorithm_versions` row in scope, a version of `algorithm`. */
 export const seesVersion = (algorithm: SeenAlgorithm): SQL =>
   and(eq(algorithmVersions.algorithmId, algorithm.id), or(sql`${algorithm.fullAccess}`, eq(algorithmVersions.callability, 'PUBLIC')))!;
+
+/** The id of the newest version the caller sees of the algorithm row in scope: its newest, or its newest PUBLIC one (kept by publish). */
+export const latestSeenVersionId = (fullAccess: SQL): SQL =>
+  sql`case when ${fullAccess} then ${algorithms.latestVersionId} else ${algorithms.latestPublicVersionId} end`;
 
 /** `seesVersion`, in memory. */
 export const seesCalledVersion = (fullAccess: boolean, version: { callability: 'PUBLIC' | 'PRIVATE' }): boolean =>

@@ -1,5 +1,5 @@
 /** Organizations' rows: their own columns in `organizations`, their names in the shared `owners` namespace, and memberships. */
-import { and, count, eq, ilike, inArray, isNull, lte, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { and, count, eq, ilike, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { violatedUniqueConstraint } from '../../db/errors.js';
 import { containing } from '../../db/like.js';
@@ -179,11 +179,6 @@ export async function organizationsOnlyOwnedBy(tx: Db, userId: string): Promise<
       ),
     );
   return found.map((row) => row.name);
-}
-
-/** A subquery for the ids of the organizations the user belongs to (any role); the user a value or a placeholder. */
-export function organizationsOf(userId: string | Placeholder): SQL {
-  return sql`select ${organizationMembers.organizationId} from ${organizationMembers} where ${eq(organizationMembers.userId, userId)}`;
 }
 
 const memberKeyset = { createdAt: organizationMembers.createdAt, id: organizationMembers.userId };

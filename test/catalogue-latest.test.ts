@@ -1,0 +1,173 @@
+/**
+ * The latest version the catalogue shows each caller, which publish keeps on the algorithm's row
+ * (its newest version, its newest PUBLIC one): the owner and members see the newest, everyone else
+ * the newest PUBLIC one, after every publish of either callability, after joining an organization,
+ * and after deletes. Read through a catalogue page, by owner, and by reference. Also the migration
+ * that gave the algorithms published before it their latest versions.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOrganization, createUser, startTestApp, type TestApp } from './helpers/app.js';
+import { bareDatabase } from './helpers/migrations.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t?.close());
+
+const SHOWN = 'name latestVersion { semanticVersion callability } versions(first: 20) { nodes { semanticVersion } }';
+
+async function mutate(key: string, field: string, query: string, variables: Record<string, unknown>) {
+  const response = await t.gql(query, { key, variables });
+  expect(response.body.errors).toBeUndefined();
+  const payload = response.body.data![field];
+  expect(payload.userErrors).toEqual([]);
+  return payload;
+}
+
+async function create(key: string, name: string, owner?: string): Promise<string> {
+  const payload = await mutate(key, 'createAlgorithm', `mutation($input: CreateAlgorithmInput!) { createAlgorithm(input: $input) { algorithm { id } userErrors { message } } }`, {
+    input: { name, owner, details: { label: name }, settings: { language: 'PYTHON3', environment: 'CPU' } },
+  });
+  return payload.algorithm.id;
+}
+
+async function publish(key: string, id: string, versionType: string, callability?: string): Promise<string> {
+  const payload = await mutate(
+    key,
+    'publishAlgorithm',
+    `mutation($input: PublishAlgorithmInput!) { publishAlgorithm(input: $input) { version { semanticVersion } userErrors { message } } }`,
+    { input: { id, versionType, callability } },
+  );
+  return payload.version.semanticVersion;
+}
+
+/** What `key` is shown of `owner`'s algorithms: on the catalogue's page of that owner, and by reference; the two must agree. */
+async function shown(key: string, owner: string, name: string) {
+  const response = await t.gql(
+    `query($owner: String!, $ref: String!) { algorithms(owner: $owner, first: 50) { nodes { ${SHOWN} } } algorithm(ref: $ref) { ${SHOWN} } }`,
+    { key, variables: { owner, ref: `${owner}/${name}` } },
+  );
+  expect(response.body.errors).toBeUndefined();
+  const { algorithms, algorithm } = response.body.data!;
+  const listed = algorithms.nodes.find((node: { name: string }) => node.name === name) ?? null;
+  expect(listed).toEqual(algorithm);
+  return algorithm && { latest: algorithm.latestVersion, versions: algorithm.versions.nodes.map((node: { semanticVersion: string }) => node.semanticVersion) };
+}
+
+const latest = (semanticVersion: string, callability: string) => ({ semanticVersion, callability });
+
+describe('the latest version each caller is shown', () => {
+  it('follows every publish: the owner is shown the newest, others the newest PUBLIC, and never a private one', async () => {
+    const owner = await createUser(t);
+    const stranger = await createUser(t);
+    const id = await create(owner.key, 'layered');
+    const expectShown = async (ownerSees: unknown, strangerSees: unknown) => {
+      expect(await shown(owner.key, owner.username, 'layered')).toEqual(ownerSees);
+      expect(await shown(stranger.key, owner.username, 'layered')).toEqual(strangerSees);
+    };
+
+    await expectShown({ latest: null, versions: [] }, null);
+    expect(await publish(owner.key, id, 'MINOR')).toBe('0.1.0');
+    await expectShown({ latest: latest('0.1.0', 'PRIVATE'), versions: ['0.1.0'] }, null);
+
+    expect(await publish(owner.key, id, 'MAJOR', 'PUBLIC')).toBe('1.0.0');
+    await expectShown({ latest: latest('1.0.0', 'PUBLIC'), versions: ['0.1.0', '1.0.0'] }, { latest: latest('1.0.0', 'PUBLIC'), versions: ['1.0.0'] });
+
+    expect(await publish(owner.key, id, 'REVISION')).toBe('1.0.1');
+    await expectShown(
+      { latest: latest('1.0.1', 'PUBLIC'), versions: ['0.1.0', '1.0.0', '1.0.1'] },
+      { latest: latest('1.0.1', 'PUBLIC'), versions: ['1.0.0', '1.0.1'] },
+    );
+
+    expect(await publish(owner.key, id, 'MAJOR', 'PRIVATE')).toBe('2.0.0');
+    expect(await publish(owner.key, id, 'MINOR')).toBe('2.1.0');
+    await expectShown(
+      { latest: latest('2.1.0', 'PRIVATE'), versions: ['0.1.0', '1.0.0', '1.0.1', '2.0.0', '2.1.0'] },
+      { latest: latest('1.0.1', 'PUBLIC'), versions: ['1.0.0', '1.0.1'] },
+    );
+
+    expect(await publish(owner.key, id, 'MAJOR', 'PUBLIC')).toBe('3.0.0');
+    await expectShown(
+      { latest: latest('3.0.0', 'PUBLIC'), versions: ['0.1.0', '1.0.0', '1.0.1', '2.0.0', '2.1.0', '3.0.0'] },
+      { latest: latest('3.0.0', 'PUBLIC'), versions: ['1.0.0', '1.0.1', '3.0.0'] },
+    );
+  });
+
+  it("shows an organization's members its newest version, and a user who joins it at once", async () => {
+    const boss = await createUser(t);
+    const member = await createUser(t);
+    const joiner = await createUser(t);
+    const organization = await createOrganization(t, [boss.username], [member.username]);
+    const id = await create(boss.key, 'shared', organization);
+    await publish(boss.key, id, 'MAJOR', 'PUBLIC');
+    await publish(boss.key, id, 'MAJOR', 'PRIVATE');
+
+    const inside = { latest: latest('2.0.0', 'PRIVATE'), versions: ['1.0.0', '2.0.0'] };
+    const outside = { latest: latest('1.0.0', 'PUBLIC'), versions: ['1.0.0'] };
+    expect(await shown(boss.key, organization, 'shared')).toEqual(inside);
+    expect(await shown(member.key, organization, 'shared')).toEqual(inside);
+    expect(await shown(joiner.key, organization, 'shared')).toEqual(outside);
+
+    const added = await t.gql(
+      `mutation($o: String!, $u: String!) { addOrganizationMember(input: { organization: $o, username: $u, role: MEMBER }) { userErrors { message } } }`,
+      { key: t.adminKey, variables: { o: organization, u: joiner.username } },
+    );
+    expect(added.body.data!.addOrganizationMember.userErrors).toEqual([]);
+    expect(await shown(joiner.key, organization, 'shared')).toEqual(inside);
+  });
+
+  it('shows nothing of deleted algorithms, and the rest as they were', async () => {
+    const owner = await createUser(t);
+    const stranger = await createUser(t);
+    const kept = await create(owner.key, 'kept');
+    const draft = await create(owner.key, 'draft');
+    const gone = await create(owner.key, 'gone');
+    await publish(owner.key, kept, 'MAJOR', 'PUBLIC');
+    await publish(owner.key, kept, 'MAJOR', 'PRIVATE');
+    await publish(owner.key, draft, 'MINOR');
+    await publish(owner.key, gone, 'MAJOR', 'PUBLIC');
+
+    await mutate(owner.key, 'deleteAlgorithm', `mutation($id: ID!) { deleteAlgorithm(input: { id: $id }) { userErrors { message } } }`, { id: draft });
+    await mutate(t.adminKey, 'adminDeleteAlgorithm', `mutation($id: ID!) { adminDeleteAlgorithm(input: { id: $id }) { userErrors { message } } }`, { id: gone });
+
+    for (const name of ['draft', 'gone']) {
+      expect(await shown(owner.key, owner.username, name)).toBeNull();
+      expect(await shown(stranger.key, owner.username, name)).toBeNull();
+    }
+    expect(await shown(owner.key, owner.username, 'kept')).toEqual({ latest: latest('2.0.0', 'PRIVATE'), versions: ['1.0.0', '2.0.0'] });
+    expect(await shown(stranger.key, owner.username, 'kept')).toEqual({ latest: latest('1.0.0', 'PUBLIC'), versions: ['1.0.0'] });
+  });
+});
+
+describe('the migration that added the latest versions', () => {
+  it('gives each algorithm published before it its newest version and its newest PUBLIC one', async () => {
+    const db = await bareDatabase();
+    try {
+      await db.migrate('_algorithm_latest_versions.sql', 'before');
+      await db.exec(`insert into owners (id, kind, name) values ('00000000-0000-4000-8000-000000000001', 'USER', 'ada')`);
+      await db.exec(`insert into algorithms (id, owner_id, name, label, has_public_version)
+        values ('00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-000000000001', 'mixed', 'Mixed', true),
+               ('00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-000000000001', 'private', 'Private', false),
+               ('00000000-0000-4000-8000-00000000000c', '00000000-0000-4000-8000-000000000001', 'draft', 'Draft', false)`);
+      // Published out of semver order, so that the newest is found by version, not by insertion.
+      await db.exec(`insert into algorithm_versions (algorithm_id, major, minor, patch, git_hash, version_type, callability, details, settings)
+        select algorithm_id::uuid, major, minor, 0, md5(algorithm_id || major || minor) || 'abcdef01', 'MAJOR', callability::callability, '{}', '{}'
+        from (values ('00000000-0000-4000-8000-00000000000a', 2, 0, 'PRIVATE'), ('00000000-0000-4000-8000-00000000000a', 1, 0, 'PUBLIC'),
+                     ('00000000-0000-4000-8000-00000000000a', 1, 1, 'PUBLIC'), ('00000000-0000-4000-8000-00000000000b', 0, 2, 'PRIVATE'),
+                     ('00000000-0000-4000-8000-00000000000b', 0, 1, 'PRIVATE')) as v(algorithm_id, major, minor, callability)`);
+      await db.migrate('_algorithm_latest_versions.sql', 'from');
+      const rows = await db.query<{ name: string; latest: string | null; latest_public: string | null }>(`
+        select a.name, l.major || '.' || l.minor as latest, p.major || '.' || p.minor as latest_public from algorithms a
+        left join algorithm_versions l on l.id = a.latest_version_id left join algorithm_versions p on p.id = a.latest_public_version_id order by a.name`);
+      expect(rows).toEqual([
+        { name: 'draft', latest: null, latest_public: null },
+        { name: 'mixed', latest: '2.0', latest_public: '1.1' },
+        { name: 'private', latest: '0.2', latest_public: null },
+      ]);
+      await expect(db.exec(`update algorithms set latest_public_version_id = null where name = 'mixed'`)).rejects.toThrow(/algorithms_latest_versions/);
+    } finally {
+      await db.close();
+    }
+  });
+});
