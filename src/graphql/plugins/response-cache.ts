@@ -1,0 +1,45 @@
+/**
+ * Public pages from cache (../response-cache.ts says which, and for whom). Runs in execution, after
+ * everything a request owes whatever answers it: authentication, caller origin, the key's and the
+ * owner's budgets (counted before the document is even parsed), usage and lastUsedAt, the cost
+ * limit. A hit skips only the execution. A request whose document cannot be shared costs one
+ * WeakMap lookup here.
+ */
+import type { ExecutionResult } from 'graphql';
+import type { Plugin, YogaInitialContext } from 'graphql-yoga';
+import type { Outsiders } from '../../modules/algorithms/outsiders.js';
+import type { GraphQLContext } from '../context.js';
+import { entryKey, isShareable, type SharedData, type SharedResponses } from '../response-cache.js';
+
+export interface PublicPages {
+  store: SharedResponses;
+  outsiders: Outsiders;
+}
+
+export function useResponseCache({ store, outsiders }: PublicPages): Plugin<GraphQLContext> {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      if (!isShareable(args.schema, args.document, args.operationName)) return;
+      const context = args.contextValue as GraphQLContext & YogaInitialContext;
+      const query = context.params.query;
+      if (query === undefined) return;
+      // Taken before anything is read: an answer worked out across a change is not stored.
+      const mark = store.mark();
+      return Promise.resolve(outsiders.of(context.principal)).then(async (outsider) => {
+        if (!outsider) return;
+        const key = entryKey(query, args.operationName, args.variableValues);
+        const data = await store.get(key);
+        if (data) {
+          setResultAndStopExecution({ data });
+          return;
+        }
+        return {
+          onExecuteDone({ result }) {
+            const { data, errors } = result as ExecutionResult<SharedData>;
+            if (data && !errors?.length) store.set(key, data, JSON.stringify(data), mark);
+          },
+        };
+      });
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Which callers see the catalogue as outsiders (visibility.ts `seesAsOutsider`), from one cached
+ * fact per owner: whether it owns an algorithm. Asked only for operations that could be answered
+ * from a shared entry (graphql/plugins/response-cache.ts); a miss is one indexed statement.
+ *
+ * The fact changes only when an algorithm is created or deleted (an owner's retirement deletes its
+ * algorithms), which the algorithm service announces (call-sheets.ts `changingAlgorithms`): every
+ * instance forgets all facts then. A read that overlapped such a change answers its own request but
+ * is not remembered; the TTL bounds what a lost notification could leave behind.
+ */
+import type { Principal } from '../../auth/principal.js';
+import type { NowOrLater } from '../../core/now-or-later.js';
+import type { Db } from '../../db/connect.js';
+import { ownersWithAlgorithms } from './store.js';
+import { fullAccessOwners, seesAsOutsider } from './visibility.js';
+
+interface Fact {
+  owns: boolean;
+  validUntil: number;
+}
+
+export class Outsiders {
+  private readonly facts = new Map<string, Fact>();
+  /** Bumped by every change: a read that overlapped one must not be remembered. */
+  private generation = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: { ttlMs: number; maxOwners?: number },
+  ) {}
+
+  /** Whether `principal` sees every algorithm and version as any outsider does. */
+  of(principal: Principal): NowOrLater<boolean> {
+    const ownerIds = fullAccessOwners(principal);
+    if (ownerIds === null) return false;
+    const now = Date.now();
+    const unknown = ownerIds.filter((id) => !((this.facts.get(id)?.validUntil ?? 0) > now));
+    if (unknown.length === 0) return seesAsOutsider(principal, (id) => this.facts.get(id)!.owns);
+    return this.load(unknown).then((owning) => seesAsOutsider(principal, (id) => owning.has(id) || this.facts.get(id)?.owns === true));
+  }
+
+  /** Forgets every fact: an algorithm was created or deleted, here or on another instance. */
+  forget(): void {
+    this.generation++;
+    this.facts.clear();
+  }
+
+  private async load(ownerIds: string[]): Promise<Set<string>> {
+    const generation = this.generation;
+    const owning = await ownersWithAlgorithms(this.db, ownerIds);
+    if (generation === this.generation) {
+      // A fact is a few bytes: past the bound, starting afresh is simpler than tracking age.
+      if (this.facts.size + ownerIds.length > (this.options.maxOwners ?? 100_000)) this.facts.clear();
+      const validUntil = Date.now() + this.options.ttlMs;
+      for (const id of ownerIds) this.facts.set(id, { owns: owning.has(id), validUntil });
+    }
+    return owning;
+  }
+}
