@@ -3,7 +3,8 @@
  * everything a request owes whatever answers it: authentication, caller origin, the key's and the
  * owner's budgets (counted before the document is even parsed), usage and lastUsedAt, the cost
  * limit. A hit skips only the execution. A request whose document cannot be shared costs one
- * WeakMap lookup here.
+ * WeakMap lookup here. An answer is shared only once the caller is confirmed an outsider afresh
+ * (`Outsiders.confirm`), and only if nothing cleared the store while it was worked out (`mark`).
  */
 import type { ExecutionResult } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
@@ -36,7 +37,14 @@ export function useResponseCache({ store, outsiders }: PublicPages): Plugin<Grap
         return {
           onExecuteDone({ result }) {
             const { data, errors } = result as ExecutionResult<SharedData>;
-            if (data && !errors?.length) store.set(key, data, JSON.stringify(data), mark);
+            if (!data || errors?.length) return;
+            // Awaited (one indexed statement, on a miss only), so the next outsider's request finds it.
+            return outsiders.confirm(context.principal).then(
+              (confirmed) => {
+                if (confirmed) store.set(key, data, JSON.stringify(data), mark);
+              },
+              () => {},
+            );
           },
         };
       });

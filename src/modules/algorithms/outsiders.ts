@@ -39,6 +39,18 @@ export class Outsiders {
     return this.load(unknown).then((owning) => seesAsOutsider(principal, (id) => owning.has(id) || this.facts.get(id)?.owns === true));
   }
 
+  /**
+   * `of`, asked of the database afresh, after the caller's answer was worked out and before it is
+   * shared: the cached facts may not yet know of an algorithm another instance has just created
+   * (its notification still on the way), and the answer may show it.
+   */
+  async confirm(principal: Principal): Promise<boolean> {
+    const ownerIds = fullAccessOwners(principal);
+    if (ownerIds === null) return false;
+    const owning = await ownersWithAlgorithms(this.db, ownerIds);
+    return seesAsOutsider(principal, (id) => owning.has(id));
+  }
+
   /** Forgets every fact: an algorithm was created or deleted, here or on another instance. */
   forget(): void {
     this.generation++;
