@@ -269,6 +269,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         : new Metrics({
             keyCache: () => verifier.stats(),
             algorithmCache: () => callSheets.stats(),
+            responseCache: () => pages?.counts ?? { hits: 0, misses: 0 },
             database: () => database.stats(),
             rateLimitStore: () => limiter.store(),
           });
@@ -500,6 +501,7 @@ function publicPages(config: Config, database: Database, rateLimits: RateLimits)
   return {
     store: redis && readFrom ? new RedisResponses(redis, `algoplane:pages:${APP_VERSION}:${readFrom}`, limits) : new MemoryResponses(limits),
     outsiders: new Outsiders(database.db, { ttlMs: config.responseCacheTtlMs }),
+    counts: { hits: 0, misses: 0 },
   };
 }
 

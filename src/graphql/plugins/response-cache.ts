@@ -8,6 +8,7 @@
  */
 import type { ExecutionResult } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
+import type { LookupCounts } from '../../core/metrics.js';
 import type { Outsiders } from '../../modules/algorithms/outsiders.js';
 import type { GraphQLContext } from '../context.js';
 import { entryKey, isShareable, type SharedData, type SharedResponses } from '../response-cache.js';
@@ -15,9 +16,11 @@ import { entryKey, isShareable, type SharedData, type SharedResponses } from '..
 export interface PublicPages {
   store: SharedResponses;
   outsiders: Outsiders;
+  /** Plain numbers for the metrics, bumped here and read when scraped. */
+  counts: LookupCounts;
 }
 
-export function useResponseCache({ store, outsiders }: PublicPages): Plugin<GraphQLContext> {
+export function useResponseCache({ store, outsiders, counts }: PublicPages): Plugin<GraphQLContext> {
   return {
     onExecute({ args, setResultAndStopExecution }) {
       if (!isShareable(args.schema, args.document, args.operationName)) return;
@@ -31,9 +34,11 @@ export function useResponseCache({ store, outsiders }: PublicPages): Plugin<Grap
         const key = entryKey(query, args.operationName, args.variableValues);
         const data = await store.get(key);
         if (data) {
+          counts.hits++;
           setResultAndStopExecution({ data });
           return;
         }
+        counts.misses++;
         return {
           onExecuteDone({ result }) {
             const { data, errors } = result as ExecutionResult<SharedData>;
