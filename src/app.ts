@@ -233,7 +233,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     stopListening.push(
       await database.listen(AUTH_CHANGE_CHANNEL, (payload) => {
         verifier.invalidate(payload);
-        if (payload.startsWith('owner:')) ownerChanged();
+        if (payload.startsWith('owner:') || payload.startsWith('new-owner:')) ownerChanged();
       }),
     );
     const callSheets = new CallSheets(database.db, { ttlMs: config.algorithmCacheTtlMs });

@@ -19,9 +19,10 @@ export const AUTH_CHANGE_CHANNEL = 'algoplane_auth';
 
 /**
  * Tells every instance, when `tx` commits, of a new owner, which the triggers (on updates and
- * deletes) do not: an answer cached while its name was free (a public profile read as null) must go.
+ * deletes) do not: an answer cached while its name was free (a public profile read as null) must
+ * go. Its own scope, `new-owner:`, which the key cache ignores: no key of a new owner is stale.
  */
-export const announceNewOwner = (tx: Db, ownerId: string): Promise<void> => notify(tx, AUTH_CHANGE_CHANNEL, `owner:${ownerId}`);
+export const announceNewOwner = (tx: Db, ownerId: string): Promise<void> => notify(tx, AUTH_CHANGE_CHANNEL, `new-owner:${ownerId}`);
 
 export type AuthFailure = 'MISSING' | 'INVALID';
 

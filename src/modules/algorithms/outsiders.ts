@@ -4,9 +4,12 @@
  * from a shared entry (graphql/plugins/response-cache.ts); a miss is one indexed statement.
  *
  * The fact changes only when an algorithm is created or deleted (an owner's retirement deletes its
- * algorithms), which the algorithm service announces (call-sheets.ts `changingAlgorithms`): every
- * instance forgets all facts then. A read that overlapped such a change answers its own request but
- * is not remembered; the TTL bounds what a lost notification could leave behind.
+ * algorithms), which the algorithm service announces (call-sheets.ts `changingAlgorithms`). On any
+ * such announcement every instance forgets the facts "owns none": a creation may have made one
+ * wrong, and a wrong one would share an owner's answer. "Owns some" stays until its TTL: a deletion
+ * may have made one wrong, which only keeps a former owner from sharing for that long, while owners
+ * reading right after their own publishes cost no statement. A read that overlapped a change
+ * answers its own request but is not remembered.
  */
 import type { Principal } from '../../auth/principal.js';
 import type { NowOrLater } from '../../core/now-or-later.js';
@@ -51,10 +54,10 @@ export class Outsiders {
     return seesAsOutsider(principal, (id) => owning.has(id));
   }
 
-  /** Forgets every fact: an algorithm was created or deleted, here or on another instance. */
+  /** An algorithm was created, published or deleted, here or on another instance: forgets every "owns none". */
   forget(): void {
     this.generation++;
-    this.facts.clear();
+    for (const [id, fact] of this.facts) if (!fact.owns) this.facts.delete(id);
   }
 
   private async load(ownerIds: string[]): Promise<Set<string>> {
