@@ -3,6 +3,7 @@
  * Config. `main.ts` binds the port first (`bindServer`), then serves the app on it; tests call
  * `app.yoga.fetch` or `app.listen(0)`.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -42,7 +43,11 @@ import { schema } from './graphql/schema.js';
 import { deleteExpiredKeyUsage } from './modules/api-keys/service.js';
 import { deleteExpiredIdempotencyRecords } from './modules/idempotency/service.js';
 import { createAuthorizer, isAuthorizeRequest } from './authorizer/handler.js';
-import { ALGORITHM_CHANGE_CHANNEL, CallSheets } from './modules/algorithms/call-sheets.js';
+import { ALGORITHM_CHANGE_CHANNEL, CallSheets, type SheetCache, type SheetSource } from './modules/algorithms/call-sheets.js';
+import { Outsiders } from './modules/algorithms/outsiders.js';
+import type { KeyCache } from './auth/key-cache.js';
+import { MemoryResponses, RedisResponses } from './graphql/response-cache.js';
+import { useResponseCache, type PublicPages } from './graphql/plugins/response-cache.js';
 import { restGate } from './rest/handler.js';
 import { createRestApi } from './rest/routes.js';
 
@@ -202,14 +207,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     await database.migrate(async () => {
       bootstrapAdminKey = await bootstrapAdmin(database.db, config.adminEmail);
     });
-    const verifier = new KeyVerifier(database.db, {
-      positiveTtlMs: config.keyCacheTtlMs,
-      negativeTtlMs: config.keyNegativeCacheTtlMs,
-    });
-    stopListening.push(await database.listen(AUTH_CHANGE_CHANNEL, (payload) => verifier.invalidate(payload)));
-    const callSheets = new CallSheets(database.db, { ttlMs: config.algorithmCacheTtlMs });
-    stopListening.push(await database.listen(ALGORITHM_CHANGE_CHANNEL, (payload) => callSheets.invalidate(payload)));
-    usage = new KeyUsageRecorder(database.db, log, config.keyUsageFlushMs, (batch) => verifier.noteUsage(batch), options.usageClock);
     rateLimits = new RateLimits(
       {
         redisUrl: config.redisUrl,
@@ -221,6 +218,49 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       log,
     );
     await rateLimits.start();
+    const pages = publicPages(config, database, rateLimits);
+    // Whatever changes what outsiders see of algorithms (created, published, deleted, an owner
+    // retired) or of owners (a profile) clears the public pages, on every instance.
+    const algorithmsChanged = () => {
+      pages?.outsiders.forget();
+      pages?.store.clear();
+    };
+    const ownerChanged = () => pages?.store.clear();
+    const verifier = new KeyVerifier(database.db, {
+      positiveTtlMs: config.keyCacheTtlMs,
+      negativeTtlMs: config.keyNegativeCacheTtlMs,
+    });
+    stopListening.push(
+      await database.listen(AUTH_CHANGE_CHANNEL, (payload) => {
+        verifier.invalidate(payload);
+        if (payload.startsWith('owner:') || payload.startsWith('new-owner:')) ownerChanged();
+      }),
+    );
+    const callSheets = new CallSheets(database.db, { ttlMs: config.algorithmCacheTtlMs });
+    stopListening.push(
+      await database.listen(ALGORITHM_CHANGE_CHANNEL, (payload) => {
+        callSheets.invalidate(payload);
+        algorithmsChanged();
+      }),
+    );
+    // What services tell this instance at once after a change they made (other instances hear the
+    // NOTIFY): the public pages go along with the verified keys and the call sheets.
+    const keys: KeyCache = {
+      forgetKey: (keyId) => verifier.forgetKey(keyId),
+      forgetOwner(ownerId) {
+        verifier.forgetOwner(ownerId);
+        ownerChanged();
+      },
+    };
+    const sheets: SheetSource & SheetCache = {
+      byName: (owner, name) => callSheets.byName(owner, name),
+      byId: (id) => callSheets.byId(id),
+      forget(stale) {
+        callSheets.forget(stale);
+        algorithmsChanged();
+      },
+    };
+    usage = new KeyUsageRecorder(database.db, log, config.keyUsageFlushMs, (batch) => verifier.noteUsage(batch), options.usageClock);
     const authenticator = new Authenticator({ verifier, usage, rateLimits, deadlineMs: config.requestTimeoutMs });
     const limiter = rateLimits;
     const metrics =
@@ -229,6 +269,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         : new Metrics({
             keyCache: () => verifier.stats(),
             algorithmCache: () => callSheets.stats(),
+            responseCache: () => pages?.counts ?? { hits: 0, misses: 0 },
             database: () => database.stats(),
             rateLimitStore: () => limiter.store(),
           });
@@ -243,7 +284,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const restApi = createRestApi(APP_VERSION);
     const rest = restGate(
       restApi.app,
-      { authenticator, db: database.db, keys: verifier, callSheets, log, maxBodyBytes: config.maxBodyBytes, deadlineMs: config.requestTimeoutMs },
+      { authenticator, db: database.db, keys, callSheets: sheets, log, maxBodyBytes: config.maxBodyBytes, deadlineMs: config.requestTimeoutMs },
       restApi.publicPaths,
     );
 
@@ -286,8 +327,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         db: database.db,
         requestId: gate!.id,
         log,
-        keyCache: verifier,
-        callSheets,
+        keyCache: keys,
+        callSheets: sheets,
         algorithmApiUrl: config.algorithmApiUrl,
         caller: gate!.caller!,
         rateLimit: gate!.budget,
@@ -348,6 +389,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         ...useGraphQLLimits({ ...DEFAULT_LIMITS, maxCost: config.graphqlMaxCost }),
         useIdempotency(config.requestTimeoutMs),
         useRequestDeadline(config.requestTimeoutMs),
+        // Inside the cost check and the deadline: a cached answer is charged and bounded like any.
+        ...(pages ? [useResponseCache(pages)] : []),
         useClientErrors(log),
       ],
     });
@@ -440,6 +483,26 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     await database.close().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * The public pages' cache (graphql/response-cache.ts), unless RESPONSE_CACHE_TTL_MS is 0: in Redis
+ * when REDIS_URL is set, so every instance shares one; in this process's memory otherwise. In Redis,
+ * the answers are named by the app's version and the database they were read from (its address and
+ * name, never a password): a Redis shared by other clusters, or by instances of another version
+ * during a rolling upgrade, never mixes their answers.
+ */
+function publicPages(config: Config, database: Database, rateLimits: RateLimits): PublicPages | undefined {
+  if (config.responseCacheTtlMs === 0) return undefined;
+  const limits = { ttlMs: config.responseCacheTtlMs, maxEntries: config.responseCacheMaxEntries, maxBytes: config.responseCacheMaxBytes };
+  const redis = rateLimits.sharedClient();
+  const source = config.databaseUrl === undefined ? undefined : new URL(config.databaseUrl);
+  const readFrom = source && createHash('sha256').update(`${source.hostname}:${source.port}${source.pathname}`).digest('base64url').slice(0, 16);
+  return {
+    store: redis && readFrom ? new RedisResponses(redis, `algoplane:pages:${APP_VERSION}:${readFrom}`, limits) : new MemoryResponses(limits),
+    outsiders: new Outsiders(database.db, { ttlMs: config.responseCacheTtlMs }),
+    counts: { hits: 0, misses: 0 },
+  };
 }
 
 /** Stops every LISTEN; one that fails to stop (a connection already gone) stops no other. */

@@ -48,6 +48,11 @@ export interface Config {
   keyUsageFlushMs: number;
   /** Upper bound on how long the authorizer trusts what it cached of an algorithm (its changes reach the cache by NOTIFY at once). */
   algorithmCacheTtlMs: number;
+  /** Public pages (graphql/response-cache.ts): how long a shared answer may be served at most (changes clear it at once); 0 turns the cache off. */
+  responseCacheTtlMs: number;
+  responseCacheMaxEntries: number;
+  /** Bound on the text of all shared answers together (in Redis, or in each instance's memory). */
+  responseCacheMaxBytes: number;
   adminEmail: string;
   /** Largest request body accepted (bytes); larger ones get 413. */
   maxBodyBytes: number;
@@ -162,6 +167,9 @@ export function loadConfig(env: Env = process.env): Config {
     keyNegativeCacheTtlMs: integer('KEY_NEGATIVE_CACHE_TTL_MS', 5_000, 0, 3_600_000),
     keyUsageFlushMs: integer('KEY_USAGE_FLUSH_MS', 5_000, 100, 3_600_000),
     algorithmCacheTtlMs: integer('ALGORITHM_CACHE_TTL_MS', 30_000, 0, 3_600_000),
+    responseCacheTtlMs: integer('RESPONSE_CACHE_TTL_MS', 60_000, 0, 3_600_000),
+    responseCacheMaxEntries: integer('RESPONSE_CACHE_MAX_ENTRIES', 1000, 1, 1_000_000),
+    responseCacheMaxBytes: integer('RESPONSE_CACHE_MAX_BYTES', 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     adminEmail,
     maxBodyBytes: integer('MAX_BODY_BYTES', 100 * 1024, 1024, 10 * 1024 * 1024),
     graphqlMaxCost: integer('GRAPHQL_MAX_COST', 20_000, 100, 10_000_000),

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { buildSchema, getNamedType, isInterfaceType, isLeafType, isNonNullType, isObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrganization, createUser, localId, startTestApp, uniqueName, type TestApp } from './helpers/app.js';
+import { createOrganization, createUser, localId, readStatements, startTestApp, uniqueName, type TestApp } from './helpers/app.js';
 
 const SCHEMA = buildSchema(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
@@ -444,11 +444,11 @@ describe('audit and batching', () => {
     const PAGE = `query($first: Int!, $owner: String) { algorithms(first: $first, owner: $owner) {
       nodes { name owner { name } latestVersion { semanticVersion } versions(first: 3) { totalCount nodes { semanticVersion } } } } }`;
     const statementsFor = async (first: number) => {
-      await t.gql(PAGE, { key: reader.key, variables: { first, owner: publisher.username } }); // warm the key cache
+      await t.gql('{ viewer { key { id } } }', { key: reader.key }); // warm the key cache, not the public pages'
       const before = t.queries.length;
       const response = await t.gql(PAGE, { key: reader.key, variables: { first, owner: publisher.username } });
       expect(response.body.errors).toBeUndefined();
-      return { statements: t.queries.length - before, nodes: response.body.data!.algorithms.nodes };
+      return { statements: readStatements(t.queries.slice(before)).length, nodes: response.body.data!.algorithms.nodes };
     };
     const ten = await statementsFor(10);
     const hundred = await statementsFor(100);
@@ -543,7 +543,7 @@ describe('audit and batching', () => {
     expect(summaries.body.data!.algorithms.nodes).toEqual([
       { latestVersion: { semanticVersion: '2.0.0' }, versions: { nodes: [{ semanticVersion: '1.0.1' }, { semanticVersion: '2.0.0' }] } },
     ]);
-    expect(t.queries.length - before).toBe(1);
+    expect(readStatements(t.queries.slice(before))).toHaveLength(1);
   });
 
   it('answers every field of a listed algorithm as a lookup does, whichever fields a list asks for', async () => {

@@ -6,6 +6,7 @@
  * otherwise. If Redis is unreachable, each instance falls back to its own in-memory counters rather
  * than failing requests, and says so (shared-counters.ts).
  */
+import type { Redis } from 'ioredis';
 import { RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { Logger } from '../core/logger.js';
 import type { RateLimitStore } from '../core/metrics.js';
@@ -170,6 +171,11 @@ export class RateLimits {
   store(): RateLimitStore {
     if (!this.shared) return 'memory';
     return this.shared.state === 'ok' ? 'redis' : 'fallback';
+  }
+
+  /** The Redis connection budgets are counted on (REDIS_URL), for other state every instance shares. */
+  sharedClient(): Redis | undefined {
+    return this.shared?.client;
   }
 
   refundAuthAttempt(address: string): NowOrLater<void> {

@@ -7,7 +7,7 @@
  * if a notification is ever lost.
  */
 import type { CacheStats } from '../core/metrics.js';
-import type { Db } from '../db/connect.js';
+import { notify, type Db } from '../db/connect.js';
 import { ownerFromProfile } from '../db/records.js';
 import type { ApiKeyKind } from '../db/enums.js';
 import { API_KEY_LENGTH, hashApiKey, keyFromAuthorizationHeader, parseApiKey } from './api-key.js';
@@ -16,6 +16,13 @@ import type { KeyCache } from './key-cache.js';
 import { permissionsOf, type Principal } from './principal.js';
 
 export const AUTH_CHANGE_CHANNEL = 'algoplane_auth';
+
+/**
+ * Tells every instance, when `tx` commits, of a new owner, which the triggers (on updates and
+ * deletes) do not: an answer cached while its name was free (a public profile read as null) must
+ * go. Its own scope, `new-owner:`, which the key cache ignores: no key of a new owner is stale.
+ */
+export const announceNewOwner = (tx: Db, ownerId: string): Promise<void> => notify(tx, AUTH_CHANGE_CHANNEL, `new-owner:${ownerId}`);
 
 export type AuthFailure = 'MISSING' | 'INVALID';
 

@@ -35,6 +35,12 @@ export interface CacheStats {
   invalidations: { notify: number; local: number };
 }
 
+/** What the public pages' cache counts (graphql/plugins/response-cache.ts): shareable requests answered from it, or worked out. */
+export interface LookupCounts {
+  hits: number;
+  misses: number;
+}
+
 /** What the database connection counts (db/connect.ts). */
 export interface DatabaseStats {
   driver: 'pglite' | 'postgres';
@@ -55,6 +61,7 @@ export type RateLimitStore = 'redis' | 'memory' | 'fallback';
 export interface MetricSources {
   keyCache(): CacheStats;
   algorithmCache(): CacheStats;
+  responseCache(): LookupCounts;
   database(): DatabaseStats;
   rateLimitStore(): RateLimitStore;
 }
@@ -147,6 +154,7 @@ function family(name: string, type: 'counter' | 'gauge' | 'histogram', help: str
 function sourcedFamilies(sources: MetricSources): string[] {
   const keys = sources.keyCache();
   const algorithms = sources.algorithmCache();
+  const pages = sources.responseCache();
   const database = sources.database();
   const store = sources.rateLimitStore();
   const driver = { driver: database.driver };
@@ -169,6 +177,10 @@ function sourcedFamilies(sources: MetricSources): string[] {
       { labels: { source: 'local' }, value: algorithms.invalidations.local },
     ]),
     family('algoplane_algorithm_cache_entries', 'gauge', 'Algorithms (found or not) held in the algorithm cache.', [{ value: algorithms.entries }]),
+    family('algoplane_response_cache_lookups_total', 'counter', "Requests for public pages answered from the shared cache (hit) or worked out (miss); others never look.", [
+      { labels: { result: 'hit' }, value: pages.hits },
+      { labels: { result: 'miss' }, value: pages.misses },
+    ]),
     family('algoplane_db_pool_size', 'gauge', 'Database connections the pool may open (the embedded database has one).', [{ labels: driver, value: database.poolSize }]),
     family('algoplane_db_transactions_active', 'gauge', 'Transactions running now, each holding a pool connection.', [{ labels: driver, value: database.transactionsActive }]),
     family('algoplane_db_statements_total', 'counter', 'SQL statements sent.', [{ labels: driver, value: database.statements }]),

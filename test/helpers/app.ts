@@ -123,6 +123,14 @@ export async function startTestApp(
   };
 }
 
+/**
+ * `statements` without the public pages' cache's own: whether the caller's owners own an algorithm
+ * (src/modules/algorithms/outsiders.ts), asked before a public page is looked up and again before
+ * one is shared. What is left is what the read itself sent.
+ */
+export const readStatements = (statements: string[]): string[] =>
+  statements.filter((statement) => !statement.startsWith('select distinct "owner_id" from "algorithms"'));
+
 let counter = 0;
 /** A username no other test in this run uses. */
 export function uniqueName(prefix = 'user'): string {

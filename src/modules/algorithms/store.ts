@@ -483,6 +483,12 @@ export async function lockAlgorithm(tx: Db, id: string): Promise<{ row: Algorith
   return found;
 }
 
+/** Which of `ownerIds` own at least one algorithm (what `seesAsOutsider` asks). */
+export async function ownersWithAlgorithms(db: Db, ownerIds: readonly string[]): Promise<Set<string>> {
+  const rows = await db.selectDistinct({ ownerId: algorithms.ownerId }).from(algorithms).where(anyOf(algorithms.ownerId, ownerIds));
+  return new Set(rows.map((row) => row.ownerId));
+}
+
 /** How many algorithms an owner has (for its quota; count under the owner's lock). */
 export async function countAlgorithmsOf(tx: Db, ownerId: string): Promise<number> {
   const [row] = await tx.select({ n: count() }).from(algorithms).where(eq(algorithms.ownerId, ownerId));

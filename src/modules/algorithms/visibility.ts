@@ -108,3 +108,22 @@ export function seenCallability(fullAccess: SQL, callability: 'PUBLIC' | 'PRIVAT
     ? and(fullAccess, eq(algorithms.callability, 'PRIVATE'))!
     : or(and(fullAccess, eq(algorithms.callability, 'PUBLIC')), sql`not (${fullAccess})`)!;
 }
+
+/**
+ * The owners whose algorithms the caller could have full access to (`fullAccessTo`): its own and,
+ * for a user's key, its organizations'. Null for an admin's key, which has full access to all.
+ */
+export const fullAccessOwners = (principal: Principal): readonly string[] | null =>
+  principal.keyKind === 'ADMIN' ? null : [principal.ownerId, ...principal.memberOf];
+
+/**
+ * Whether the caller sees every algorithm and version exactly as any outsider does: `fullAccessTo`
+ * holds for no row, because none of its `fullAccessOwners` owns an algorithm (`owning`: those that
+ * do). Such callers get the same answer to any read of the catalogue, so they may share one
+ * (graphql/plugins/response-cache.ts). A narrowed key is judged by its owners all the same: it may
+ * see less than they do, never more, and judging it an insider only costs a shared answer.
+ */
+export function seesAsOutsider(principal: Principal, owning: (ownerId: string) => boolean): boolean {
+  const ownerIds = fullAccessOwners(principal);
+  return ownerIds !== null && !ownerIds.some(owning);
+}

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { changingOwner, type KeyCache } from '../../auth/key-cache.js';
+import { announceNewOwner } from '../../auth/verify.js';
 import { readsAccountData, type AdminActor } from '../../auth/permissions.js';
 import { DEFAULT_KEY_NAME, DEFAULT_KEY_PERMISSIONS, type Principal } from '../../auth/principal.js';
 import { ServiceError, userError, type UserErrorData } from '../../core/errors.js';
@@ -71,6 +72,7 @@ export async function createUser(
     const user = await insertUser(tx, id, username, profile);
     if (typeof user === 'string') throw new ServiceError([taken(user, username)]);
     await recordAudit(tx, actor, 'USER_CREATED', { type: 'USER', id }, { username, isAdmin: data.isAdmin });
+    await announceNewOwner(tx, id);
     const { apiKey, secret } = await issueApiKey(tx, actor, {
       ownerId: id,
       createdByUserId: actor.userId ?? id,
