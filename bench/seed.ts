@@ -29,6 +29,8 @@ export function datasetAt(label: string, scale: number): Dataset {
 export interface Seeded {
   /** The standard key the benchmark calls with (a member of three organizations, with algorithms of its own). */
   key: string;
+  /** The key of a user who owns nothing and belongs nowhere: the public catalogue is the same for it as for every such caller. */
+  outsiderKey: string;
   rows: { users: number; organizations: number; apiKeys: number; algorithms: number; versions: number };
 }
 
@@ -60,18 +62,8 @@ async function mutate(gql: Gql, key: string, field: string, query: string, input
  * The benchmark's caller and its algorithms, made through the API; returns its key. One of them
  * has VERSIONED_VERSIONS versions, for the REST rows' version pages.
  */
-async function seedThroughServices(gql: Gql, adminKey: string): Promise<string> {
-  const created = await mutate(gql, adminKey, 'createUser', `mutation($input: CreateUserInput!) { createUser(input: $input) { secret defaultKey { id } userErrors { message } } }`, {
-    username: 'bench',
-    email: 'bench@bench.example',
-    fullName: 'Bench Mark',
-  });
-  // The benchmark must measure the server, not the 600/minute default budget: an admin raises this
-  // key's own limit, the way an operator would for a heavy client. The limiter still runs.
-  await mutate(gql, adminKey, 'setApiKeyRateLimit', `mutation($input: SetApiKeyRateLimitInput!) { setApiKeyRateLimit(input: $input) { userErrors { message } } }`, {
-    id: created.defaultKey.id,
-    requestsPerMinute: 1_000_000, // the most an admin may set
-  });
+async function seedThroughServices(gql: Gql, adminKey: string): Promise<{ key: string; outsiderKey: string }> {
+  const created = await heavyUser(gql, adminKey, 'bench');
   for (const name of ['benchlab', 'benchworks', 'benchcorp']) {
     await mutate(gql, adminKey, 'createOrganization', `mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { userErrors { message } } }`, {
       name,
@@ -103,7 +95,25 @@ async function seedThroughServices(gql: Gql, adminKey: string): Promise<string> 
       });
     }
   }
-  return key;
+  return { key, outsiderKey: (await heavyUser(gql, adminKey, 'reader')).secret as string };
+}
+
+/**
+ * A user whose default key the benchmark calls with. The benchmark must measure the server, not the
+ * default budget: an admin raises the key's own limit, the way an operator would for a heavy client.
+ * The limiter still runs.
+ */
+async function heavyUser(gql: Gql, adminKey: string, username: string) {
+  const created = await mutate(gql, adminKey, 'createUser', `mutation($input: CreateUserInput!) { createUser(input: $input) { secret defaultKey { id } userErrors { message } } }`, {
+    username,
+    email: `${username}@bench.example`,
+    fullName: `${username} (benchmark)`,
+  });
+  await mutate(gql, adminKey, 'setApiKeyRateLimit', `mutation($input: SetApiKeyRateLimitInput!) { setApiKeyRateLimit(input: $input) { userErrors { message } } }`, {
+    id: created.defaultKey.id,
+    requestsPerMinute: 1_000_000, // the most an admin may set
+  });
+  return created;
 }
 
 /**
@@ -180,13 +190,13 @@ async function seedVolume(sql: postgres.Sql, d: Dataset): Promise<void> {
 export async function seed(url: string, dataset: Dataset): Promise<Seeded> {
   const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'warn', KEY_USAGE_FLUSH_MS: '60000' });
   const app = await createApp(config, { log: createLogger('warn') });
-  let key: string;
+  let keys: { key: string; outsiderKey: string };
   try {
     const gql: Gql = async (query, variables, apiKey) => {
       const response = await app.yoga.fetch(graphqlPost(apiKey, query, variables));
       return (await response.json()) as Record<string, any>;
     };
-    key = await seedThroughServices(gql, app.bootstrapAdminKey!);
+    keys = await seedThroughServices(gql, app.bootstrapAdminKey!);
   } finally {
     await app.close();
   }
@@ -197,7 +207,7 @@ export async function seed(url: string, dataset: Dataset): Promise<Seeded> {
       (select count(*)::int from users) as users, (select count(*)::int from organizations) as organizations,
       (select count(*)::int from api_keys) as "apiKeys", (select count(*)::int from algorithms) as algorithms,
       (select count(*)::int from algorithm_versions) as versions`;
-    return { key, rows: counts! };
+    return { ...keys, rows: counts! };
   } finally {
     await sql.end();
   }
