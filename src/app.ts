@@ -27,6 +27,7 @@ import type { GraphQLContext } from './graphql/context.js';
 import { DEFAULT_LIMITS, useGraphQLLimits } from './graphql/limits.js';
 import { useApiKeyAuthentication } from './graphql/plugins/authentication.js';
 import { useBodyLimit } from './graphql/plugins/body-limit.js';
+import { useCostBudget } from './graphql/plugins/cost-budget.js';
 import { toClientError, useClientErrors } from './graphql/plugins/client-errors.js';
 import { useKeyCors } from './graphql/plugins/cors.js';
 import { useRequestDeadline } from './graphql/plugins/deadline.js';
@@ -212,6 +213,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         redisUrl: config.redisUrl,
         defaultPerMinute: config.rateLimitPerMinute,
         ownerPerMinute: config.ownerRateLimitPerMinute,
+        pointsPerRequest: config.rateLimitPointsPerRequest,
         authFailuresPerMinute: config.authFailuresPerMinute,
         graphiqlPerMinute: config.graphiqlRequestsPerMinute,
       },
@@ -331,7 +333,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         callSheets: sheets,
         algorithmApiUrl: config.algorithmApiUrl,
         caller: gate!.caller!,
-        rateLimit: gate!.budget,
+        gate: gate!,
       }),
       plugins: [
         useSecurityHeaders(),
@@ -387,6 +389,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         // idempotency record wraps the real work; the deadline wraps both, answering 503 on time
         // while the work (and its record) finishes behind it.
         ...useGraphQLLimits({ ...DEFAULT_LIMITS, maxCost: config.graphqlMaxCost }),
+        // The cost just worked out, charged to the key's budget of points before anything runs.
+        useCostBudget(authenticator),
         useIdempotency(config.requestTimeoutMs),
         useRequestDeadline(config.requestTimeoutMs),
         // Inside the cost check and the deadline: a cached answer is charged and bounded like any.

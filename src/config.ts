@@ -30,6 +30,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Requests per minute for all of one owner's keys together: more keys never mean more throughput. */
   ownerRateLimitPerMinute: number;
+  /** Cost points each request of a key's or owner's budget is worth (auth/rate-limit.ts). */
+  rateLimitPointsPerRequest: number;
   /** Failed authentications allowed per client address per minute. */
   authFailuresPerMinute: number;
   /** GraphiQL page and asset requests allowed per client address per minute (a cold page view is about 8). */
@@ -158,6 +160,9 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute,
     // By default an owner's keys together may do what one key may: more keys, no more throughput.
     ownerRateLimitPerMinute: integer('OWNER_RATE_LIMIT_PER_MINUTE', rateLimitPerMinute, 1, 10_000_000),
+    // 600 requests a minute are 60 000 points: 32 catalogue pages of 50 (1 851 points each), or
+    // three operations at the largest cost GRAPHQL_MAX_COST allows (20 000).
+    rateLimitPointsPerRequest: integer('RATE_LIMIT_POINTS_PER_REQUEST', 100, 1, 10_000),
     authFailuresPerMinute: integer('AUTH_FAILURES_PER_MINUTE', 30, 1, 10_000_000),
     graphiqlRequestsPerMinute: integer('GRAPHIQL_REQUESTS_PER_MINUTE', 60, 1, 10_000_000),
     trustProxy: 'unreadable' in trustProxy ? TRUST_NO_PROXY : trustProxy,

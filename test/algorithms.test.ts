@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { buildSchema, getNamedType, isInterfaceType, isLeafType, isNonNullType, isObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrganization, createUser, localId, readStatements, startTestApp, uniqueName, type TestApp } from './helpers/app.js';
+import { createOrganization, createUser, readStatements, startTestApp, uniqueName, type TestApp } from './helpers/app.js';
 
 const SCHEMA = buildSchema(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
@@ -421,9 +421,9 @@ describe('audit and batching', () => {
     await publish(user.key, { id: algorithm.id, versionType: 'MINOR' });
     const deleted = await t.gql(DELETE, { key: user.key, variables: { id: algorithm.id } });
     expect(deleted.body.data!.deleteAlgorithm.userErrors).toEqual([]);
-    const trail = await t.gql(`query($target: String) { admin { auditEvents(targetId: $target) { nodes { action summary actorUser { username } } } } }`, {
+    const trail = await t.gql(`query($target: ID) { admin { auditEvents(targetId: $target) { nodes { action summary actorUser { username } } } } }`, {
       key: t.adminKey,
-      variables: { target: localId(algorithm.id) },
+      variables: { target: algorithm.id },
     });
     const events = trail.body.data!.admin.auditEvents.nodes;
     expect(events.map((e: Payload) => e.action)).toEqual(['ALGORITHM_CREATED', 'ALGORITHM_UPDATED', 'ALGORITHM_PUBLISHED', 'ALGORITHM_DELETED']);

@@ -406,15 +406,15 @@ describe('listing and the audit trail', () => {
     expect(adminKeys.body.data!.admin.apiKeys.nodes).toContainEqual({ name: 'admin-key', owner: { name: 'admin' } });
 
     const trail = await t.gql(
-      `query($target: String) { admin { auditEvents(targetId: $target) {
+      `query($target: ID) { admin { auditEvents(targetId: $target) {
         nodes { action actorVia actorKeyId actorUser { username } targetType summary } } } }`,
-      { key: t.adminKey, variables: { target: localId(key.id) } },
+      { key: t.adminKey, variables: { target: key.id } },
     );
     const events = trail.body.data!.admin.auditEvents.nodes;
     expect(events.map((e: Payload) => e.action)).toEqual(['API_KEY_CREATED', 'API_KEY_UPDATED', 'API_KEY_ROLLED', 'API_KEY_REVOKED']);
     for (const event of events) {
       expect(event).toMatchObject({ actorVia: 'api', actorUser: { username: user.username }, targetType: 'API_KEY' });
-      expect(event.actorKeyId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(localId(event.actorKeyId)).toMatch(/^[0-9a-f-]{36}$/);
     }
     expect(events[1].summary).toEqual({
       name: 'audited',

@@ -53,7 +53,7 @@ describe('bad input', () => {
     digits: '123',
     'a type name alone': base64('User'),
     'an unknown type name': base64('NoSuchType:6d2f0a0e-4b8e-4a57-9b7e-1b0d4a8b7f00'),
-    'an AlgorithmVersion (not a Node)': base64('AlgorithmVersion:6d2f0a0e-4b8e-4a57-9b7e-1b0d4a8b7f00'),
+    'a Viewer (not a Node)': base64('Viewer:6d2f0a0e-4b8e-4a57-9b7e-1b0d4a8b7f00'),
     'a type that is not an object': base64('String:1'),
   };
 

@@ -187,11 +187,13 @@ describe.each(COUNTERS)('one request budget per owner (RATE_LIMIT_PER_MINUTE=6, 
       for (const [i, key] of keys.entries()) answers.push(await calls[(round + i) % 2]!(key));
     }
     expect(answers.map((a) => a.status)).toEqual([...Array(6).fill(200), ...Array(6).fill(429)]);
-    // The headers report the tighter budget: the owner's, once a sibling has spent from it.
-    expect(answers.slice(0, 6).map((a) => a.headers.get('ratelimit-remaining'))).toEqual(['5', '4', '3', '2', '1', '0']);
+    // The headers report the tighter budget, in points: the owner's, once a sibling has spent from
+    // it. VIEWER costs 4 points, a REST request 1, of the owner's 600 (6 requests × 100).
+    expect(answers.slice(0, 6).map((a) => a.headers.get('ratelimit-remaining'))).toEqual(['596', '595', '591', '590', '586', '585']);
     for (const refused of answers.slice(6)) {
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect(refused.headers.get('ratelimit-limit')).toBe('6');
+      expect(refused.headers.get('ratelimit-limit')).toBe('600');
+      expect(refused.headers.get('ratelimit-remaining')).toBe('0');
       const message = 'errors' in refused.body ? refused.body.errors[0].message : refused.body.error.message;
       expect(message).toMatch(/^Too many requests by this key's owner \(all its keys together\)/);
     }
@@ -215,7 +217,9 @@ describe.each(COUNTERS)('one request budget per owner (RATE_LIMIT_PER_MINUTE=6, 
     for (let i = 0; i < 4; i++) raisedAnswers.push(await t.gql(VIEWER, { key: raised }));
     // The owner's 8th to 10th are within the raised key's 10; the 11th is not.
     expect(raisedAnswers.map((a) => a.status)).toEqual([200, 200, 200, 429]);
-    expect(raisedAnswers[0]!.body.data!.viewer.rateLimit).toEqual({ limit: 10, remaining: 2 });
+    // In points (10 requests: 1 000), the owner's is the tighter: 3 (the key's id) + 5 × 4 (VIEWER)
+    // + 1 (the sibling's refused request) + 4 spent.
+    expect(raisedAnswers[0]!.body.data!.viewer.rateLimit).toEqual({ limit: 1000, remaining: 972 });
   });
 
 });

@@ -2,7 +2,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows } from '../src/db/connect.js';
-import { createUser, localId, startTestApp, type TestApp } from './helpers/app.js';
+import { createUser, startTestApp, type TestApp } from './helpers/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -110,9 +110,9 @@ describe('Idempotency-Key, edges found in review', () => {
       // createUser's FORBIDDEN nulls all of data (its payload is non-null), though the roll ran.
       expect(response.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }
-    const rolls = await t.gql(`query($id: String) { admin { auditEvents(action: "API_KEY_ROLLED", targetId: $id) { totalCount } } }`, {
+    const rolls = await t.gql(`query($id: ID) { admin { auditEvents(action: API_KEY_ROLLED, targetId: $id) { totalCount } } }`, {
       key: t.adminKey,
-      variables: { id: localId(keyId) },
+      variables: { id: keyId },
     });
     expect(rolls.body.data!.admin.auditEvents.totalCount).toBe(1);
   });

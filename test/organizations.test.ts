@@ -3,7 +3,7 @@
  * members, organization-owned algorithms and keys, deletion with tombstones.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser, localId, startTestApp, uniqueName, type TestApp } from './helpers/app.js';
+import { createUser, startTestApp, uniqueName, type TestApp } from './helpers/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -284,8 +284,8 @@ describe('organizations on the admin plane', () => {
     await admin(ADD, { organization: org, username: member.username, role: 'MEMBER' });
     await admin(SET_ROLE, { organization: org, username: member.username, role: 'OWNER' });
     await admin(REMOVE, { organization: org, username: member.username });
-    const orgId = localId((await admin(`query($o: String!) { admin { organization(name: $o) { id } } }`, { o: org })).admin.organization.id);
-    const trail = await admin(`query($id: String) { admin { auditEvents(targetId: $id) { nodes { action actorVia } } } }`, { id: orgId });
+    const orgId = ((await admin(`query($o: String!) { admin { organization(name: $o) { id } } }`, { o: org })).admin.organization.id);
+    const trail = await admin(`query($id: ID) { admin { auditEvents(targetId: $id) { nodes { action actorVia } } } }`, { id: orgId });
     expect(trail.admin.auditEvents.nodes).toEqual(
       ['ORGANIZATION_CREATED', 'ORGANIZATION_MEMBER_ADDED', 'ORGANIZATION_MEMBER_ROLE_CHANGED', 'ORGANIZATION_MEMBER_REMOVED'].map((action) => ({
         action,

@@ -15,17 +15,20 @@ describe('per-key budgets', () => {
   });
   afterAll(() => t?.close());
 
-  it('counts down in headers and in viewer.rateLimit, then answers 429 with Retry-After', async () => {
+  it('counts down, in cost points, in headers and in viewer.rateLimit, then answers 429 with Retry-After', async () => {
     const user = await createUser(t);
+    // 5 requests are 500 points (RATE_LIMIT_POINTS_PER_REQUEST 100); VIEWER costs 5 of them.
     for (let i = 1; i <= 5; i++) {
       const response = await t.gql(VIEWER, { key: user.key });
       expect(response.status).toBe(200);
-      expect(response.headers.get('ratelimit-limit')).toBe('5');
-      expect(response.headers.get('ratelimit-remaining')).toBe(String(5 - i));
-      expect(response.body.data!.viewer.rateLimit).toMatchObject({ limit: 5, remaining: 5 - i });
+      expect(response.headers.get('ratelimit-limit')).toBe('500');
+      expect(response.headers.get('ratelimit-remaining')).toBe(String(500 - 5 * i));
+      expect(response.body.data!.viewer.rateLimit).toMatchObject({ limit: 500, remaining: 500 - 5 * i });
     }
     const refused = await t.gql(VIEWER, { key: user.key });
     expect(refused.status).toBe(429);
+    // Out of requests, no point can be spent until the window ends.
+    expect(refused.headers.get('ratelimit-remaining')).toBe('0');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(refused.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
     expect(refused.body.data).toBeUndefined();

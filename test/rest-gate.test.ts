@@ -219,16 +219,19 @@ describe('one request budget per key, across GraphQL and REST', () => {
     for (const call of [() => t.gql(VIEWER, { key: user.key }), list, () => t.gql(VIEWER, { key: user.key }), list]) {
       const answer = await call();
       expect(answer.status).toBe(200);
-      expect(answer.headers.get('ratelimit-limit')).toBe('4');
+      // In points: 4 requests are 400 (RATE_LIMIT_POINTS_PER_REQUEST 100).
+      expect(answer.headers.get('ratelimit-limit')).toBe('400');
       remaining.push(answer.headers.get('ratelimit-remaining'));
     }
-    expect(remaining).toEqual(['3', '2', '1', '0']);
+    // VIEWER costs 3 points, a REST request 1.
+    expect(remaining).toEqual(['397', '396', '393', '392']);
 
     const refused = await list();
     expectEnvelope(refused, 429, 2015);
     expect(refused.body.error.message).toMatch(/^Too many requests with this key/);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(refused.headers.get('ratelimit-limit')).toBe('4');
+    expect(refused.headers.get('ratelimit-limit')).toBe('400');
+    // Out of requests: no point may be spent until the window ends.
     expect(refused.headers.get('ratelimit-remaining')).toBe('0');
     expect(Number(refused.headers.get('ratelimit-reset'))).toBeGreaterThan(0);
     const graphql = await t.gql(VIEWER, { key: user.key });

@@ -3,6 +3,7 @@
  * user who lost every key a new one, an organization's keys are listed without secrets, and a key
  * is issued for an organization on behalf of a member.
  */
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -41,7 +42,7 @@ async function keysOf(owner: string): Promise<{ name: string }[]> {
 }
 
 async function createdEvents(): Promise<number> {
-  const response = await t.gql(`{ admin { auditEvents(action: "API_KEY_CREATED") { totalCount } } }`, { key: t.adminKey });
+  const response = await t.gql(`{ admin { auditEvents(action: API_KEY_CREATED) { totalCount } } }`, { key: t.adminKey });
   return response.body.data!.admin.auditEvents.totalCount;
 }
 
@@ -118,8 +119,8 @@ describe('POST /v1/admin/users/{username}/keys', () => {
     expect(listed.body.data!.apiKeys.nodes.map((k: { name: string }) => k.name)).toEqual(['recovered', 'new-laptop']);
     expect(JSON.stringify(listed.body)).not.toContain(secret);
     const trail = await t.gql(
-      `query($id: String) { admin { auditEvents(action: "API_KEY_CREATED", targetId: $id) { nodes { actorVia actorUser { username } summary } } } }`,
-      { key: t.adminKey, variables: { id: answer.body.id } },
+      `query($id: ID) { admin { auditEvents(action: API_KEY_CREATED, targetId: $id) { nodes { actorVia actorUser { username } summary } } } }`,
+      { key: t.adminKey, variables: { id: encodeGlobalID('ApiKey', answer.body.id) } },
     );
     const events = trail.body.data!.admin.auditEvents.nodes;
     expect(events).toHaveLength(1);

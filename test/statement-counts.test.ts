@@ -134,7 +134,7 @@ const CASES: Case[] = [
   {
     name: 'admin.auditEvents { actorUser }',
     key: () => t.adminKey,
-    query: `query($first: Int!) { admin { auditEvents(first: $first, action: "ALGORITHM_CREATED") { nodes { action targetId
+    query: `query($first: Int!) { admin { auditEvents(first: $first, action: ALGORITHM_CREATED) { nodes { action targetId
       actorUser { username email defaultKey { mask } organizations { role organization { name } } } } } } }`,
     nodes: (data) => data.admin.auditEvents.nodes,
   },

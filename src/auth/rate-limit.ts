@@ -2,6 +2,10 @@
  * Request budgets: per key (its own limit, or the server default), per owner (all its keys
  * together) and, per client address (an IPv6 one by its /64), for failed authentication and for
  * GraphiQL's page and files.
+ * A key's and an owner's budgets are counted twice, in requests and in cost points: a request
+ * spends one request and its cost in points (at least 1; a GraphQL operation its computed cost,
+ * graphql/limits.ts). The points budget is the request budget times RATE_LIMIT_POINTS_PER_REQUEST, so a
+ * key's own limit scales both, and cheap requests never pass the request budget they always had.
  * Counters live in Redis when REDIS_URL is set, so every instance draws on one budget; in memory
  * otherwise. If Redis is unreachable, each instance falls back to its own in-memory counters rather
  * than failing requests, and says so (shared-counters.ts).
@@ -10,7 +14,7 @@ import type { Redis } from 'ioredis';
 import { RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { Logger } from '../core/logger.js';
 import type { RateLimitStore } from '../core/metrics.js';
-import { after, type NowOrLater } from '../core/now-or-later.js';
+import { after, both, type NowOrLater } from '../core/now-or-later.js';
 import { budgetHolder } from '../core/client-address.js';
 import { LocalWindows, type WindowCount } from './local-windows.js';
 import { SharedCounters } from './shared-counters.js';
@@ -23,11 +27,22 @@ export interface Budget {
   resetAt: Date;
 }
 
+/**
+ * A key's or an owner's budget, in cost points. When its requests run out first it has no points
+ * left to spend either: `remaining` is 0 and `resetAt` is when the requests come back.
+ */
+export interface PointsBudget extends Budget {
+  /** When refused: what ran out. */
+  spent?: 'requests' | 'points';
+}
+
 export interface RateLimitOptions {
   redisUrl: string | undefined;
   defaultPerMinute: number;
   /** All of one owner's keys together (OWNER_RATE_LIMIT_PER_MINUTE). */
   ownerPerMinute: number;
+  /** Cost points each request of a budget is worth (RATE_LIMIT_POINTS_PER_REQUEST). */
+  pointsPerRequest: number;
   authFailuresPerMinute: number;
   graphiqlPerMinute: number;
 }
@@ -36,12 +51,15 @@ const WINDOW_SECONDS = 60;
 
 /**
  * Counters only count; each check compares the count with its limit. Counters are kept per kind
- * and limit, so a key given a new budget starts counting afresh; the owner's one counter serves
- * all its keys, whatever their limits (`consumeOwner`).
+ * and limit, so a key given a new budget starts counting afresh; the owner's serve all its keys,
+ * whatever their limits (`consumeOwner`).
  */
 const COUNT_ONLY = Number.MAX_SAFE_INTEGER;
 
-type Kind = 'key' | 'owner' | 'auth' | 'graphiql';
+type Kind = 'key' | 'key-points' | 'owner' | 'owner-points' | 'auth' | 'graphiql';
+
+/** The kinds counted once for every limit. */
+const SHARED_BY_ALL_LIMITS: ReadonlySet<Kind> = new Set(['owner', 'owner-points']);
 
 /**
  * One kind of budget's counters: in Redis while it answers, shared by every instance; else, and
@@ -101,17 +119,17 @@ export class RateLimits {
     this.shared = options.redisUrl ? new SharedCounters(options.redisUrl, log) : undefined;
   }
 
-  /** The counters of one kind of budget at one limit (the owner's: one for all limits). */
-  private counted(kind: Kind, limit: number): Counters {
-    const name = `${kind}:${kind === 'owner' ? COUNT_ONLY : limit}`;
-    let counters = this.counters.get(name);
-    if (counters === undefined) this.counters.set(name, (counters = new Counters(name, this.shared)));
-    return counters;
-  }
-
   /** Connects to Redis, when there is one, within a short bound: start-up goes on without it. */
   async start(): Promise<void> {
     await this.shared?.start();
+  }
+
+  /** The counters of one kind of budget at one limit (the owner's: one for all limits). */
+  private counted(kind: Kind, limit: number): Counters {
+    const name = `${kind}:${SHARED_BY_ALL_LIMITS.has(kind) ? COUNT_ONLY : limit}`;
+    let counters = this.counters.get(name);
+    if (counters === undefined) this.counters.set(name, (counters = new Counters(name, this.shared)));
+    return counters;
   }
 
   /** The budget of `limit` with `count` spent (a request is refused once the count passes the limit). */
@@ -124,24 +142,75 @@ export class RateLimits {
     };
   }
 
-  private spend(kind: Kind, holder: string, limit: number): NowOrLater<Budget> {
-    return after(this.counted(kind, limit).consume(holder, 1), (count) => RateLimits.budget(limit, count));
+  private spend(kind: Kind, holder: string, limit: number, points = 1): NowOrLater<Budget> {
+    return after(this.counted(kind, limit).consume(holder, points), (count) => RateLimits.budget(limit, count));
   }
 
-  /** Spends one request of the key's budget. */
-  consumeKey(keyId: string, perMinute: number | null): NowOrLater<Budget> {
-    return this.spend('key', keyId, perMinute ?? this.options.defaultPerMinute);
+  /** The points budget as the requests and points counted leave it. */
+  private static inPoints([requests, points]: [Budget, Budget]): PointsBudget {
+    if (!requests.allowed) return { allowed: false, limit: points.limit, remaining: 0, resetAt: requests.resetAt, spent: 'requests' };
+    return points.allowed ? points : { ...points, spent: 'points' };
+  }
+
+  /** A key's requests per window: its own limit, or the server default. */
+  private keyRequests(perMinute: number | null): number {
+    return perMinute ?? this.options.defaultPerMinute;
   }
 
   /**
-   * Spends one request of the owner's budget, which all its keys share: more keys never mean more
-   * throughput. Its limit is the server's per-owner budget, or the calling key's own budget where an
-   * operator set that higher (setApiKeyRateLimit): such a key may use the owner's window up to its
-   * own limit, while its siblings stop at the owner's. The owner's requests per window thus never
-   * pass the largest budget among the server's and its keys' own.
+   * An owner's requests per window, which all its keys share: more keys never mean more throughput.
+   * The limit is the server's per-owner budget, or the calling key's own budget where an operator
+   * set that higher (setApiKeyRateLimit): such a key may use the owner's window up to its own
+   * limit, while its siblings stop at the owner's. The owner's requests per window thus never pass
+   * the largest budget among the server's and its keys' own.
    */
-  consumeOwner(ownerId: string, keyPerMinute: number | null): NowOrLater<Budget> {
-    return this.spend('owner', ownerId, Math.max(this.options.ownerPerMinute, keyPerMinute ?? 0));
+  private ownerRequests(keyPerMinute: number | null): number {
+    return Math.max(this.options.ownerPerMinute, keyPerMinute ?? 0);
+  }
+
+  /** The most points one window gives a key, its owner's budget included: no operation costing more can ever run. */
+  pointsPerWindow(keyPerMinute: number | null): number {
+    return Math.min(this.keyRequests(keyPerMinute), this.ownerRequests(keyPerMinute)) * this.options.pointsPerRequest;
+  }
+
+  /** Spends one request and one point of the key's budget (both counted at once: one round trip to Redis). */
+  consumeKey(keyId: string, perMinute: number | null): NowOrLater<PointsBudget> {
+    const limit = this.keyRequests(perMinute);
+    const points = limit * this.options.pointsPerRequest;
+    return after(both(this.spend('key', keyId, limit), this.spend('key-points', keyId, points)), RateLimits.inPoints);
+  }
+
+  /**
+   * Spends one request and one point of the owner's budget (`ownerRequests`). Its counters count
+   * every request and never refuse by themselves: each request compares the count with its own
+   * limit, so all of an owner's keys share one counter whatever their limits.
+   */
+  consumeOwner(ownerId: string, keyPerMinute: number | null): NowOrLater<PointsBudget> {
+    const limit = this.ownerRequests(keyPerMinute);
+    return after(both(this.spend('owner', ownerId, limit), this.spend('owner-points', ownerId, limit * this.options.pointsPerRequest)), RateLimits.inPoints);
+  }
+
+  /**
+   * Spends `points` more of a key's and its owner's points (a costly operation, beyond the point
+   * its request spent): all or nothing. When either budget cannot afford them, both get them back,
+   * and the budgets answered are those the operation found.
+   */
+  spendPoints(keyId: string, ownerId: string, keyPerMinute: number | null, points: number): NowOrLater<{ key: PointsBudget; owner: PointsBudget }> {
+    const keyLimit = this.keyRequests(keyPerMinute) * this.options.pointsPerRequest;
+    const ownerLimit = this.ownerRequests(keyPerMinute) * this.options.pointsPerRequest;
+    const keyPoints = this.counted('key-points', keyLimit);
+    const ownerPoints = this.counted('owner-points', ownerLimit);
+    return after(both(keyPoints.consume(keyId, points), ownerPoints.consume(ownerId, points)), ([key, owner]) => {
+      const affordable = key.consumed <= keyLimit && owner.consumed <= ownerLimit;
+      // A refused operation spent nothing: its budgets say what is left to spend.
+      const found = (limit: number, count: WindowCount): PointsBudget => {
+        const budget = RateLimits.budget(limit, affordable ? count : { ...count, consumed: count.consumed - points }, count.consumed <= limit);
+        return budget.allowed ? budget : { ...budget, spent: 'points' };
+      };
+      const budgets = { key: found(keyLimit, key), owner: found(ownerLimit, owner) };
+      if (affordable) return budgets;
+      return after(both(keyPoints.reward(keyId, points), ownerPoints.reward(ownerId, points)), () => budgets);
+    });
   }
 
   /** Spends one authentication attempt of the address's budget; refunded when the key is good, or when none was sent. */

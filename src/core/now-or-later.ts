@@ -7,3 +7,7 @@ export type NowOrLater<T> = T | Promise<T>;
  */
 export const after = <T, U>(value: NowOrLater<T>, next: (value: T) => NowOrLater<U>): NowOrLater<U> =>
   value instanceof Promise ? value.then(next) : next(value);
+
+/** Both values, at once when both are at hand; else once both have come. */
+export const both = <A, B>(a: NowOrLater<A>, b: NowOrLater<B>): NowOrLater<[A, B]> =>
+  a instanceof Promise || b instanceof Promise ? Promise.all([a, b]) : [a, b];

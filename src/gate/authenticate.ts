@@ -4,12 +4,15 @@
  *   failed-auth budget of the address -> key verification -> caller origin -> the key's budget
  *     -> its owner's budget
  *
+ * Each request spends one request and one cost point of both budgets here; a GraphQL operation
+ * that costs more spends the rest once its cost is known (`spendCost`), before it runs.
+ *
  * It runs before anything of the request is parsed or executed, so an unauthenticated caller
  * learns nothing about the API, and a refused origin gets no Access-Control-Allow-Origin.
  */
 import { callerFromHeaders, ORIGIN_REFUSAL_MESSAGES, originRefusal, type Caller } from '../auth/origin.js';
 import type { Principal } from '../auth/principal.js';
-import type { Budget, RateLimits } from '../auth/rate-limit.js';
+import type { Budget, PointsBudget, RateLimits } from '../auth/rate-limit.js';
 import type { KeyUsageRecorder } from '../auth/usage.js';
 import { AuthenticationError, type KeyVerifier } from '../auth/verify.js';
 import { after, type NowOrLater } from '../core/now-or-later.js';
@@ -33,8 +36,20 @@ export interface AuthenticatorDeps {
   deadlineMs: number;
 }
 
-/** The budget that runs out first, for the RateLimit-* headers and `viewer.rateLimit`. */
+/** The budget that runs out first, for the RateLimit-* headers and `rateLimit`. */
 const tighter = (key: Budget, owner: Budget): Budget => (owner.remaining < key.remaining ? owner : key);
+
+const KEY_SPENT = { requests: 'requests with this key', points: 'cost points with this key' };
+const OWNER_SPENT = {
+  requests: "requests by this key's owner (all its keys together)",
+  points: "cost points by this key's owner (all its keys together)",
+};
+
+/** What an operation's cost comes to: charged, refused for now (429), or never affordable. */
+export type CostOutcome =
+  | { charged: true; budget: Budget }
+  | { charged: false; refusal: Refusal; budget: Budget }
+  | { charged: false; refusal?: undefined; limit: number };
 
 const UNAUTHENTICATED_HEADERS = { 'WWW-Authenticate': 'Simple realm="algoplane"' };
 
@@ -58,17 +73,34 @@ export class Authenticator {
       if (originRefused) return { valid: false, refusal: refusal(403, 'FORBIDDEN', ORIGIN_REFUSAL_MESSAGES[originRefused], undefined, 'caller_origin'), corsAllowed: false };
       const { rateLimits } = this.deps;
       return after(rateLimits.consumeKey(principal.keyId, principal.key.rateLimitPerMinute), (keyBudget): NowOrLater<Verdict> => {
-        if (!keyBudget.allowed) return { valid: false, refusal: rateLimited(keyBudget, 'requests with this key', 'key_budget'), corsAllowed: true, principal };
+        if (!keyBudget.allowed) return { valid: false, refusal: spentRefusal(keyBudget, KEY_SPENT, 'key_budget'), corsAllowed: true, principal };
         // A key within its budget still draws on its owner's, which all the owner's keys share (admin
         // keys too: their owner is their administrator); a refused key spends none of it.
         return after(rateLimits.consumeOwner(principal.ownerId, principal.key.rateLimitPerMinute), (ownerBudget): Verdict => {
-          if (!ownerBudget.allowed) {
-            return { valid: false, refusal: rateLimited(ownerBudget, "requests by this key's owner (all its keys together)", 'owner_budget'), corsAllowed: true, principal };
-          }
+          if (!ownerBudget.allowed) return { valid: false, refusal: spentRefusal(ownerBudget, OWNER_SPENT, 'owner_budget'), corsAllowed: true, principal };
           this.deps.usage.touch(principal.keyId);
           return { valid: true, principal, caller, budget: tighter(keyBudget, ownerBudget) };
         });
       });
+    });
+  }
+
+  /**
+   * Charges an operation of `cost` points to the budgets of a request `authenticate` let through,
+   * which has spent one point already. An operation costing more than a whole window's points can
+   * never run, and is told so rather than to wait; one that costs more than is left waits (429)
+   * and spends nothing.
+   */
+  spendCost(principal: Principal, cost: number, budget: Budget): NowOrLater<CostOutcome> {
+    const { rateLimits } = this.deps;
+    const perMinute = principal.key.rateLimitPerMinute;
+    const limit = rateLimits.pointsPerWindow(perMinute);
+    if (cost > limit) return { charged: false, limit };
+    if (cost <= 1) return { charged: true, budget };
+    return after(rateLimits.spendPoints(principal.keyId, principal.ownerId, perMinute, cost - 1), ({ key, owner }): CostOutcome => {
+      if (!key.allowed) return { charged: false, refusal: spentRefusal(key, KEY_SPENT, 'key_budget'), budget: key };
+      if (!owner.allowed) return { charged: false, refusal: spentRefusal(owner, OWNER_SPENT, 'owner_budget'), budget: owner };
+      return { charged: true, budget: tighter(key, owner) };
     });
   }
 
@@ -105,3 +137,6 @@ export class Authenticator {
 type KeyVerdict = { valid: true; principal: Principal } | { valid: false; refusal: Refusal };
 
 const overAuthBudget = (attempt: Budget): KeyVerdict => ({ valid: false, refusal: rateLimited(attempt, 'failed authentications from this address', 'auth_failure_budget') });
+
+const spentRefusal = (budget: PointsBudget, what: { requests: string; points: string }, name: 'key_budget' | 'owner_budget') =>
+  rateLimited(budget, what[budget.spent ?? 'requests'], name);

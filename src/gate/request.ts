@@ -21,8 +21,10 @@ export interface RequestState {
    * (TRUST_PROXY). Failed authentication and GraphiQL are limited per address; the log names it.
    */
   address: string;
-  /** The key's request budget after this request. */
+  /** The key's budget of cost points after this request (its owner's where that is tighter). */
   budget?: Budget;
+  /** The points this request has spent: 1 at authentication, then a GraphQL operation's cost. */
+  cost?: number;
   /** Where the request comes from, as caller-origin rules see it (read once, at authentication). */
   caller?: Caller;
   principal?: Principal;

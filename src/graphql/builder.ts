@@ -37,7 +37,7 @@ const badUserInput = (message: string) => new GraphQLError(message, { extensions
  * The id `node`, `nodes` and `admin.node` look up (the only arguments decoded by the relay plugin;
  * mutations read ids with `localIdOf`). Anything but the id of a type that implements Node is the
  * client's mistake and is said so, where the plugin would throw an internal error: an id that
- * does not decode, or one of a type that is unknown or not a Node (an AlgorithmVersion's, say).
+ * does not decode, or one of a type that is unknown or not a Node (a Viewer's, say).
  */
 function decodeNodeId(globalID: string): { typename: string; id: string } {
   let decoded: { typename: string; id: string };

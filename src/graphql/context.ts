@@ -1,8 +1,8 @@
 import type { KeyCache } from '../auth/key-cache.js';
 import type { Caller } from '../auth/origin.js';
-import type { Budget } from '../auth/rate-limit.js';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/connect.js';
+import type { RequestState } from '../gate/request.js';
 import type { Logger } from '../core/logger.js';
 import type { SheetCache, SheetSource } from '../modules/algorithms/call-sheets.js';
 
@@ -14,8 +14,8 @@ export interface GraphQLContext {
   log: Logger;
   /** Where clients call algorithms, for code snippets. */
   algorithmApiUrl: string;
-  /** The key's request budget after this request. */
-  rateLimit: Budget | undefined;
+  /** The gate's state of this request: its budget of points, and what it spent. */
+  gate: RequestState;
   /** The caller's origin, as the key's caller-origin rules see it. */
   caller: Caller;
   /** This instance's verified keys, for services that change keys or owners to invalidate. */

@@ -74,6 +74,13 @@ export function useGraphQLLimits(options: LimitOptions): Plugin[] {
   ];
 }
 
+const OPERATION_COST = Symbol('operationCost');
+
+type CostCarrier = { [OPERATION_COST]?: number };
+
+/** The cost `useConnectionCost` worked out for the operation running in `context`, for the budget to charge it. */
+export const operationCostIn = (context: object): number | undefined => (context as CostCarrier)[OPERATION_COST];
+
 /**
  * Refuses an operation whose cost exceeds `maxCost`, or whose `nodes(ids:)` lists more than
  * MAX_NODE_IDS ids, before it runs (so before any Idempotency-Key is claimed).
@@ -95,6 +102,7 @@ export function useConnectionCost(maxCost: number): Plugin {
         setResultAndStopExecution({ errors: [error] });
         return;
       }
+      (args.contextValue as CostCarrier)[OPERATION_COST] = cost;
       if (cost > maxCost) {
         setResultAndStopExecution({
           errors: [

@@ -155,7 +155,7 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({ body: { required:
 export const standardErrors = {
   401: errorResponse('No key, or an unknown, revoked, disabled or expired one.'),
   403: errorResponse('The key may not do this (its plane, its permissions, its origin, or the owner).'),
-  429: errorResponse("The key's request budget, or the address's failed-authentication budget, is spent: see Retry-After."),
+  429: errorResponse("The key's budget or its owner's (requests, or cost points: a REST request costs 1), or the address's failed-authentication budget, is spent: see Retry-After."),
   500: errorResponse('Unexpected: the details are logged under the request id (the error envelope\'s `id`), never sent.'),
   503: errorResponse('The database is unavailable; try again shortly (see Retry-After).'),
 } as const;

@@ -44,10 +44,22 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+export interface CostReport {
+  requested: number;
+  actual: number;
+  limit: number;
+  remaining: number;
+}
+
 export interface GraphQLResponse<T = Record<string, any>> {
   status: number;
   headers: Headers;
   body: { data?: T | null; errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[] };
+  /**
+   * The response's `extensions.cost`, which every operation that reached execution carries: taken
+   * out of `body`, so that tests comparing whole bodies compare what they are about.
+   */
+  cost?: CostReport;
 }
 
 export interface RequestOptions {
@@ -114,7 +126,11 @@ export async function startTestApp(
     fetch,
     async gql(query, requestOptions) {
       const response = await fetch('/graphql', graphqlRequest(query, requestOptions));
-      return { status: response.status, headers: response.headers, body: await response.json() };
+      const body = await response.json();
+      const { cost, ...extensions } = body.extensions ?? {};
+      if (Object.keys(extensions).length > 0) body.extensions = extensions;
+      else delete body.extensions;
+      return { status: response.status, headers: response.headers, body, ...(cost && { cost }) };
     },
     async close() {
       await app.close();

@@ -17,6 +17,7 @@ export interface RootField {
 
 export const ROOT_FIELDS: RootField[] = [
   { field: 'Query.viewer', plane: 'standard', document: '{ viewer { key { name } } }' },
+  { field: 'Query.rateLimit', plane: 'standard', document: '{ rateLimit { limit remaining resetAt cost } }' },
   {
     field: 'Query.node',
     plane: 'standard',
@@ -70,6 +71,7 @@ export const ROOT_FIELDS: RootField[] = [
   },
   { field: 'AdminQuery.apiKeys', plane: 'admin', document: '{ admin { apiKeys(first: 1) { totalCount } } }' },
   { field: 'AdminQuery.auditEvents', plane: 'admin', document: '{ admin { auditEvents(last: 1) { totalCount } } }' },
+  { field: 'AdminQuery.rateLimit', plane: 'admin', document: '{ admin { rateLimit { limit remaining resetAt cost } } }' },
   {
     field: 'Mutation.createAdminApiKey',
     plane: 'admin',

@@ -23,6 +23,7 @@ export function useApiKeyAuthentication(authenticator: Authenticator): Plugin<ob
       state.principal = verdict.principal;
       state.caller = verdict.caller;
       state.budget = verdict.budget;
+      state.cost = 1;
     },
   };
 }

@@ -30,7 +30,8 @@ import type {
   VersionRecord,
 } from './model.js';
 import { renderSnippet, type SnippetLanguage } from './snippets.js';
-import { countCatalogue, readCatalogue, versionContents, type Along, type CatalogueEntry, type VersionPick, type Which } from './store.js';
+import { countCatalogue, readCatalogue, toVersion, versionContents, versionSummariesByIds, type Along, type CatalogueEntry, type VersionPick, type Which } from './store.js';
+import { seesCalledVersion } from './visibility.js';
 import { GIT_HASH_LENGTH, isGitHash, MAX_REF_LENGTH, MAX_VERSION_LENGTH, parseAlgorithmRef, parseVersionRef } from './versions.js';
 
 /** What a list should read along with each algorithm, because its reader will ask for it. */
@@ -308,6 +309,22 @@ export class Catalogue {
   versionByGitHash(algorithm: AlgorithmSummary, gitHash: string): NowOrLater<VersionRecord | null> {
     const pick: VersionPick = { kind: 'gitHash', gitHash };
     return isGitHash(boundedArgument('gitHash', gitHash, GIT_HASH_LENGTH)) ? this.picks.get(JSON.stringify(pick)).load(algorithm.id) : null;
+  }
+
+  /**
+   * Those of these versions the caller sees, by their own ids (`node(id:)`): a version of an
+   * algorithm it sees, read through the catalogue, and then by `seesVersion`'s in-memory form.
+   */
+  async versionsByIds(ids: readonly string[]): Promise<VersionRecord[]> {
+    const valid = ids.filter(isUuid);
+    const rows = valid.length === 0 ? [] : await versionSummariesByIds(this.db, valid);
+    const seen = await Promise.all(
+      rows.map(async (row) => {
+        const algorithm = await this.records.load(row.algorithmId);
+        return algorithm && seesCalledVersion(algorithm.fullAccess, row) ? toVersion(row, algorithm.fullAccess) : null;
+      }),
+    );
+    return seen.filter((version) => version !== null);
   }
 
   async contents(version: VersionRecord): Promise<VersionContents> {

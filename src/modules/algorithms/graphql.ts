@@ -120,10 +120,13 @@ const SettingsType = builder.objectRef<Settings & { algorithmCallability?: Algor
   }),
 });
 
-export const AlgorithmVersionType = builder.objectRef<VersionRecord>('AlgorithmVersion').implement({
-  description: 'An immutable snapshot taken at publish time.',
+export const AlgorithmVersionType = builder.loadableNode('AlgorithmVersion', {
+  description: 'An immutable snapshot taken at publish time. `node(id:)` fetches it again while the caller may see it.',
+  id: { resolve: (version: VersionRecord) => version.id },
+  // Versions the caller may not see do not exist for it (visibility.ts).
+  load: (ids: string[], context) => catalogueOf(context).versionsByIds(ids),
+  sort: (version) => version.id,
   fields: (t) => ({
-    id: t.id({ description: 'Opaque id, unique among versions.', resolve: (v) => encodeGlobalID('AlgorithmVersion', v.id) }),
     semanticVersion: t.exposeString('semanticVersion', { description: 'major.minor.patch, e.g. 1.2.3.' }),
     gitHash: t.exposeString('gitHash', {
       description: "40 lower-case hex digits, unique among all versions: the hash Algorithmia's REST API addresses the version by.",

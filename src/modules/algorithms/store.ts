@@ -437,6 +437,29 @@ export async function versionContents(db: Db, ids: readonly string[]): Promise<M
   return new Map(found.map(({ id, ...contents }) => [id, contents]));
 }
 
+/**
+ * Versions by id, whoever may see them, for `Catalogue.versionsByIds`, which keeps those the caller
+ * sees (their algorithm read through the catalogue, then `seesCalledVersion`).
+ */
+export async function versionSummariesByIds(db: Db, ids: readonly string[]): Promise<VersionSummary[]> {
+  const v = algorithmVersions;
+  return db
+    .select({
+      id: v.id,
+      algorithmId: v.algorithmId,
+      major: v.major,
+      minor: v.minor,
+      patch: v.patch,
+      gitHash: v.gitHash,
+      versionType: v.versionType,
+      callability: v.callability,
+      publishedAt: v.publishedAt,
+      publishedByUserId: v.publishedByUserId,
+    })
+    .from(v)
+    .where(anyOf(v.id, ids));
+}
+
 export async function lastVersion(tx: Db, algorithmId: string): Promise<VersionRow | undefined> {
   const [last] = await tx
     .select()

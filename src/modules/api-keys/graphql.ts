@@ -147,7 +147,7 @@ export const ApiKeyType = builder.loadableNode('ApiKey', {
     }),
     rateLimitPerMinute: t.exposeInt('rateLimitPerMinute', {
       nullable: true,
-      description: "This key's request budget per minute, set by an admin; null: the server default.",
+      description: "This key's request budget per minute, set by an admin; null: the server default. Its budget of cost points scales with it (RATE_LIMIT_POINTS_PER_REQUEST points a request).",
     }),
     usage: t.field({
       type: [ApiKeyUsageDayType],
@@ -420,7 +420,7 @@ builder.relayMutationField(
     }),
   },
   {
-    description: "Sets any key's own request budget per minute. Admin keys only.",
+    description: "Sets any key's own request budget per minute, and so its budget of cost points (RATE_LIMIT_POINTS_PER_REQUEST points a request). Admin keys only.",
     authScopes: { admin: true },
     resolve: (_root, { input }, context) => {
       const id = localIdOf(String(input.id), 'ApiKey');

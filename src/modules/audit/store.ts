@@ -1,5 +1,5 @@
 /** Audit events' rows: appended with the change's own transaction handle, read oldest first. */
-import { and, count, eq } from 'drizzle-orm';
+import { and, count, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { auditEvents } from '../../db/schema.js';
 import type { Page, PageArgs } from '../../core/pagination.js';
@@ -12,14 +12,18 @@ export async function insertAuditEvent(tx: Db, event: NewAuditEvent): Promise<vo
   await tx.insert(auditEvents).values(event);
 }
 
+export async function findAuditEventsByIds(db: Db, ids: bigint[]): Promise<AuditEventRecord[]> {
+  return db.select().from(auditEvents).where(inArray(auditEvents.id, ids));
+}
+
 /** The trail, oldest first (ask for `last` to see the newest), optionally narrowed. */
 export async function listAuditEvents(
   db: Db,
-  args: PageArgs & { action?: string | null; targetId?: string | null },
+  args: PageArgs & { action?: string | null; target?: { type: string; id: string } | null },
 ): Promise<Page<AuditEventRecord & { createdAt: Date }>> {
   const filter = and(
     args.action ? eq(auditEvents.action, args.action) : undefined,
-    args.targetId ? eq(auditEvents.targetId, args.targetId) : undefined,
+    args.target ? and(eq(auditEvents.targetType, args.target.type), eq(auditEvents.targetId, args.target.id)) : undefined,
   );
   return keysetPage(
     args,
