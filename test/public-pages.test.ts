@@ -81,7 +81,7 @@ async function read(app: TestApp, key: string, query: string, variables?: Record
   const response = await app.gql(query, { key, variables });
   expect(response.status, JSON.stringify(response.body)).toBe(200);
   expect(response.body.errors).toBeUndefined();
-  return { data: response.body.data!, executed: readStatements(app.queries.slice(before)).length > 0, headers: response.headers };
+  return { data: response.body.data!, executed: readStatements(app.queries.slice(before)).length > 0, headers: response.headers, cost: response.cost };
 }
 
 /**
@@ -253,24 +253,36 @@ describe(`public pages from cache (${STORE})`, () => {
 
   it("charges a cached answer to the key's budget like any other", async () => {
     const keyId = (await t.gql('{ viewer { key { id } } }', { key: frank.key })).body.data!.viewer.key.id;
-    const set = await t.gql(`mutation($id: ID!) { setApiKeyRateLimit(input: { id: $id, requestsPerMinute: 10 }) { userErrors { message } } }`, {
+    const set = await t.gql(`mutation($id: ID!) { setApiKeyRateLimit(input: { id: $id, requestsPerMinute: 30 }) { userErrors { message } } }`, {
       key: t.adminKey,
       variables: { id: keyId },
     });
     expect(set.body.data?.setApiKeyRateLimit.userErrors).toEqual([]);
-    await warm(t, frank); // the first of its 10 requests: the changed key is verified afresh
+    await warm(t, frank); // the first of its 30 requests: the changed key is verified afresh
     await read(t, carol.key, CATALOGUE);
-    const answers = [];
-    for (let i = 0; i < 9; i++) {
-      const answer = await read(t, frank.key, CATALOGUE);
-      answers.push({ hit: !answer.executed, remaining: Number(answer.headers.get('ratelimit-remaining')) });
+    // Budgets count cost points: each answer, a hit or not, is charged the operation's cost, until
+    // what is left no longer covers it.
+    const answers: { hit: boolean; remaining: number; charged: number }[] = [];
+    const ask = async () => {
+      const before = t.queries.length;
+      return { response: await t.gql(CATALOGUE, { key: frank.key }), hit: readStatements(t.queries.slice(before)).length === 0 };
+    };
+    let refused = await ask();
+    while (refused.response.status === 200 && answers.length < 29) {
+      answers.push({ hit: refused.hit, remaining: Number(refused.response.headers.get('ratelimit-remaining')), charged: refused.response.cost!.actual });
+      refused = await ask();
     }
-    expect(answers.map((answer) => answer.remaining)).toEqual([8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    const cost = answers[0]!.charged;
+    expect(cost).toBeGreaterThan(1);
+    expect(answers.length).toBeGreaterThanOrEqual(2);
+    expect(answers.map((answer) => answer.charged)).toEqual(answers.map(() => cost));
+    expect(answers.slice(1).map((answer, i) => answers[i]!.remaining - answer.remaining)).toEqual(answers.slice(1).map(() => cost));
+    expect(answers.at(-1)!.remaining).toBeLessThan(cost);
     // Each is a hit, but for one that meets a change still landing (a notification clears all) or a store Redis was too slow for.
-    expect(answers.filter((answer) => answer.hit).length).toBeGreaterThanOrEqual(8);
-    const refused = await t.gql(CATALOGUE, { key: frank.key });
-    expect(refused.status).toBe(429);
-    expect(refused.body.data).toBeUndefined();
+    expect(answers.filter((answer) => answer.hit).length).toBeGreaterThanOrEqual(answers.length - 1);
+    expect(refused.response.status).toBe(429);
+    expect(refused.response.body.errors?.[0]?.message).toMatch(/cost points with this key/);
+    expect(refused.response.body.data).toBeUndefined();
   });
 });
 
