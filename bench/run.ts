@@ -1,7 +1,7 @@
 /**
- * `npm run bench`: seeds a small and a large database, starts algoplane on each next to its
- * baselines (stock graphql-yoga, a hand-written server, PostGraphile v5 on the large database, bare
- * node:http), drives them with autocannon and prints one table of ratios. Each ratio compares two
+ * `npm run bench`: seeds a small and a large database, starts algoplane on each (and once more on
+ * the large one with its public pages' cache off) next to its baselines (stock graphql-yoga, a
+ * hand-written server, PostGraphile v5 on the large database, bare node:http), drives them with autocannon and prints one table of ratios. Each ratio compares two
  * targets measured in the same run, interleaved A B, B A, … over several rounds, and reports the
  * median: on a shared, noisy machine only ratios mean anything.
  *
@@ -356,11 +356,21 @@ async function main() {
     await startServer('hand-written', 'dist/bench/handwritten.js', [], { DATABASE_URL: seeded.large.url }),
     await startServer('algoplane (small)', 'dist/main.js', ['start'], { DATABASE_URL: seeded.small.url }),
     await startServer('algoplane (large)', 'dist/main.js', ['start'], { DATABASE_URL: seeded.large.url }),
+    // The same server with the public pages' cache off: what a cached page saves.
+    await startServer('algoplane (large, no cache)', 'dist/main.js', ['start'], { DATABASE_URL: seeded.large.url, RESPONSE_CACHE_TTL_MS: '0' }),
     await startServer('bare node:http', 'dist/bench/bare.js', [], {}),
     // Production mode said outright: Grafast's development mode adds checks that slow planning.
     await startServer('PostGraphile v5', postgraphileScript, [], { DATABASE_URL: seeded.large.url, GRAPHILE_ENV: 'production' }),
   ];
-  const [stock, handwritten, algoplaneSmall, algoplaneLarge, bare, postgraphile] = servers as [Running, Running, Running, Running, Running, Running];
+  const [stock, handwritten, algoplaneSmall, algoplaneLarge, algoplaneUncached, bare, postgraphile] = servers as [
+    Running,
+    Running,
+    Running,
+    Running,
+    Running,
+    Running,
+    Running,
+  ];
   const target = (server: Running, key: string, name: string, query: string, variables?: Record<string, unknown>): Target => ({
     name: `${server.name} ${name}`,
     pid: server.child.pid!,
@@ -387,6 +397,9 @@ async function main() {
     smallNested: target(algoplaneSmall, seeded.small.key, 'nested list', NESTED_LIST, nested),
     largeViewer: target(algoplaneLarge, seeded.large.key, 'viewer', VIEWER),
     largeNested: target(algoplaneLarge, seeded.large.key, 'nested list', NESTED_LIST, nested),
+    // The catalogue as a caller who owns nothing sees it: the same for every such caller, so shared.
+    cachedCatalogue: target(algoplaneLarge, seeded.large.outsiderKey, 'public catalogue (cached)', NESTED_LIST, nested),
+    uncachedCatalogue: target(algoplaneUncached, seeded.large.outsiderKey, 'public catalogue', NESTED_LIST, nested),
     restAlgorithm: restTarget(algoplaneLarge, seeded.large.key, `REST GET ${REST_ALGORITHM_PATH}`, REST_ALGORITHM_PATH),
     graphqlAlgorithm: target(algoplaneLarge, seeded.large.key, 'GraphQL algorithm(ref)', ALGORITHM, ref),
     restVersions: restTarget(algoplaneLarge, seeded.large.key, `REST GET ${REST_VERSIONS_PATH}`, REST_VERSIONS_PATH),
@@ -418,6 +431,7 @@ async function main() {
       throw new Error('the hand-written baseline and algoplane answer the nested list differently');
     }
     assertSameCatalogue(targets.largeNested.expected!, targets.postgraphile.expected!, NESTED_PAGE_SIZE);
+    if (targets.cachedCatalogue.expected !== targets.uncachedCatalogue.expected) throw new Error('the public catalogue answers differently from the cache');
     // Both sides of the version rows must read a full page with more beyond it.
     const restPage = JSON.parse(targets.restVersions.expected!) as { marker: string | null; results: unknown[] };
     const graphqlPage = (JSON.parse(targets.graphqlVersions.expected!) as { data: { algorithm: { versions: { pageInfo: { hasPreviousPage: boolean }; nodes: unknown[] } } } })
@@ -430,6 +444,8 @@ async function main() {
       { label: 'nested list vs hand-written', a: targets.largeNested, b: targets.handwritten, target: 0.5 },
       // The generated server on the same data and the same answer, with no visibility rules to apply.
       { label: 'nested list vs PostGraphile v5', a: targets.largeNested, b: targets.postgraphile, target: 1.5, postgresCpuBelowB: true },
+      // An outsider's catalogue page answered from the shared cache, against the same page worked out each time.
+      { label: 'public catalogue: cached vs uncached', a: targets.cachedCatalogue, b: targets.uncachedCatalogue, target: 5 },
       { label: 'scale: viewer, large vs small', a: targets.largeViewer, b: targets.smallViewer, target: 0.9 },
       { label: 'scale: nested list, large vs small', a: targets.largeNested, b: targets.smallNested, target: 0.9 },
       // Same data, same key, same server: REST has no GraphQL document to parse, validate and execute.
