@@ -48,7 +48,8 @@ describe('algoplane start', () => {
       expect(server.banner).not.toContain(adminKey);
       expect((await fetch(`${server.url}/ready`)).status).toBe(200);
       const users = await gql(server.url, adminKey, '{ admin { users { nodes { username isAdmin } } } }');
-      expect(users.body).toEqual({ data: { admin: { users: { nodes: [{ username: 'admin', isAdmin: true }] } } } });
+      expect(users.body.data).toEqual({ admin: { users: { nodes: [{ username: 'admin', isAdmin: true }] } } });
+      expect(users.body.errors).toBeUndefined();
       const created = await gql(
         server.url,
         adminKey,
@@ -108,7 +109,8 @@ describe('algoplane admin-key', () => {
     const server = await startCli(env);
     try {
       const keys = await gql(server.url, key, '{ admin { user(username: "admin") { username } } }');
-      expect(keys.body).toEqual({ data: { admin: { user: { username: 'admin' } } } });
+      expect(keys.body.data).toEqual({ admin: { user: { username: 'admin' } } });
+      expect(keys.body.errors).toBeUndefined();
     } finally {
       await server.stop();
     }
