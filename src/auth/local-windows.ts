@@ -1,20 +1,23 @@
 /**
  * Fixed-window counters held in this process: the budgets' counters when there is no Redis, and
- * while Redis does not answer. Synchronous on purpose: a budget check is on every request's path
- * (three per authorized call), and answering it without a promise is most of what the authorizer
- * costs above bare node:http (BENCHMARKS.md). Same windows as the shared counters: one opens at a
- * holder's first count and lasts its duration.
+ * while Redis does not answer. Synchronous on purpose: budget checks are on every request's path,
+ * and answering them without a promise is most of what the authorizer costs above bare node:http
+ * (BENCHMARKS.md). Same windows as the shared counters: one opens at a holder's first count and
+ * lasts its duration. A window counts a budget's requests and its cost points together: one
+ * lookup for both.
  */
 
-/** A holder's count in its current window. */
+/** A holder's counts in its current window. */
 export interface WindowCount {
-  consumed: number;
-  /** Milliseconds until the window ends and the count starts again. */
-  msBeforeNext: number;
+  requests: number;
+  points: number;
+  /** When the window ends and the counts start again (epoch ms). */
+  resetAt: number;
 }
 
 interface Window {
-  consumed: number;
+  requests: number;
+  points: number;
   endsAt: number;
 }
 
@@ -31,30 +34,32 @@ export class LocalWindows {
     this.sweeper.unref();
   }
 
-  /** Adds `points` to the holder's count (opening a window if none is open) and returns it. */
-  consume(holder: string, points: number): WindowCount {
+  /** Adds to the holder's counts (opening a window if none is open) and returns them. */
+  consume(holder: string, requests: number, points: number): WindowCount {
     const now = this.now();
     let window = this.windows.get(holder);
     if (window === undefined || window.endsAt <= now) {
-      window = { consumed: 0, endsAt: now + this.durationMs };
+      window = { requests: 0, points: 0, endsAt: now + this.durationMs };
       this.windows.set(holder, window);
     }
-    window.consumed += points;
-    return { consumed: window.consumed, msBeforeNext: window.endsAt - now };
+    window.requests += requests;
+    window.points += points;
+    return { requests: window.requests, points: window.points, resetAt: window.endsAt };
   }
 
-  /** The holder's count, without counting; null when no window is open. */
+  /** The holder's counts, without counting; null when no window is open. */
   get(holder: string): WindowCount | null {
-    const now = this.now();
     const window = this.windows.get(holder);
-    if (window === undefined || window.endsAt <= now) return null;
-    return { consumed: window.consumed, msBeforeNext: window.endsAt - now };
+    if (window === undefined || window.endsAt <= this.now()) return null;
+    return { requests: window.requests, points: window.points, resetAt: window.endsAt };
   }
 
-  /** Gives `points` back to an open window; a window that has ended has nothing to give back. */
-  reward(holder: string, points: number): void {
+  /** Gives back to an open window; a window that has ended has nothing to give back. */
+  reward(holder: string, requests: number, points: number): void {
     const window = this.windows.get(holder);
-    if (window !== undefined && window.endsAt > this.now()) window.consumed = Math.max(window.consumed - points, 0);
+    if (window === undefined || window.endsAt <= this.now()) return;
+    window.requests = Math.max(window.requests - requests, 0);
+    window.points = Math.max(window.points - points, 0);
   }
 
   private sweep(): void {

@@ -23,8 +23,8 @@ export interface Budget {
   allowed: boolean;
   limit: number;
   remaining: number;
-  /** When the current window ends. */
-  resetAt: Date;
+  /** When the current window ends (epoch ms). */
+  resetAt: number;
 }
 
 /**
@@ -56,48 +56,60 @@ const WINDOW_SECONDS = 60;
  */
 const COUNT_ONLY = Number.MAX_SAFE_INTEGER;
 
-type Kind = 'key' | 'key-points' | 'owner' | 'owner-points' | 'auth' | 'graphiql';
+type Kind = 'key' | 'owner' | 'auth' | 'graphiql';
 
 /** The kinds counted once for every limit. */
-const SHARED_BY_ALL_LIMITS: ReadonlySet<Kind> = new Set(['owner', 'owner-points']);
+const SHARED_BY_ALL_LIMITS: ReadonlySet<Kind> = new Set(['owner']);
+
+/** The kinds that count cost points besides requests (the others count attempts, as requests). */
+const COUNTING_POINTS: ReadonlySet<Kind> = new Set(['key', 'owner']);
 
 /**
  * One kind of budget's counters: in Redis while it answers, shared by every instance; else, and
- * for any command Redis fails, this process's own. Local counts need no promise.
+ * for any command Redis fails, this process's own. Local counts need no promise. In Redis,
+ * requests and points are two counters; a count not spent by a command is not read (0).
  */
 class Counters {
   private readonly local = new LocalWindows(WINDOW_SECONDS * 1000);
-  private readonly redis: RateLimiterRedis | undefined;
+  private readonly redis: { requests: RateLimiterRedis; points: RateLimiterRedis | undefined } | undefined;
 
   constructor(
     name: string,
+    countsPoints: boolean,
     private readonly shared: SharedCounters | undefined,
   ) {
-    this.redis = shared && new RateLimiterRedis({ storeClient: shared.client, points: COUNT_ONLY, duration: WINDOW_SECONDS, keyPrefix: `algoplane:rl:${name}` });
+    const limiter = (keyPrefix: string) => new RateLimiterRedis({ storeClient: shared!.client, points: COUNT_ONLY, duration: WINDOW_SECONDS, keyPrefix });
+    this.redis = shared && { requests: limiter(`algoplane:rl:${name}`), points: countsPoints ? limiter(`algoplane:rl:${name}:points`) : undefined };
   }
 
-  private get sharedNow(): RateLimiterRedis | undefined {
+  private get sharedNow() {
     return this.shared?.state === 'ok' ? this.redis : undefined;
   }
 
-  consume(holder: string, points: number): NowOrLater<WindowCount> {
+  consume(holder: string, requests: number, points: number): NowOrLater<WindowCount> {
     const redis = this.sharedNow;
-    if (!redis) return this.local.consume(holder, points);
-    return redis.consume(holder, points).then(countOf, () => this.local.consume(holder, points));
+    if (!redis) return this.local.consume(holder, requests, points);
+    return Promise.all([requests ? redis.requests.consume(holder, requests) : null, points ? redis.points?.consume(holder, points) : null]).then(countOf, () =>
+      this.local.consume(holder, requests, points),
+    );
   }
 
+  /** The holder's requests (attempts) so far: the one count a check without spending reads. */
   get(holder: string): NowOrLater<WindowCount | null> {
     const redis = this.sharedNow;
     if (!redis) return this.local.get(holder);
-    return redis.get(holder).then((result) => result && countOf(result), () => this.local.get(holder));
+    return redis.requests.get(holder).then(
+      (result) => result && countOf([result, null]),
+      () => this.local.get(holder),
+    );
   }
 
-  reward(holder: string, points: number): NowOrLater<void> {
+  reward(holder: string, requests: number, points: number): NowOrLater<void> {
     const redis = this.sharedNow;
-    if (!redis) return this.local.reward(holder, points);
-    return redis.reward(holder, points).then(
+    if (!redis) return this.local.reward(holder, requests, points);
+    return Promise.all([requests ? redis.requests.reward(holder, requests) : null, points ? redis.points?.reward(holder, points) : null]).then(
       () => {},
-      () => this.local.reward(holder, points),
+      () => this.local.reward(holder, requests, points),
     );
   }
 
@@ -106,7 +118,11 @@ class Counters {
   }
 }
 
-const countOf = (result: RateLimiterRes): WindowCount => ({ consumed: result.consumedPoints, msBeforeNext: result.msBeforeNext });
+const countOf = ([requests, points]: [RateLimiterRes | null | undefined, RateLimiterRes | null | undefined]): WindowCount => ({
+  requests: requests?.consumedPoints ?? 0,
+  points: points?.consumedPoints ?? 0,
+  resetAt: Date.now() + (requests ?? points)!.msBeforeNext,
+});
 
 export class RateLimits {
   private readonly shared: SharedCounters | undefined;
@@ -128,28 +144,27 @@ export class RateLimits {
   private counted(kind: Kind, limit: number): Counters {
     const name = `${kind}:${SHARED_BY_ALL_LIMITS.has(kind) ? COUNT_ONLY : limit}`;
     let counters = this.counters.get(name);
-    if (counters === undefined) this.counters.set(name, (counters = new Counters(name, this.shared)));
+    if (counters === undefined) this.counters.set(name, (counters = new Counters(name, COUNTING_POINTS.has(kind), this.shared)));
     return counters;
   }
 
   /** The budget of `limit` with `count` spent (a request is refused once the count passes the limit). */
-  private static budget(limit: number, count: WindowCount | null, allowed = (count?.consumed ?? 0) <= limit): Budget {
-    return {
-      allowed,
-      limit,
-      remaining: Math.max(limit - (count?.consumed ?? 0), 0),
-      resetAt: new Date(Date.now() + (count?.msBeforeNext ?? WINDOW_SECONDS * 1000)),
-    };
+  private static budget(limit: number, count: number, resetAt: number, allowed = count <= limit): Budget {
+    return { allowed, limit, remaining: Math.max(limit - count, 0), resetAt };
   }
 
-  private spend(kind: Kind, holder: string, limit: number, points = 1): NowOrLater<Budget> {
-    return after(this.counted(kind, limit).consume(holder, points), (count) => RateLimits.budget(limit, count));
+  /** A budget of attempts (failed authentication, GraphiQL) as `count` leaves it. */
+  private static attempts(limit: number, count: WindowCount | null, allowed?: boolean): Budget {
+    return RateLimits.budget(limit, count?.requests ?? 0, count?.resetAt ?? Date.now() + WINDOW_SECONDS * 1000, allowed);
   }
 
-  /** The points budget as the requests and points counted leave it. */
-  private static inPoints([requests, points]: [Budget, Budget]): PointsBudget {
-    if (!requests.allowed) return { allowed: false, limit: points.limit, remaining: 0, resetAt: requests.resetAt, spent: 'requests' };
-    return points.allowed ? points : { ...points, spent: 'points' };
+  /** The points budget of `requestLimit` requests per window as the requests and points counted leave it. */
+  private inPoints(requestLimit: number, count: WindowCount): PointsBudget {
+    const limit = requestLimit * this.options.pointsPerRequest;
+    if (count.requests > requestLimit) return { allowed: false, limit, remaining: 0, resetAt: count.resetAt, spent: 'requests' };
+    const budget: PointsBudget = RateLimits.budget(limit, count.points, count.resetAt);
+    if (!budget.allowed) budget.spent = 'points';
+    return budget;
   }
 
   /** A key's requests per window: its own limit, or the server default. */
@@ -173,11 +188,10 @@ export class RateLimits {
     return Math.min(this.keyRequests(keyPerMinute), this.ownerRequests(keyPerMinute)) * this.options.pointsPerRequest;
   }
 
-  /** Spends one request and one point of the key's budget (both counted at once: one round trip to Redis). */
+  /** Spends one request and one point of the key's budget. */
   consumeKey(keyId: string, perMinute: number | null): NowOrLater<PointsBudget> {
     const limit = this.keyRequests(perMinute);
-    const points = limit * this.options.pointsPerRequest;
-    return after(both(this.spend('key', keyId, limit), this.spend('key-points', keyId, points)), RateLimits.inPoints);
+    return after(this.counted('key', limit).consume(keyId, 1, 1), (count) => this.inPoints(limit, count));
   }
 
   /**
@@ -187,7 +201,7 @@ export class RateLimits {
    */
   consumeOwner(ownerId: string, keyPerMinute: number | null): NowOrLater<PointsBudget> {
     const limit = this.ownerRequests(keyPerMinute);
-    return after(both(this.spend('owner', ownerId, limit), this.spend('owner-points', ownerId, limit * this.options.pointsPerRequest)), RateLimits.inPoints);
+    return after(this.counted('owner', limit).consume(ownerId, 1, 1), (count) => this.inPoints(limit, count));
   }
 
   /**
@@ -196,26 +210,30 @@ export class RateLimits {
    * and the budgets answered are those the operation found.
    */
   spendPoints(keyId: string, ownerId: string, keyPerMinute: number | null, points: number): NowOrLater<{ key: PointsBudget; owner: PointsBudget }> {
-    const keyLimit = this.keyRequests(keyPerMinute) * this.options.pointsPerRequest;
-    const ownerLimit = this.ownerRequests(keyPerMinute) * this.options.pointsPerRequest;
-    const keyPoints = this.counted('key-points', keyLimit);
-    const ownerPoints = this.counted('owner-points', ownerLimit);
-    return after(both(keyPoints.consume(keyId, points), ownerPoints.consume(ownerId, points)), ([key, owner]) => {
-      const affordable = key.consumed <= keyLimit && owner.consumed <= ownerLimit;
+    const keyRequests = this.keyRequests(keyPerMinute);
+    const ownerRequests = this.ownerRequests(keyPerMinute);
+    const keyCounters = this.counted('key', keyRequests);
+    const ownerCounters = this.counted('owner', ownerRequests);
+    const keyLimit = keyRequests * this.options.pointsPerRequest;
+    const ownerLimit = ownerRequests * this.options.pointsPerRequest;
+    return after(both(keyCounters.consume(keyId, 0, points), ownerCounters.consume(ownerId, 0, points)), ([key, owner]) => {
+      const affordable = key.points <= keyLimit && owner.points <= ownerLimit;
       // A refused operation spent nothing: its budgets say what is left to spend.
       const found = (limit: number, count: WindowCount): PointsBudget => {
-        const budget = RateLimits.budget(limit, affordable ? count : { ...count, consumed: count.consumed - points }, count.consumed <= limit);
-        return budget.allowed ? budget : { ...budget, spent: 'points' };
+        const budget: PointsBudget = RateLimits.budget(limit, affordable ? count.points : count.points - points, count.resetAt, count.points <= limit);
+        if (!budget.allowed) budget.spent = 'points';
+        return budget;
       };
       const budgets = { key: found(keyLimit, key), owner: found(ownerLimit, owner) };
       if (affordable) return budgets;
-      return after(both(keyPoints.reward(keyId, points), ownerPoints.reward(ownerId, points)), () => budgets);
+      return after(both(keyCounters.reward(keyId, 0, points), ownerCounters.reward(ownerId, 0, points)), () => budgets);
     });
   }
 
   /** Spends one authentication attempt of the address's budget; refunded when the key is good, or when none was sent. */
   takeAuthAttempt(address: string): NowOrLater<Budget> {
-    return this.spend('auth', budgetHolder(address), this.options.authFailuresPerMinute);
+    const limit = this.options.authFailuresPerMinute;
+    return after(this.counted('auth', limit).consume(budgetHolder(address), 1, 0), (count) => RateLimits.attempts(limit, count));
   }
 
   /**
@@ -225,12 +243,13 @@ export class RateLimits {
    */
   authAllowed(address: string): NowOrLater<Budget> {
     const limit = this.options.authFailuresPerMinute;
-    return after(this.counted('auth', limit).get(budgetHolder(address)), (count) => RateLimits.budget(limit, count, (count?.consumed ?? 0) < limit));
+    return after(this.counted('auth', limit).get(budgetHolder(address)), (count) => RateLimits.attempts(limit, count, (count?.requests ?? 0) < limit));
   }
 
   /** Spends one GraphiQL page or asset request of the address's budget: the bundle is megabytes, free to anyone. */
   takeGraphiQLRequest(address: string): NowOrLater<Budget> {
-    return this.spend('graphiql', budgetHolder(address), this.options.graphiqlPerMinute);
+    const limit = this.options.graphiqlPerMinute;
+    return after(this.counted('graphiql', limit).consume(budgetHolder(address), 1, 0), (count) => RateLimits.attempts(limit, count));
   }
 
   /**
@@ -248,7 +267,7 @@ export class RateLimits {
   }
 
   refundAuthAttempt(address: string): NowOrLater<void> {
-    return this.counted('auth', this.options.authFailuresPerMinute).reward(budgetHolder(address), 1);
+    return this.counted('auth', this.options.authFailuresPerMinute).reward(budgetHolder(address), 1, 0);
   }
 
   async close(): Promise<void> {
@@ -259,7 +278,7 @@ export class RateLimits {
 
 /** The standard headers for a budget (IETF RateLimit fields, and Retry-After when spent). */
 export function budgetHeaders(budget: Budget): Record<string, string> {
-  const reset = Math.max(1, Math.ceil((budget.resetAt.getTime() - Date.now()) / 1000));
+  const reset = Math.max(1, Math.ceil((budget.resetAt - Date.now()) / 1000));
   return {
     'RateLimit-Limit': String(budget.limit),
     'RateLimit-Remaining': String(budget.remaining),

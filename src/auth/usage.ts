@@ -34,7 +34,8 @@ interface Tally {
 type DayTallies = Map<number, Map<string, Tally>>;
 
 export class KeyUsageRecorder {
-  private lastUsed = new Map<string, Date>();
+  /** When each key was last used (epoch ms), updated in place: a request allocates nothing here. */
+  private lastUsed = new Map<string, { at: number }>();
   private counts: DayTallies = new Map();
   /** (key, day) pairs in `counts`. */
   private waiting = 0;
@@ -62,8 +63,11 @@ export class KeyUsageRecorder {
     this.timer.unref();
   }
 
-  touch(keyId: string, at = new Date()): void {
-    this.lastUsed.set(keyId, at);
+  touch(keyId: string): void {
+    const now = this.now();
+    const seen = this.lastUsed.get(keyId);
+    if (seen === undefined) this.lastUsed.set(keyId, { at: now });
+    else seen.at = now;
   }
 
   /**
@@ -121,9 +125,10 @@ export class KeyUsageRecorder {
     let lastUsedWritten = lastUsed.size === 0;
     try {
       if (!lastUsedWritten) {
-        await recordLastUsed(this.db, lastUsed);
+        const batch = new Map(Array.from(lastUsed, ([id, { at }]) => [id, new Date(at)]));
+        await recordLastUsed(this.db, batch);
         lastUsedWritten = true;
-        this.onRecorded(lastUsed);
+        this.onRecorded(batch);
       }
       const rows = dayCountsOf(counts);
       if (rows.length > 0) await recordCallCounts(this.db, rows);

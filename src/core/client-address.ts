@@ -57,6 +57,17 @@ function normalized(address: string | undefined): string | undefined {
   return plain && isIP(plain) !== 0 ? plain : undefined;
 }
 
+/**
+ * `normalized` for a socket's peer, remembered for the last one: a keep-alive connection (a
+ * gateway's, above all) sends request after request from one peer, and each would otherwise
+ * match the same patterns again.
+ */
+let lastPeer: { address: string | undefined; normalized: string | undefined } = { address: undefined, normalized: undefined };
+function normalizedPeer(address: string | undefined): string | undefined {
+  if (address !== lastPeer.address) lastPeer = { address, normalized: normalized(address) };
+  return lastPeer.normalized;
+}
+
 const believed = (trust: TrustProxy, proxy: string, hop: number) =>
   'hops' in trust ? hop < trust.hops : trust.proxies.check(proxy, familyOf(proxy));
 
@@ -66,7 +77,7 @@ const believed = (trust: TrustProxy, proxy: string, hop: number) =>
  * address ends the walk at the proxy that wrote it. Undefined when the peer is unknown.
  */
 export function clientAddress(peer: string | undefined, forwardedFor: string | null, trust: TrustProxy): string | undefined {
-  let client = normalized(peer);
+  let client = normalizedPeer(peer);
   if (client === undefined || forwardedFor === null || ('hops' in trust && trust.hops === 0)) return client;
   const hops = forwardedFor.split(',');
   for (let hop = 0; hop < hops.length && believed(trust, client, hop); hop++) {
@@ -82,7 +93,8 @@ export function clientAddress(peer: string | undefined, forwardedFor: string | n
  * one subscriber or host is usually given whole (so moving within it dodges nothing).
  */
 export function budgetHolder(address: string): string {
-  if (isIP(address) !== 6) return address;
+  // No colon, no IPv6 address: the common case answered without isIP's pattern matching.
+  if (!address.includes(':') || isIP(address) !== 6) return address;
   const [head = '', tail] = address.toLowerCase().split('::');
   const groups = (part: string | undefined) => (part ? part.split(':') : []);
   const before = groups(head);

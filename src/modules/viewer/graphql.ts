@@ -18,7 +18,7 @@ const RateLimitType = builder.objectRef<RateLimitState>('RateLimit').implement({
         "Points allowed per window: the request budget times RATE_LIMIT_POINTS_PER_REQUEST. For the key, its own rateLimitPerMinute or the server default; for the owner, the server's per-owner budget, or the key's own where that is higher.",
     }),
     remaining: t.exposeInt('remaining', { description: 'Points left, after this request. 0 while the window allows no more requests, whatever points are left.' }),
-    resetAt: t.expose('resetAt', { type: 'DateTime', description: 'When the window ends and the budget refills.' }),
+    resetAt: t.field({ type: 'DateTime', description: 'When the window ends and the budget refills.', resolve: (budget) => new Date(budget.resetAt) }),
     cost: t.exposeInt('cost', { description: "The points this request spent: its operation's cost, at least 1." }),
   }),
 });
