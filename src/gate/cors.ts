@@ -36,7 +36,10 @@ const EXPOSED_HEADERS = [
 /** Lets the calling page read `response` when the gate allowed its origin; it always varies by Origin. */
 export function applyCors(request: Request, response: Response, allowed: boolean | undefined): void {
   const origin = request.headers.get('origin');
-  response.headers.append('Vary', 'Origin');
+  // Not `append`: on whatwg-node's headers it builds a map, and every response then leaves through
+  // node's slower per-header path rather than one writeHead.
+  const vary = response.headers.get('vary');
+  response.headers.set('vary', vary ? `${vary}, Origin` : 'Origin');
   if (origin && allowed) {
     response.headers.set('Access-Control-Allow-Origin', origin);
     response.headers.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);
