@@ -11,6 +11,7 @@
  */
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { after } from '../../core/now-or-later.js';
 import type { Authenticator } from '../../gate/authenticate.js';
 import type { RequestState } from '../../gate/request.js';
 import { operationCostIn } from '../limits.js';
@@ -35,30 +36,33 @@ const withCost = (result: ExecutionResult, cost: CostReport): ExecutionResult =>
 
 export function useCostBudget(authenticator: Authenticator): Plugin<GateServerContext> {
   return {
-    async onExecute({ args, setResultAndStopExecution }) {
+    // Not async: an in-process budget answers at once, and a promise here would make the rest of
+    // the operation's hooks wait on microtasks.
+    onExecute({ args, setResultAndStopExecution }) {
       const gate = args.contextValue.gate;
       const requested = operationCostIn(args.contextValue);
       if (requested === undefined || !gate?.principal || !gate.budget) return;
-      const outcome = await authenticator.spendCost(gate.principal, Math.max(requested, 1), gate.budget);
-      if (!outcome.charged) {
-        if (outcome.refusal) gate.budget = outcome.budget;
-        const error = outcome.refusal
-          ? refusalError(outcome.refusal)
-          : new GraphQLError(
-              `This operation costs ${requested} points, more than this key and its owner may spend in a minute (${outcome.limit}): ask for smaller pages, fewer nested lists or fewer fields.`,
-              { extensions: { code: 'QUERY_TOO_COMPLEX' } },
-            );
-        setResultAndStopExecution({ errors: [error], extensions: { cost: report(requested, gate) } });
-        return;
-      }
-      gate.budget = outcome.budget;
-      gate.cost = Math.max(requested, 1);
-      const cost = report(requested, gate);
-      return {
-        onExecuteDone({ result, setResult }) {
-          if (!(Symbol.asyncIterator in result)) setResult(withCost(result, cost));
-        },
-      };
+      return after(authenticator.spendCost(gate.principal, Math.max(requested, 1), gate.budget), (outcome) => {
+        if (!outcome.charged) {
+          if (outcome.refusal) gate.budget = outcome.budget;
+          const error = outcome.refusal
+            ? refusalError(outcome.refusal)
+            : new GraphQLError(
+                `This operation costs ${requested} points, more than this key and its owner may spend in a minute (${outcome.limit}): ask for smaller pages, fewer nested lists or fewer fields.`,
+                { extensions: { code: 'QUERY_TOO_COMPLEX' } },
+              );
+          setResultAndStopExecution({ errors: [error], extensions: { cost: report(requested, gate) } });
+          return;
+        }
+        gate.budget = outcome.budget;
+        gate.cost = Math.max(requested, 1);
+        const cost = report(requested, gate);
+        return {
+          onExecuteDone({ result, setResult }) {
+            if (!(Symbol.asyncIterator in result)) setResult(withCost(result, cost));
+          },
+        };
+      });
     },
   };
 }

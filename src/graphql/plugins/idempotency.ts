@@ -81,42 +81,45 @@ const sameRequest = (params: GraphQLParams) => () => ({
 
 export function useIdempotency(deadlineMs: number): Plugin<GraphQLContext & { request: Request; params: GraphQLParams }> {
   return {
-    async onExecute({ args, executeFn, setExecuteFn, setResultAndStopExecution }) {
+    // Not async: most operations are no mutation with an Idempotency-Key, and a promise here would
+    // make the rest of their hooks wait on microtasks.
+    onExecute({ args, executeFn, setExecuteFn, setResultAndStopExecution }) {
       const context = args.contextValue;
       if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
       const idempotent = idempotentRequestOf(context.request, sameRequest(context.params));
       if (idempotent === undefined) return;
       const { db, principal } = context;
-      const claim = await claimIdempotency(db, principal.keyId, idempotent, deadlineMs);
-      if (claim.kind === 'refused') {
-        setResultAndStopExecution({ errors: [refusalError(claim.refusal)] });
-        return;
-      }
-      if (claim.kind === 'replay') {
-        setResultAndStopExecution(asReplay(claim.response as StoredResponse));
-        return;
-      }
+      return claimIdempotency(db, principal.keyId, idempotent, deadlineMs).then((claim) => {
+        if (claim.kind === 'refused') {
+          setResultAndStopExecution({ errors: [refusalError(claim.refusal)] });
+          return;
+        }
+        if (claim.kind === 'replay') {
+          setResultAndStopExecution(asReplay(claim.response as StoredResponse));
+          return;
+        }
 
-      /**
-       * Only when every root field failed did nothing happen: then the claim goes, so a retry may
-       * run. A root field without an error of its own ran (even when a sibling's error nulled all
-       * of `data`): keep the answer, errors included, so a retry cannot redo it.
-       */
-      const outcome = (result: ExecutionResult): StoredResponse | undefined => {
-        const failed = new Set((result.errors ?? []).map((e) => e.path?.[0]).filter((field) => field !== undefined));
-        const ran = rootFields(args.document, args.operationName).fields.some((field) => !failed.has(field.alias?.value ?? field.name.value));
-        if (!ran) return undefined;
-        const { value, withheld } = withoutSecrets(result.data ?? null, secretResponseKeys(args.document));
-        // Stored as the client was shown them: an internal error's text never reaches a replay.
-        const errors = result.errors
-          ?.map((e) => toClientError(e, undefined, context.requestId))
-          .map((e) => ({ message: e.message, path: e.path, extensions: { code: e.extensions.code } }));
-        return { data: value as StoredResponse['data'], errors, withheld };
-      };
+        /**
+         * Only when every root field failed did nothing happen: then the claim goes, so a retry may
+         * run. A root field without an error of its own ran (even when a sibling's error nulled all
+         * of `data`): keep the answer, errors included, so a retry cannot redo it.
+         */
+        const outcome = (result: ExecutionResult): StoredResponse | undefined => {
+          const failed = new Set((result.errors ?? []).map((e) => e.path?.[0]).filter((field) => field !== undefined));
+          const ran = rootFields(args.document, args.operationName).fields.some((field) => !failed.has(field.alias?.value ?? field.name.value));
+          if (!ran) return undefined;
+          const { value, withheld } = withoutSecrets(result.data ?? null, secretResponseKeys(args.document));
+          // Stored as the client was shown them: an internal error's text never reaches a replay.
+          const errors = result.errors
+            ?.map((e) => toClientError(e, undefined, context.requestId))
+            .map((e) => ({ message: e.message, path: e.path, extensions: { code: e.extensions.code } }));
+          return { data: value as StoredResponse['data'], errors, withheld };
+        };
 
-      // This wraps the real execution, inside the request deadline (a plugin registered after
-      // this one), so a request that ran out of time still records what it did.
-      setExecuteFn((executeArgs) => runClaimed(db, claim.claim, async () => (await executeFn(executeArgs)) as ExecutionResult, outcome));
+        // This wraps the real execution, inside the request deadline (a plugin registered after
+        // this one), so a request that ran out of time still records what it did.
+        setExecuteFn((executeArgs) => runClaimed(db, claim.claim, async () => (await executeFn(executeArgs)) as ExecutionResult, outcome));
+      });
     },
   };
 }
