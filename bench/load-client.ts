@@ -3,8 +3,10 @@
  * autocannon against one target, every response checked. A client inside the benchmark's own
  * process shares its heap (the seeded datasets' keys, the answers kept, earlier rows' garbage) and
  * slowed as the run went on, so the fastest targets (bare node:http, the authorizer) measured the
- * client more than the server. Prints autocannon's figures as one JSON line.
+ * client more than the server. Reads its job on stdin (an expected answer can pass the size of one
+ * command-line argument) and prints autocannon's figures as one JSON line.
  */
+import { text } from 'node:stream/consumers';
 import autocannon from 'autocannon';
 import { sameAnswer } from './answers.js';
 
@@ -26,7 +28,7 @@ export interface LoadFigures {
   failed: number;
 }
 
-const job = JSON.parse(process.argv[2]!) as LoadJob;
+const job = JSON.parse(await text(process.stdin)) as LoadJob;
 const result = await autocannon({
   url: job.url,
   method: job.method,

@@ -16,12 +16,12 @@
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); the benchmark creates and
  * drops its own databases there. Exits 1 when a target is missed.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { answerOf } from './answers.js';
 import type { LoadFigures, LoadJob } from './load-client.js';
@@ -236,8 +236,6 @@ interface Sample {
   postgresCpu: number;
 }
 
-const execFileAsync = promisify(execFile);
-
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 /** User plus system CPU time of a process so far, in clock ticks (0 once it is gone). */
@@ -270,13 +268,24 @@ function postgresTicksSince(before: Map<number, number>, after: Map<number, numb
   return ticks;
 }
 
+/** Runs `job` in a fresh load client (bench/load-client.ts): its job on stdin, its figures on stdout. */
+function inLoadClient(job: LoadJob): Promise<LoadFigures> {
+  return new Promise((resolve, reject) => {
+    const client = spawn(process.execPath, ['--import', 'tsx', 'bench/load-client.ts'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let figures = '';
+    client.stdout.setEncoding('utf8').on('data', (chunk: string) => (figures += chunk));
+    client.on('error', reject);
+    client.on('exit', (code) => (code === 0 ? resolve(JSON.parse(figures) as LoadFigures) : reject(new Error(`the load client exited with ${code}`))));
+    client.stdin.end(JSON.stringify(job));
+  });
+}
+
 async function load(target: Target, seconds: number): Promise<Sample> {
   const job: LoadJob = { url: target.url, method: target.method, headers: target.headers, body: target.body, expected: target.expected, connections, seconds };
   const before = { server: cpuTicks(target.pid), postgres: await postgresTicks() };
-  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', 'bench/load-client.ts', JSON.stringify(job)], { maxBuffer: 1 << 20 });
+  const result = await inLoadClient(job);
   const server = cpuTicks(target.pid) - before.server;
   const postgresSpent = postgresTicksSince(before.postgres, await postgresTicks());
-  const result = JSON.parse(stdout) as LoadFigures;
   if (result.failed > 0) throw new Error(`${target.name}: ${result.failed} failed or wrong responses under load`);
   const msPerRequest = (ticks: number) => (ticks * 1000) / CLOCK_TICKS_PER_SECOND / Math.max(result.requests, 1);
   return {
