@@ -6,6 +6,7 @@
  * change made by any process counts) and in any case after a short TTL, which bounds staleness
  * if a notification is ever lost.
  */
+import { CacheCounts, type InvalidationSource } from '../core/cache-counts.js';
 import type { CacheStats } from '../core/metrics.js';
 import { notify, type Db } from '../db/connect.js';
 import { ownerFromProfile } from '../db/records.js';
@@ -55,14 +56,9 @@ const epoch = (value: Date | null) => (value === null ? Infinity : value.getTime
 
 export class KeyVerifier implements KeyCache {
   private readonly cache = new Map<string, CacheEntry>();
-  /** Bumped by every invalidation: a lookup that overlapped one must not be cached. */
-  private generation = 0;
   private readonly maxEntries: number;
   private readonly now: () => number;
-  /** For metrics: plain numbers, bumped on the request path and read when scraped. */
-  private hits = 0;
-  private misses = 0;
-  private readonly invalidations = { notify: 0, local: 0 };
+  private readonly counts = new CacheCounts();
 
   constructor(
     private readonly db: Db,
@@ -82,14 +78,14 @@ export class KeyVerifier implements KeyCache {
     const hash = hashApiKey(key);
     const now = this.now();
     let entry = this.fresh(hash, now);
-    if (entry) this.hits++;
+    if (entry) this.counts.hits++;
     else {
-      this.misses++;
-      const generation = this.generation;
+      this.counts.misses++;
+      const generation = this.counts.generation;
       entry = await this.load(hash, format.kind, now);
       // A change committed while we were reading may have been missed by the read: answer this
       // request with what we read, but do not let it stand in for later ones.
-      if (generation === this.generation) this.remember(hash, entry);
+      if (generation === this.counts.generation) this.remember(hash, entry);
     }
     if (!entry.principal) throw new AuthenticationError('INVALID');
     return entry.principal;
@@ -106,7 +102,7 @@ export class KeyVerifier implements KeyCache {
     if (key?.length !== API_KEY_LENGTH) return undefined;
     const principal = this.fresh(hashApiKey(key), this.now())?.principal;
     // Anything else goes on to `verify`, which counts it there.
-    if (principal) this.hits++;
+    if (principal) this.counts.hits++;
     return principal ?? undefined;
   }
 
@@ -134,14 +130,13 @@ export class KeyVerifier implements KeyCache {
     this.drop('ownerId', ownerId, 'local');
   }
 
-  private drop(about: 'keyId' | 'ownerId', id: string, source: 'notify' | 'local'): void {
-    this.generation++;
-    this.invalidations[source]++;
+  private drop(about: 'keyId' | 'ownerId', id: string, source: InvalidationSource): void {
+    this.counts.invalidated(source);
     for (const [hash, entry] of this.cache) if (entry[about] === id) this.cache.delete(hash);
   }
 
   stats(): CacheStats {
-    return { hits: this.hits, misses: this.misses, entries: this.cache.size, invalidations: { ...this.invalidations } };
+    return this.counts.stats(this.cache.size);
   }
 
   /** Keeps cached key snapshots' lastUsedAt in step with the usage this process has just recorded. */

@@ -15,6 +15,7 @@
  */
 import { MAX_NAME_LENGTH, NAME_PATTERN } from '../../core/names.js';
 import { isUuid } from '../../core/ids.js';
+import { CacheCounts, type InvalidationSource } from '../../core/cache-counts.js';
 import type { CacheStats } from '../../core/metrics.js';
 import { notify, type Db } from '../../db/connect.js';
 import type { NowOrLater } from '../../core/now-or-later.js';
@@ -98,14 +99,9 @@ export class CallSheets implements SheetSource, SheetCache {
   private readonly loading = new Map<string, Promise<CallSheet | null>>();
   private count = 0;
   private versionsHeld = 0;
-  /** Bumped by every invalidation: a read that overlapped one must not be cached. */
-  private generation = 0;
   private readonly maxEntries: number;
   private readonly maxVersions: number;
-  /** For metrics: plain numbers, bumped on the request path and read when scraped. */
-  private hits = 0;
-  private misses = 0;
-  private readonly invalidations = { notify: 0, local: 0 };
+  private readonly counts = new CacheCounts();
 
   constructor(
     private readonly db: Db,
@@ -137,16 +133,16 @@ export class CallSheets implements SheetSource, SheetCache {
   }
 
   stats(): CacheStats {
-    return { hits: this.hits, misses: this.misses, entries: this.count, invalidations: { ...this.invalidations } };
+    return this.counts.stats(this.count);
   }
 
   private lookup(key: string, read: () => Promise<CallSheet | undefined>): NowOrLater<CallSheet | null> {
     const entry = this.entries.get(key);
     if (entry && entry.validUntil > Date.now()) {
-      this.hits++;
+      this.counts.hits++;
       return entry.sheet;
     }
-    this.misses++;
+    this.counts.misses++;
     let loading = this.loading.get(key);
     if (!loading) {
       loading = this.load(key, read);
@@ -156,12 +152,12 @@ export class CallSheets implements SheetSource, SheetCache {
   }
 
   private async load(key: string, read: () => Promise<CallSheet | undefined>): Promise<CallSheet | null> {
-    const generation = this.generation;
+    const generation = this.counts.generation;
     try {
       const sheet = (await read()) ?? null;
       // A change committed while we were reading may have been missed by the read: answer this
       // call with what we read, but do not let it stand in for later ones.
-      if (generation === this.generation) this.remember(key, sheet);
+      if (generation === this.counts.generation) this.remember(key, sheet);
       return sheet;
     } finally {
       this.loading.delete(key);
@@ -181,9 +177,8 @@ export class CallSheets implements SheetSource, SheetCache {
     }
   }
 
-  private drop(stale: StaleSheets, source: 'notify' | 'local'): void {
-    this.generation++;
-    this.invalidations[source]++;
+  private drop(stale: StaleSheets, source: InvalidationSource): void {
+    this.counts.invalidated(source);
     if ('ownerId' in stale) {
       for (const entry of this.entries.values()) if (entry.sheet?.ownerId === stale.ownerId) this.dropEntry(entry);
     } else {
