@@ -9,7 +9,7 @@ import type { Principal } from '../../auth/principal.js';
 import type { Db } from '../../db/connect.js';
 import { anyOf } from '../../db/any.js';
 import { preparedPerShape } from '../../db/prepared.js';
-import { algorithms, algorithmVersions, owners } from '../../db/schema.js';
+import { algorithms, algorithmVersions, owners, VERSION_SUMMARY_FIELDS } from '../../db/schema.js';
 import { MAX_PAGE_SIZE, pageValues, type PagePlan, type PageShape } from '../../core/pagination.js';
 import { pagePlaceholders } from '../../db/keyset.js';
 import { ownerSummaryColumns, type AlgorithmRow, type OwnerSummary, type VersionRow } from '../../db/records.js';
@@ -157,8 +157,8 @@ function whichWhere(shape: CatalogueShape, fullAccess: SQL): SQL | undefined {
   );
 }
 
-/** A version read along with its algorithm; its time is epoch milliseconds (a number parses faster than a timestamp's text). */
-interface VersionJson {
+/** What each field of a version read along is; its time is epoch milliseconds (a number parses faster than a timestamp's text). */
+interface VersionFieldTypes {
   id: string;
   major: number;
   minor: number;
@@ -170,37 +170,11 @@ interface VersionJson {
   publishedByUserId: string | null;
 }
 
-/**
- * What each field of a version read along is, in the order of its JSON array: this object alone
- * decides that order, for the SQL and for `versionFrom`. An array, not an object: keys made the
- * nested list's statement about a quarter slower (docs/ARCHITECTURE.md, "The algorithm read path").
- * `quoted` fields are JSON strings (or null); the others numbers.
- */
-const versionJsonFields = {
-  id: { sql: algorithmVersions.id, quoted: true },
-  major: { sql: algorithmVersions.major, quoted: false },
-  minor: { sql: algorithmVersions.minor, quoted: false },
-  patch: { sql: algorithmVersions.patch, quoted: false },
-  gitHash: { sql: algorithmVersions.gitHash, quoted: true },
-  versionType: { sql: algorithmVersions.versionType, quoted: true },
-  callability: { sql: algorithmVersions.callability, quoted: true },
-  publishedAt: { sql: sql`floor(extract(epoch from ${algorithmVersions.publishedAt}) * 1000)`, quoted: false },
-  publishedByUserId: { sql: algorithmVersions.publishedByUserId, quoted: true },
-} satisfies Record<keyof VersionJson, { sql: unknown; quoted: boolean }>;
+/** A version read along with its algorithm: its `summary_json` (db/schema.ts decides the fields and their order). */
+type VersionJson = { [K in (typeof VERSION_SUMMARY_FIELDS)[number]]: VersionFieldTypes[K] };
 
-/**
- * A version as the text of a JSON array, concatenated: Postgres 15's json_build_array looks each
- * value's type up again, a fifth of the nested list's Postgres time (docs/CATALOGUE-PLANS.md).
- * Nothing here needs escaping, which is what makes plain concatenation right: the strings are
- * uuids, a git hash (40 hex digits, a check constraint) and enum labels.
- */
-const versionJson = sql`'[' || ${sql.join(
-  Object.values(versionJsonFields).map((part) => (part.quoted ? sql`coalesce('"' || ${part.sql} || '"', 'null')` : sql`${part.sql}`)),
-  sql` || ',' || `,
-)} || ']'`;
-
-/** Where each field sits in a version's json array. */
-const slot = Object.fromEntries(Object.keys(versionJsonFields).map((name, i) => [name, i])) as Record<keyof VersionJson, number>;
+/** Where each field sits in a version's `summary_json` array. */
+const slot = Object.fromEntries(VERSION_SUMMARY_FIELDS.map((name, i) => [name, i])) as Record<keyof VersionJson, number>;
 
 /** A version's json array, as `JSON.parse` read it. */
 type VersionArray = readonly VersionJson[keyof VersionJson][];
@@ -214,7 +188,7 @@ function pickedVersion(seen: SeenAlgorithm, pick: NonNullable<CatalogueShape['pi
     pick === 'exact'
       ? and(eq(v.major, sql.placeholder('pickMajor')), eq(v.minor, sql.placeholder('pickMinor')), eq(v.patch, sql.placeholder('pickPatch')))
       : eq(v.gitHash, sql.placeholder('pickGitHash'));
-  return sql`(select ${versionJson} from ${v} where ${and(seesVersion(seen), named)})`;
+  return sql`(select ${v.summaryJson} from ${v} where ${and(seesVersion(seen), named)})`;
 }
 
 /**
@@ -288,11 +262,11 @@ const catalogueStatement = preparedPerShape((db: Db, shape: CatalogueShape) => {
     fullAccess: sql<boolean>`${seenFull}`,
     ...(shape.state && { state: stateColumns(seenFull) }),
     ...(shape.latestVersion && {
-      latestVersion: sql<string | null>`(select ${versionJson} from ${v} where ${eq(v.id, latestSeenVersionId(seenFull))})`,
+      latestVersion: sql<string | null>`(select ${v.summaryJson} from ${v} where ${eq(v.id, latestSeenVersionId(seenFull))})`,
     }),
     ...(shape.versions &&
       versionsPage && {
-        versions: sql<string>`'[' || array_to_string(array(select ${versionJson} from ${v}
+        versions: sql<string>`'[' || array_to_string(array(select ${v.summaryJson} from ${v}
           where ${and(seesVersion(seen), versionsCallability(shape.versions.callability), versionsPage.where)}
           order by ${sql.join(versionsPage.orderBy, sql`, `)} limit ${versionsPage.limit}), ',') || ']'`,
       }),
