@@ -8,8 +8,43 @@ export const MS_PER_DAY = 86_400_000;
 /** The UTC day an instant (milliseconds since the epoch) falls on. */
 export const utcDayOf = (ms: number): number => Math.floor(ms / MS_PER_DAY);
 
-/** A day number as an ISO date. */
-export const isoDay = (day: number): string => new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+const two = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
+const three = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
+
+/** A day number as an ISO date, for years 0000 to 9999 (days from civil, Howard Hinnant's algorithm). */
+export function isoDay(day: number): string {
+  const z = day + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153);
+  const dayOfMonth = dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1;
+  const month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  return `${year < 1000 ? three(Math.floor(year / 10)) + (year % 10) : year}-${two(month)}-${two(dayOfMonth)}`;
+}
+
+/**
+ * The instants a DateTime may name: those with a four-digit year. Beyond them an ISO-8601 string
+ * needs an expanded year (+275760-09-13T00:00:00.000Z), which JavaScript writes but Postgres cannot
+ * read back.
+ */
+export const EARLIEST_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
+export const LATEST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * An instant as `Date#toISOString` writes it (2026-01-31T12:00:00.000Z), about three times faster
+ * for the years 0001 to 9999: a page of versions serializes hundreds. Outside them, toISOString's own.
+ */
+export function isoInstant(date: Date): string {
+  const ms = date.getTime();
+  if (!(ms >= EARLIEST_INSTANT && ms <= LATEST_INSTANT)) return date.toISOString();
+  const day = utcDayOf(ms);
+  const inDay = ms - day * MS_PER_DAY;
+  const seconds = Math.floor(inDay / 1000);
+  return `${isoDay(day)}T${two(Math.floor(seconds / 3600))}:${two(Math.floor(seconds / 60) % 60)}:${two(seconds % 60)}.${three(inDay % 1000)}Z`;
+}
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 

@@ -9,7 +9,7 @@ import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos
 import { GraphQLError } from 'graphql';
 import { deniedMessage, permissionsHeld, type Permission } from '../auth/permissions.js';
 import type { GraphQLContext } from './context.js';
-import { isIsoDate } from '../core/days.js';
+import { EARLIEST_INSTANT, isIsoDate, isoInstant, LATEST_INSTANT } from '../core/days.js';
 
 export type AuthScopes = Record<Permission, boolean>;
 
@@ -115,17 +115,9 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-/**
- * The instants a DateTime may name: those with a four-digit year. Beyond them an ISO-8601 string
- * needs an expanded year (+275760-09-13T00:00:00.000Z), which JavaScript writes but Postgres cannot
- * read back.
- */
-const EARLIEST_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
-const LATEST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
-
 builder.scalarType('DateTime', {
   description: 'An instant, as an ISO-8601 string in UTC (2026-01-31T12:00:00.000Z), from year 0001 to year 9999.',
-  serialize: (value) => value.toISOString(),
+  serialize: isoInstant,
   parseValue: (value) => {
     const date = typeof value === 'string' ? new Date(value) : undefined;
     if (!date || Number.isNaN(date.getTime())) throw badUserInput('DateTime must be an ISO-8601 string.');
