@@ -5,6 +5,7 @@
  * and after deletes. Read through a catalogue page, by owner, and by reference. Also the migration
  * that gave the algorithms published before it their latest versions.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrganization, createUser, startTestApp, type TestApp } from './helpers/app.js';
 import { bareDatabase } from './helpers/migrations.js';
@@ -137,6 +138,47 @@ describe('the latest version each caller is shown', () => {
     }
     expect(await shown(owner.key, owner.username, 'kept')).toEqual({ latest: latest('2.0.0', 'PRIVATE'), versions: ['1.0.0', '2.0.0'] });
     expect(await shown(stranger.key, owner.username, 'kept')).toEqual({ latest: latest('1.0.0', 'PUBLIC'), versions: ['1.0.0'] });
+  });
+});
+
+describe('versions read along with a list', () => {
+  const FIELDS = 'id semanticVersion gitHash versionType callability publishedAt publishedBy { id }';
+
+  it("carry exactly what each version's own row says, whoever published it and whatever its type and callability", async () => {
+    const owner = await createUser(t);
+    const id = await create(owner.key, 'summarised');
+    await publish(owner.key, id, 'MINOR', 'PRIVATE');
+    await publish(owner.key, id, 'MAJOR', 'PUBLIC');
+    await publish(owner.key, id, 'REVISION');
+    // A version nobody is named as publisher of (as the bench's bulk seed writes them).
+    await t.app.database.db.execute(sql`update algorithm_versions set published_by_user_id = null
+      where major = 0 and algorithm_id = (select a.id from algorithms a join owners o on o.id = a.owner_id where o.name = ${owner.username} and a.name = 'summarised')`);
+
+    const listed = await t.gql(`query($owner: String!) { algorithms(owner: $owner, first: 5) { nodes { latestVersion { ${FIELDS} } versions(first: 10) { nodes { ${FIELDS} } } } } }`, {
+      key: owner.key,
+      variables: { owner: owner.username },
+    });
+    expect(listed.body.errors).toBeUndefined();
+    const [algorithm] = listed.body.data!.algorithms.nodes;
+    const versions = algorithm.versions.nodes as { id: string }[];
+    expect(versions.map((version: any) => [version.semanticVersion, version.versionType, version.callability, version.publishedBy?.id ?? null])).toEqual([
+      ['0.1.0', 'MINOR', 'PRIVATE', null],
+      ['1.0.0', 'MAJOR', 'PUBLIC', owner.id],
+      ['1.0.1', 'REVISION', 'PUBLIC', owner.id],
+    ]);
+    expect(algorithm.latestVersion).toEqual(versions[2]);
+
+    // node(ids:) reads each version's columns, not its stored summary: the two must agree, field for field.
+    const looked = await t.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { ... on AlgorithmVersion { ${FIELDS} } } }`, {
+      key: owner.key,
+      variables: { ids: versions.map((version) => version.id) },
+    });
+    expect(looked.body.errors).toBeUndefined();
+    expect(looked.body.data!.nodes).toEqual(versions);
+    for (const version of versions as { publishedAt: string; gitHash: string }[]) {
+      expect(version.publishedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      expect(version.gitHash).toMatch(/^[0-9a-f]{40}$/);
+    }
   });
 });
 
