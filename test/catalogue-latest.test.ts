@@ -160,7 +160,7 @@ describe('versions read along with a list', () => {
     });
     expect(listed.body.errors).toBeUndefined();
     const [algorithm] = listed.body.data!.algorithms.nodes;
-    const versions = algorithm.versions.nodes as { id: string }[];
+    const versions = algorithm.versions.nodes as { id: string; publishedAt: string; gitHash: string }[];
     expect(versions.map((version: any) => [version.semanticVersion, version.versionType, version.callability, version.publishedBy?.id ?? null])).toEqual([
       ['0.1.0', 'MINOR', 'PRIVATE', null],
       ['1.0.0', 'MAJOR', 'PUBLIC', owner.id],
@@ -175,7 +175,7 @@ describe('versions read along with a list', () => {
     });
     expect(looked.body.errors).toBeUndefined();
     expect(looked.body.data!.nodes).toEqual(versions);
-    for (const version of versions as { publishedAt: string; gitHash: string }[]) {
+    for (const version of versions) {
       expect(version.publishedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
       expect(version.gitHash).toMatch(/^[0-9a-f]{40}$/);
     }
