@@ -38,6 +38,7 @@ import { useGraphQLMetrics } from './graphql/plugins/metrics.js';
 import { useKnownOperationTypes } from './graphql/plugins/operations.js';
 import { useProbes } from './graphql/plugins/probes.js';
 import { useRequestLifecycle } from './graphql/plugins/request-lifecycle.js';
+import { withSharedRequestHooks } from './graphql/plugins/request-hooks.js';
 import { SECURITY_HEADERS, useSecurityHeaders } from './graphql/plugins/security-headers.js';
 import type { GateServerContext } from './graphql/plugins/server-context.js';
 import { schema } from './graphql/schema.js';
@@ -336,43 +337,46 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         gate: gate!,
       }),
       plugins: [
-        useSecurityHeaders(),
-        useRequestLifecycle(log, config.trustProxy, metrics?.requests),
-        useProbes({
-          async ready() {
-            readinessWatched = true;
-            if (draining) return { ready: false, reason: 'draining' };
-            // Redis away leaves the server ready: budgets are then counted per instance, which the body says.
-            const store = limiter.store();
-            const details = store === 'memory' ? undefined : { redis: store === 'redis' ? 'ok' : 'unavailable' };
-            try {
-              await withDeadline(database.ping(), Math.min(config.requestTimeoutMs, 5000));
-              return { ready: true, details };
-            } catch {
-              return { ready: false, reason: 'database unavailable', details };
-            }
-          },
-        }),
-        // GraphiQL bundled with the server rather than fetched from a CDN: works offline and behind
-        // firewalls, and the page loads no third-party script next to a pasted key.
-        useGraphiQLFiles(
-          '/graphql',
+        // The hooks every request passes through, run as one plugin's (request-hooks.ts).
+        ...withSharedRequestHooks([
+          useSecurityHeaders(),
+          useRequestLifecycle(log, config.trustProxy, metrics?.requests),
+          useProbes({
+            async ready() {
+              readinessWatched = true;
+              if (draining) return { ready: false, reason: 'draining' };
+              // Redis away leaves the server ready: budgets are then counted per instance, which the body says.
+              const store = limiter.store();
+              const details = store === 'memory' ? undefined : { redis: store === 'redis' ? 'ok' : 'unavailable' };
+              try {
+                await withDeadline(database.ping(), Math.min(config.requestTimeoutMs, 5000));
+                return { ready: true, details };
+              } catch {
+                return { ready: false, reason: 'database unavailable', details };
+              }
+            },
+          }),
+          // GraphiQL bundled with the server rather than fetched from a CDN: works offline and behind
+          // firewalls, and the page loads no third-party script next to a pasted key.
+          useGraphiQLFiles(
+            '/graphql',
+            {
+              title: 'algoplane',
+              defaultQuery: GRAPHIQL_EXAMPLE,
+              headers: JSON.stringify({ Authorization: 'Simple <paste your API key here>' }, null, 2),
+            },
+            rateLimits,
+          ),
+          // Algorithmia's REST API: answered here, through the same gate, before anything GraphQL's.
           {
-            title: 'algoplane',
-            defaultQuery: GRAPHIQL_EXAMPLE,
-            headers: JSON.stringify({ Authorization: 'Simple <paste your API key here>' }, null, 2),
-          },
-          rateLimits,
-        ),
-        // Algorithmia's REST API: answered here, through the same gate, before anything GraphQL's.
-        {
-          onRequest({ request, url, serverContext, endResponse }) {
-            if (url.pathname === '/v1' || url.pathname.startsWith('/v1/')) return rest(request, serverContext.gate!).then(endResponse);
-          },
-        } satisfies Plugin<object, GateServerContext>,
-        ...(metrics ? [useGraphQLMetrics('/graphql')] : []),
-        useBodyLimit(config.maxBodyBytes),
-        useKeyCors('/graphql'),
+            onRequest({ request, url, serverContext, endResponse }) {
+              if (url.pathname === '/v1' || url.pathname.startsWith('/v1/')) return rest(request, serverContext.gate!).then(endResponse);
+            },
+          } satisfies Plugin<object, GateServerContext>,
+          ...(metrics ? [useGraphQLMetrics('/graphql')] : []),
+          useBodyLimit(config.maxBodyBytes),
+          useKeyCors('/graphql'),
+        ]),
         // Before the CSRF check: a request without a key is refused here whatever it is (401, as
         // over POST), and one with a key has the header the CSRF check asks for.
         useApiKeyAuthentication(authenticator),
