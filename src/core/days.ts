@@ -22,7 +22,7 @@ export function isoDay(day: number): string {
   const dayOfMonth = dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1;
   const month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9;
   const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
-  return `${year < 1000 ? three(Math.floor(year / 10)) + (year % 10) : year}-${two(month)}-${two(dayOfMonth)}`;
+  return `${year < 1000 ? String(year).padStart(4, '0') : year}-${two(month)}-${two(dayOfMonth)}`;
 }
 
 /**

@@ -42,7 +42,8 @@ function requestHooks(hooks: RequestHook[]): RequestHook {
         shared.request = request;
       },
       endResponse(response) {
-        ended = true;
+        // As whatwg-node's own loop: only a response ends the request.
+        if (response) ended = true;
         payload.endResponse(response);
       },
     };
