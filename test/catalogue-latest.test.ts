@@ -5,7 +5,8 @@
  * and after deletes. Read through a catalogue page, by owner, and by reference. Also the migration
  * that gave the algorithms published before it their latest versions.
  */
-import { sql } from 'drizzle-orm';
+import { and, eq, or, sql } from 'drizzle-orm';
+import { algorithms, owners } from '../src/db/schema.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrganization, createUser, startTestApp, type TestApp } from './helpers/app.js';
 import { bareDatabase } from './helpers/migrations.js';
@@ -181,6 +182,51 @@ describe('versions read along with a list', () => {
     }
   });
 });
+
+describe('algorithms read by a list', () => {
+  it("carry exactly what each algorithm's and owner's own rows say, on every path a list takes", async () => {
+    const boss = await createUser(t);
+    const organization = await createOrganization(t, [boss.username]);
+    const own = await create(boss.key, 'Summary_Own');
+    const theirs = await create(boss.key, 'Summary_Org', organization);
+    await publish(boss.key, theirs, 'MINOR', 'PUBLIC');
+    const rows = await t.app.database.db
+      .select({ name: algorithms.name, createdAt: algorithms.createdAt, owner: owners.name, kind: owners.kind, hasPublicVersion: algorithms.hasPublicVersion })
+      .from(algorithms)
+      .innerJoin(owners, eq(owners.id, algorithms.ownerId))
+      .where(or(and(eq(owners.name, boss.username), eq(algorithms.name, 'Summary_Own')), and(eq(owners.name, organization), eq(algorithms.name, 'Summary_Org'))))
+      .orderBy(algorithms.createdAt, algorithms.id);
+    const expected = rows.map((row) => ({
+      name: row.name,
+      createdAt: row.createdAt.toISOString(),
+      owner: { __typename: row.kind === 'USER' ? 'User' : 'Organization', name: row.owner },
+      callability: row.hasPublicVersion ? 'PUBLIC' : 'PRIVATE',
+    }));
+    expect(expected.map((e) => e.owner.__typename)).toEqual(['User', 'Organization']);
+    const fields = 'id name createdAt owner { __typename ... on User { name: username } ... on Organization { name } } latestVersion { callability }';
+    const read = (algorithm: any) => ({ name: algorithm.name, createdAt: algorithm.createdAt, owner: algorithm.owner, callability: algorithm.latestVersion?.callability ?? 'PRIVATE' });
+
+    // A page of all algorithms, a page per owner, and by ids: each statement writes the row its own way.
+    const page = await t.gql(`{ algorithms(first: 100) { nodes { ${fields} } } }`, { key: boss.key });
+    expect(page.body.errors).toBeUndefined();
+    const onPage = page.body.data!.algorithms.nodes.filter((a: any) => a.id === own || a.id === theirs);
+    expect(onPage.map(read)).toEqual(expected);
+    const perOwner = await t.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { ... on User { algorithms(first: 5) { nodes { ${fields} } } } ... on Organization { algorithms(first: 5) { nodes { ${fields} } } } } }`, {
+      key: boss.key,
+      variables: { ids: [await ownerIdOf(boss.key, own), await ownerIdOf(boss.key, theirs)] },
+    });
+    expect(perOwner.body.errors).toBeUndefined();
+    expect(perOwner.body.data!.nodes.flatMap((owner: any) => owner.algorithms.nodes).map(read)).toEqual(expected);
+    const byIds = await t.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { ... on Algorithm { ${fields} } } }`, { key: boss.key, variables: { ids: onPage.map((a: any) => a.id) } });
+    expect(byIds.body.errors).toBeUndefined();
+    expect(byIds.body.data!.nodes.map(read)).toEqual(expected);
+  });
+});
+
+async function ownerIdOf(key: string, algorithmId: string): Promise<string> {
+  const found = await t.gql(`query($id: ID!) { node(id: $id) { ... on Algorithm { owner { ... on User { id } ... on Organization { id } } } } }`, { key, variables: { id: algorithmId } });
+  return found.body.data!.node.owner.id;
+}
 
 describe('the migration that added the latest versions', () => {
   it('gives each algorithm published before it its newest version and its newest PUBLIC one', async () => {

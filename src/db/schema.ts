@@ -5,6 +5,7 @@
  * row's createdAt compares exactly with the stored value.
  */
 import { sql, type SQL } from 'drizzle-orm';
+import { epochMillis, jsonArrayText, type JsonElement } from './json-text.js';
 import {
   type AnyPgColumn,
   bigserial,
@@ -44,6 +45,16 @@ const timestamps = (name: string) => timestamp(name, { withTimezone: true, preci
 const createdAt = () => timestamps('created_at').notNull().defaultNow();
 
 /**
+ * The text of an enum's value, as an immutable expression (a stored column may use no other, and
+ * an enum's own text output is only stable).
+ */
+const enumLabel = (column: SQL | AnyPgColumn, values: readonly string[]): SQL =>
+  sql`(case ${column} ${sql.join(
+    values.map((value) => sql.raw(`when '${value}' then '${value}'`)),
+    sql` `,
+  )} end)`;
+
+/**
  * The owner namespace shared by users and organizations. A row is never deleted: a deleted user or
  * organization keeps its row with `deletedAt` set, so its name is never issued again.
  */
@@ -55,6 +66,10 @@ export const owners = pgTable(
     name: text('name').notNull(),
     createdAt: createdAt(),
     deletedAt: timestamps('deleted_at'),
+    /** OWNER_SUMMARY_FIELDS as a JSON array, written by Postgres with the row: what lists read of an algorithm's owner. */
+    summaryJson: text('summary_json')
+      .notNull()
+      .generatedAlwaysAs((): SQL => ownerSummaryJson()),
   },
   (t) => [
     uniqueIndex('owners_name_ci_key').on(sql`lower(${t.name})`),
@@ -225,6 +240,10 @@ export const algorithms = pgTable(
     callability: callability('callability').notNull().default('PRIVATE'),
     /** Whether any version is PUBLIC: what makes the algorithm visible to everyone. Never reverts. */
     hasPublicVersion: boolean('has_public_version').notNull().default(false),
+    /** ALGORITHM_SUMMARY_FIELDS as a JSON array, written by Postgres with the row: what every read of the algorithm has. */
+    summaryJson: text('summary_json')
+      .notNull()
+      .generatedAlwaysAs((): SQL => algorithmSummaryJson()),
     /**
      * Its newest version, and its newest PUBLIC one: the latest version as the owner and members see
      * it, and as everyone else does. Kept by publish in its transaction (versions are deleted only
@@ -259,41 +278,54 @@ export const algorithms = pgTable(
 );
 
 /**
- * The fields of a version's `summary_json`, in the order of its array. An array, not an object:
- * keys made the nested list's statement about a quarter slower (docs/ARCHITECTURE.md). `quoted`
- * fields are JSON strings (or null), the others numbers; nothing needs escaping (uuids, a git hash
- * of 40 hex digits, enum labels), which is what makes plain concatenation right.
+ * The fields of an owner's and of an algorithm's `summary_json`, in the order of their arrays
+ * (db/json-text.ts). Names need no escaping: their check constraints allow only letters, digits
+ * and underscores.
  */
-export const VERSION_SUMMARY_FIELDS = ['id', 'major', 'minor', 'patch', 'gitHash', 'versionType', 'callability', 'publishedAt', 'publishedByUserId'] as const;
+export const OWNER_SUMMARY_FIELDS = ['name', 'kind'] as const;
+export const ALGORITHM_SUMMARY_FIELDS = ['id', 'ownerId', 'name', 'hasPublicVersion', 'createdAt'] as const;
+
+function ownerSummaryJson(): SQL {
+  const elements: Record<(typeof OWNER_SUMMARY_FIELDS)[number], JsonElement> = {
+    name: { string: sql`${owners.name}` },
+    kind: { string: enumLabel(owners.kind, ownerKind.enumValues) },
+  };
+  return jsonArrayText(OWNER_SUMMARY_FIELDS.map((name) => elements[name]));
+}
+
+function algorithmSummaryJson(): SQL {
+  const a = algorithms;
+  const elements: Record<(typeof ALGORITHM_SUMMARY_FIELDS)[number], JsonElement> = {
+    id: { string: sql`${a.id}::text` },
+    ownerId: { string: sql`${a.ownerId}::text` },
+    name: { string: sql`${a.name}` },
+    hasPublicVersion: { json: sql`${a.hasPublicVersion}::text` },
+    createdAt: { json: epochMillis(a.createdAt) },
+  };
+  return jsonArrayText(ALGORITHM_SUMMARY_FIELDS.map((name) => elements[name]));
+}
 
 /**
- * The text of an enum's value, as an immutable expression (a stored column may use no other, and
- * an enum's own text output is only stable).
+ * The fields of a version's `summary_json`, in the order of its array (db/json-text.ts). Its strings
+ * need no escaping (uuids, a git hash of 40 hex digits, enum labels): plain concatenation writes them.
  */
-const enumLabel = (column: SQL | AnyPgColumn, values: readonly string[]): SQL =>
-  sql`(case ${column} ${sql.join(
-    values.map((value) => sql.raw(`when '${value}' then '${value}'`)),
-    sql` `,
-  )} end)`;
+export const VERSION_SUMMARY_FIELDS = ['id', 'major', 'minor', 'patch', 'gitHash', 'versionType', 'callability', 'publishedAt', 'publishedByUserId'] as const;
 
 /** `summary_json`'s expression: each of VERSION_SUMMARY_FIELDS, as JSON; the time as epoch milliseconds. */
 function versionSummaryJson(): SQL {
   const v = algorithmVersions;
-  const parts: Record<(typeof VERSION_SUMMARY_FIELDS)[number], { sql: SQL; quoted: boolean }> = {
-    id: { sql: sql`${v.id}::text`, quoted: true },
-    major: { sql: sql`${v.major}::text`, quoted: false },
-    minor: { sql: sql`${v.minor}::text`, quoted: false },
-    patch: { sql: sql`${v.patch}::text`, quoted: false },
-    gitHash: { sql: sql`${v.gitHash}`, quoted: true },
-    versionType: { sql: enumLabel(v.versionType, versionType.enumValues), quoted: true },
-    callability: { sql: enumLabel(v.callability, callability.enumValues), quoted: true },
-    publishedAt: { sql: sql`floor(extract(epoch from ${v.publishedAt} at time zone 'UTC') * 1000)::text`, quoted: false },
-    publishedByUserId: { sql: sql`${v.publishedByUserId}::text`, quoted: true },
+  const elements: Record<(typeof VERSION_SUMMARY_FIELDS)[number], JsonElement> = {
+    id: { string: sql`${v.id}::text` },
+    major: { json: sql`${v.major}::text` },
+    minor: { json: sql`${v.minor}::text` },
+    patch: { json: sql`${v.patch}::text` },
+    gitHash: { string: sql`${v.gitHash}` },
+    versionType: { string: enumLabel(v.versionType, versionType.enumValues) },
+    callability: { string: enumLabel(v.callability, callability.enumValues) },
+    publishedAt: { json: epochMillis(v.publishedAt) },
+    publishedByUserId: { string: sql`${v.publishedByUserId}::text` },
   };
-  return sql`'[' || ${sql.join(
-    VERSION_SUMMARY_FIELDS.map((name) => (parts[name].quoted ? sql`coalesce('"' || ${parts[name].sql} || '"', 'null')` : parts[name].sql)),
-    sql` || ',' || `,
-  )} || ']'`;
+  return jsonArrayText(VERSION_SUMMARY_FIELDS.map((name) => elements[name]));
 }
 
 /** An immutable snapshot taken at publish time. */

@@ -34,7 +34,7 @@ export type AlgorithmSummary = Pick<AlgorithmRow, 'id' | 'ownerId' | 'name' | 'h
  * version's). `pendingBuildHash` is null in what outsiders are given: the catalogue never reads it for them.
  * Its latest versions' ids are not state: reads follow them to the version the caller may see.
  */
-export type AlgorithmState = Omit<AlgorithmRow, 'id' | 'ownerId' | 'name' | 'hasPublicVersion' | 'createdAt' | 'latestVersionId' | 'latestPublicVersionId'>;
+export type AlgorithmState = Omit<AlgorithmRow, 'id' | 'ownerId' | 'name' | 'hasPublicVersion' | 'createdAt' | 'latestVersionId' | 'latestPublicVersionId' | 'summaryJson'>;
 
 /** An algorithm with all of its state, as lookups and changes return it. */
 export type AlgorithmRecord = AlgorithmSummary & AlgorithmState;

@@ -8,8 +8,9 @@ import { and, count, desc, eq, getTableColumns, inArray, isNull, lte, sql, type 
 import type { Principal } from '../../auth/principal.js';
 import type { Db } from '../../db/connect.js';
 import { anyOf } from '../../db/any.js';
+import { jsonArrayText, type JsonElement } from '../../db/json-text.js';
 import { preparedPerShape } from '../../db/prepared.js';
-import { algorithms, algorithmVersions, owners, VERSION_SUMMARY_FIELDS } from '../../db/schema.js';
+import { ALGORITHM_SUMMARY_FIELDS, algorithms, algorithmVersions, OWNER_SUMMARY_FIELDS, owners, VERSION_SUMMARY_FIELDS } from '../../db/schema.js';
 import { MAX_PAGE_SIZE, pageValues, type PagePlan, type PageShape } from '../../core/pagination.js';
 import { pagePlaceholders } from '../../db/keyset.js';
 import { ownerSummaryColumns, type AlgorithmRow, type OwnerSummary, type VersionRow } from '../../db/records.js';
@@ -157,6 +158,21 @@ function whichWhere(shape: CatalogueShape, fullAccess: SQL): SQL | undefined {
   );
 }
 
+/**
+ * A catalogue row's JSON array (db/json-text.ts) opens with the algorithm's stored summary, its
+ * owner's and the caller's full access; then come the parts read along. One column per row: drizzle
+ * maps each column of each row through a chain of checks, and a list reads up to 100 rows.
+ */
+const ROW_HEAD = ['algorithm', 'owner', 'fullAccess'] as const;
+
+type AlgorithmJson = { [K in (typeof ALGORITHM_SUMMARY_FIELDS)[number]]: K extends 'createdAt' ? number : AlgorithmSummary[K] };
+type OwnerJson = { [K in (typeof OWNER_SUMMARY_FIELDS)[number]]: K extends 'kind' ? OwnerSummary['ownerKind'] : string };
+
+const slotsOf = <F extends string>(fields: readonly F[]) => Object.fromEntries(fields.map((name, i) => [name, i])) as Record<F, number>;
+const algorithmSlot = slotsOf(ALGORITHM_SUMMARY_FIELDS);
+const ownerSlot = slotsOf(OWNER_SUMMARY_FIELDS);
+const headSlot = slotsOf(ROW_HEAD);
+
 /** What each field of a version read along is; its time is epoch milliseconds (a number parses faster than a timestamp's text). */
 interface VersionFieldTypes {
   id: string;
@@ -174,7 +190,7 @@ interface VersionFieldTypes {
 type VersionJson = { [K in (typeof VERSION_SUMMARY_FIELDS)[number]]: VersionFieldTypes[K] };
 
 /** Where each field sits in a version's `summary_json` array. */
-const slot = Object.fromEntries(VERSION_SUMMARY_FIELDS.map((name, i) => [name, i])) as Record<keyof VersionJson, number>;
+const slot = slotsOf(VERSION_SUMMARY_FIELDS);
 
 /** A version's json array, as `JSON.parse` read it. */
 type VersionArray = readonly VersionJson[keyof VersionJson][];
@@ -200,8 +216,8 @@ const PAGE_ROWS_AT_MOST = sql.raw(String(MAX_PAGE_SIZE + 1)) as unknown as numbe
 /**
  * The catalogue statement: the visible algorithms, with what is read along as correlated
  * subqueries, which Postgres evaluates only for the rows the page keeps (one index probe each).
- * One statement whatever the page size or number of owners. It selects plain table columns where
- * it can: drizzle maps those fastest, and a list maps up to 100 rows per request.
+ * One statement whatever the page size or number of owners. Each row is one JSON array (the
+ * summary, then the parts read along) and, when asked for, the state's columns.
  *
  * A page of all visible algorithms picks its rows in a subquery named like the table (so the
  * expressions over `algorithms` read the same above it; it brings its owner's summary and the
@@ -238,8 +254,7 @@ const catalogueStatement = preparedPerShape((db: Db, shape: CatalogueShape) => {
       ? db
           .select({
             ...getTableColumns(algorithms),
-            ownerName: sql<string>`${owners.name}`.as('owner_name'),
-            ownerKind: sql<OwnerSummary['ownerKind']>`${owners.kind}`.as('owner_kind'),
+            ownerSummaryJson: sql<string>`${owners.summaryJson}`.as('owner_summary_json'),
             fullAccess: sql<boolean>`${full}`.as('full_access'),
           })
           .from(algorithms)
@@ -251,29 +266,28 @@ const catalogueStatement = preparedPerShape((db: Db, shape: CatalogueShape) => {
       : undefined;
   const seenFull = pageRows ? sql`${pageRows.fullAccess}` : full;
   const seen: SeenAlgorithm = { id: algorithms.id, fullAccess: seenFull };
-  const fields = {
-    // The summary at the top level: drizzle maps nested fields at a cost per row.
-    id: algorithms.id,
-    ownerId: algorithms.ownerId,
-    name: algorithms.name,
-    hasPublicVersion: algorithms.hasPublicVersion,
-    createdAt: algorithms.createdAt,
-    ...(pageRows ? { ownerName: pageRows.ownerName, ownerKind: pageRows.ownerKind } : ownerSummaryColumns),
-    fullAccess: sql<boolean>`${seenFull}`,
-    ...(shape.state && { state: stateColumns(seenFull) }),
-    ...(shape.latestVersion && {
-      latestVersion: sql<string | null>`(select ${v.summaryJson} from ${v} where ${eq(v.id, latestSeenVersionId(seenFull))})`,
-    }),
-    ...(shape.versions &&
-      versionsPage && {
-        versions: sql<string>`'[' || array_to_string(array(select ${v.summaryJson} from ${v}
+  const head: Record<(typeof ROW_HEAD)[number], JsonElement> = {
+    algorithm: { json: sql`${algorithms.summaryJson}` },
+    owner: { json: pageRows ? sql`${pageRows.ownerSummaryJson}` : sql`${owners.summaryJson}` },
+    fullAccess: { json: sql`(${seenFull})::text` },
+  };
+  // The parts read along, after the summary, in the order readCatalogue takes them.
+  const along: JsonElement[] = [];
+  if (shape.latestVersion) along.push({ json: sql`coalesce((select ${v.summaryJson} from ${v} where ${eq(v.id, latestSeenVersionId(seenFull))}), 'null')` });
+  if (shape.versions && versionsPage) {
+    along.push({
+      json: sql`'[' || array_to_string(array(select ${v.summaryJson} from ${v}
           where ${and(seesVersion(seen), versionsCallability(shape.versions.callability), versionsPage.where)}
           order by ${sql.join(versionsPage.orderBy, sql`, `)} limit ${versionsPage.limit}), ',') || ']'`,
-      }),
-    ...(shape.versionCount && {
-      versionCount: sql<number>`(select count(*)::int from ${v} where ${and(seesVersion(seen), versionsCallability(shape.versionCount.callability))})`,
-    }),
-    ...(shape.pick && { picked: sql<string | null>`${pickedVersion(seen, shape.pick)}` }),
+    });
+  }
+  if (shape.versionCount) {
+    along.push({ json: sql`(select count(*) from ${v} where ${and(seesVersion(seen), versionsCallability(shape.versionCount.callability))})::text` });
+  }
+  if (shape.pick) along.push({ json: sql`coalesce(${pickedVersion(seen, shape.pick)}, 'null')` });
+  const fields = {
+    read: sql<string>`${jsonArrayText([...ROW_HEAD.map((name) => head[name]), ...along])}`,
+    ...(shape.state && { state: stateColumns(seenFull) }),
   };
   if (pageRows && page) return db.select(fields).from(pageRows).orderBy(...page.orderBy).limit(page.limit).prepare('algorithms_catalogue');
   const query = db.select(fields).from(algorithms).innerJoin(owners, eq(owners.id, algorithms.ownerId)).where(where).$dynamic();
@@ -302,26 +316,35 @@ function versionFrom(json: VersionArray, algorithm: AlgorithmSummary): VersionRe
   };
 }
 
+const orNull = <T>(json: unknown, read: (json: VersionArray) => T): T | null => (json === null ? null : read(json as VersionArray));
+
 /** The visible algorithms `which` names, with what `along` asks for: one statement. */
 export async function readCatalogue<const A extends Along>(db: Db, principal: Principal, which: Which, along: A): Promise<CatalogueEntry<A>[]> {
   const rows = await catalogueStatement(db, shapeOf(principal, which, along)).execute(valuesOf(principal, which, along));
   return rows.map((row) => {
+    const read = JSON.parse(row.read) as unknown[];
+    const summary = read[headSlot.algorithm] as AlgorithmJson[keyof AlgorithmJson][];
+    const owner = read[headSlot.owner] as OwnerJson[keyof OwnerJson][];
+    const of = <K extends keyof AlgorithmJson>(name: K) => summary[algorithmSlot[name]] as AlgorithmJson[K];
+    const ofOwner = <K extends keyof OwnerJson>(name: K) => owner[ownerSlot[name]] as OwnerJson[K];
     const algorithm: AlgorithmSummary = {
-      id: row.id,
-      ownerId: row.ownerId,
-      name: row.name,
-      hasPublicVersion: row.hasPublicVersion,
-      createdAt: row.createdAt,
-      ownerName: row.ownerName,
-      ownerKind: row.ownerKind,
-      fullAccess: row.fullAccess,
+      id: of('id'),
+      ownerId: of('ownerId'),
+      name: of('name'),
+      hasPublicVersion: of('hasPublicVersion'),
+      createdAt: new Date(of('createdAt')),
+      ownerName: ofOwner('name'),
+      ownerKind: ofOwner('kind'),
+      fullAccess: read[headSlot.fullAccess] as boolean,
     };
     const entry: CatalogueEntry = { algorithm };
     if (row.state !== undefined) entry.state = row.state;
-    if (row.latestVersion !== undefined) entry.latestVersion = row.latestVersion === null ? null : versionFrom(JSON.parse(row.latestVersion), algorithm);
-    if (row.versions !== undefined) entry.versions = (JSON.parse(row.versions) as VersionArray[]).map((json) => versionFrom(json, algorithm));
-    if (row.versionCount !== undefined) entry.versionCount = row.versionCount;
-    if (row.picked !== undefined) entry.picked = row.picked === null ? null : versionFrom(JSON.parse(row.picked), algorithm);
+    // The parts read along, in the order the statement wrote them.
+    let next = ROW_HEAD.length;
+    if (along.latestVersion) entry.latestVersion = orNull(read[next++], (json) => versionFrom(json, algorithm));
+    if (along.versions) entry.versions = (read[next++] as VersionArray[]).map((json) => versionFrom(json, algorithm));
+    if (along.versionCount) entry.versionCount = read[next++] as number;
+    if (along.pick) entry.picked = orNull(read[next++], (json) => versionFrom(json, algorithm));
     // The statement's shape came from `along`: it read exactly the parts `along` asked for.
     return entry as CatalogueEntry<A>;
   });
