@@ -101,6 +101,17 @@ interface Target {
   expected?: string;
   /** Servers paused (SIGSTOP) while this target is loaded: a baseline measured alone, in the same rounds as in company. */
   paused?: readonly ChildProcess[];
+  /** Keys to call with, the next one for each load, in place of the one in `headers` (bench/seed.ts `authorizerKeys`). */
+  keys?: readonly string[];
+}
+
+/** How many times each target was loaded: which of its `keys` the next load takes. */
+const loads = new Map<Target, number>();
+
+function headersOf(target: Target): Record<string, string> {
+  const n = loads.get(target) ?? 0;
+  loads.set(target, n + 1);
+  return target.keys ? { ...target.headers, authorization: `Simple ${target.keys[n % target.keys.length]}` } : target.headers;
 }
 
 /** Set once the benchmark shuts its servers down: an exit before then is a failure. */
@@ -273,7 +284,7 @@ function inLoadClient(job: LoadJob): Promise<LoadFigures> {
 }
 
 async function load(target: Target, seconds: number): Promise<Sample> {
-  const job: LoadJob = { url: target.url, method: target.method, headers: target.headers, body: target.body, expected: target.expected, connections, seconds };
+  const job: LoadJob = { url: target.url, method: target.method, headers: headersOf(target), body: target.body, expected: target.expected, connections, seconds };
   for (const other of target.paused ?? []) other.kill('SIGSTOP');
   const before = { server: cpuTicks(target.pid), postgres: await postgresTicks() };
   const result = await inLoadClient(job).finally(() => {
@@ -350,7 +361,8 @@ async function main() {
   for (const dataset of [small, large]) {
     const started = Date.now();
     const url = await recreateDatabase(serverUrl, benchDatabase(dataset.label));
-    seeded[dataset.label as 'small' | 'large'] = { url, ...(await seed(url, dataset)) };
+    // A key per load of the authorizer: the warm-up and each round.
+    seeded[dataset.label as 'small' | 'large'] = { url, ...(await seed(url, dataset, dataset === large ? rounds + 1 : 0)) };
     log(`  ${dataset.label}: ${JSON.stringify(seeded[dataset.label as 'small' | 'large'].rows)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
 
@@ -428,6 +440,7 @@ async function main() {
       url: `http://127.0.0.1:${algoplaneLarge.port}/v1/authorize`,
       method: 'GET',
       headers: authorizeHeaders(seeded.large.key, `/v1/algo/${VERSIONED_ALGORITHM}`),
+      keys: seeded.large.authorizerKeys,
     } satisfies Target,
     // The same request as the authorizer's: node parses the same headers on both sides.
     bare: {

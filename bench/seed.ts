@@ -31,6 +31,12 @@ export interface Seeded {
   key: string;
   /** The key of a user who owns nothing and belongs nowhere: the public catalogue is the same for it as for every such caller. */
   outsiderKey: string;
+  /**
+   * More keys of the benchmark's caller, for the authorizer's row: one per measurement. On a quiet
+   * machine the authorizer answers more requests in a minute (60 000 a second) than one key may
+   * make (1 000 000 a minute, the most an admin may set), and the limiter refuses the rest.
+   */
+  authorizerKeys: string[];
   rows: { users: number; organizations: number; apiKeys: number; algorithms: number; versions: number };
 }
 
@@ -62,7 +68,7 @@ async function mutate(gql: Gql, key: string, field: string, query: string, input
  * The benchmark's caller and its algorithms, made through the API; returns its key. One of them
  * has VERSIONED_VERSIONS versions, for the REST rows' version pages.
  */
-async function seedThroughServices(gql: Gql, adminKey: string): Promise<{ key: string; outsiderKey: string }> {
+async function seedThroughServices(gql: Gql, adminKey: string, authorizerKeys: number): Promise<Omit<Seeded, 'rows'>> {
   const created = await heavyUser(gql, adminKey, 'bench');
   for (const name of ['benchlab', 'benchworks', 'benchcorp']) {
     await mutate(gql, adminKey, 'createOrganization', `mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { userErrors { message } } }`, {
@@ -95,7 +101,26 @@ async function seedThroughServices(gql: Gql, adminKey: string): Promise<{ key: s
       });
     }
   }
-  return { key, outsiderKey: (await heavyUser(gql, adminKey, 'reader')).secret as string };
+  const more: string[] = [];
+  for (let i = 0; i < authorizerKeys; i++) {
+    const { apiKey, secret } = await mutate(
+      gql,
+      adminKey,
+      'adminCreateApiKey',
+      `mutation($input: AdminCreateApiKeyInput!) { adminCreateApiKey(input: $input) { secret apiKey { id } userErrors { message } } }`,
+      { username: 'bench', name: `authorizer-${i}`, algorithmAccess: ['algo://*'] },
+    );
+    await raiseRateLimit(gql, adminKey, apiKey.id);
+    more.push(secret);
+  }
+  return { key, outsiderKey: (await heavyUser(gql, adminKey, 'reader')).secret as string, authorizerKeys: more };
+}
+
+async function raiseRateLimit(gql: Gql, adminKey: string, keyId: string): Promise<void> {
+  await mutate(gql, adminKey, 'setApiKeyRateLimit', `mutation($input: SetApiKeyRateLimitInput!) { setApiKeyRateLimit(input: $input) { userErrors { message } } }`, {
+    id: keyId,
+    requestsPerMinute: 1_000_000, // the most an admin may set
+  });
 }
 
 /**
@@ -109,10 +134,7 @@ async function heavyUser(gql: Gql, adminKey: string, username: string) {
     email: `${username}@bench.example`,
     fullName: `${username} (benchmark)`,
   });
-  await mutate(gql, adminKey, 'setApiKeyRateLimit', `mutation($input: SetApiKeyRateLimitInput!) { setApiKeyRateLimit(input: $input) { userErrors { message } } }`, {
-    id: created.defaultKey.id,
-    requestsPerMinute: 1_000_000, // the most an admin may set
-  });
+  await raiseRateLimit(gql, adminKey, created.defaultKey.id);
   return created;
 }
 
@@ -186,17 +208,17 @@ async function seedVolume(sql: postgres.Sql, d: Dataset): Promise<void> {
   await sql`analyze`;
 }
 
-/** Seeds a fresh database at `url` and returns the benchmark's key. */
-export async function seed(url: string, dataset: Dataset): Promise<Seeded> {
+/** Seeds a fresh database at `url` and returns the benchmark's keys. */
+export async function seed(url: string, dataset: Dataset, authorizerKeys = 0): Promise<Seeded> {
   const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'warn', KEY_USAGE_FLUSH_MS: '60000' });
   const app = await createApp(config, { log: createLogger('warn') });
-  let keys: { key: string; outsiderKey: string };
+  let keys: Omit<Seeded, 'rows'>;
   try {
     const gql: Gql = async (query, variables, apiKey) => {
       const response = await app.yoga.fetch(graphqlPost(apiKey, query, variables));
       return (await response.json()) as Record<string, any>;
     };
-    keys = await seedThroughServices(gql, app.bootstrapAdminKey!);
+    keys = await seedThroughServices(gql, app.bootstrapAdminKey!, authorizerKeys);
   } finally {
     await app.close();
   }
