@@ -173,3 +173,23 @@ describe('statements per list do not grow with the number of parents', () => {
     expect({ list: c.name, parents: PARENTS, statements: fifty }).toEqual({ list: c.name, parents: PARENTS, statements: ten });
   });
 });
+
+describe('what a list reads along follows each request', () => {
+  /** The statements one run sends, after a run that warms the key cache. */
+  async function statements(query: string, variables: Record<string, unknown>): Promise<number> {
+    await t.gql(query, { key: users[0]!.key, variables });
+    const before = t.queries.length;
+    const response = await t.gql(query, { key: users[0]!.key, variables });
+    expect(response.body.errors).toBeUndefined();
+    return t.queries.length - before;
+  }
+
+  it('reads versions along when @include lets them in, after a request of the same document that left them out', async () => {
+    const directed = `query($first: Int!, $withVersions: Boolean!) { algorithms(first: $first) { nodes { name
+      versions @include(if: $withVersions) { nodes { semanticVersion } } } } }`;
+    const plain = `query($first: Int!) { algorithms(first: $first) { nodes { name versions { nodes { semanticVersion } } } } }`;
+    const without = await statements(directed, { first: 10, withVersions: false });
+    const withVersions = await statements(directed, { first: 10, withVersions: true });
+    expect({ without, withVersions }).toEqual({ without: 1, withVersions: await statements(plain, { first: 10 }) });
+  });
+});

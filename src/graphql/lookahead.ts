@@ -46,17 +46,29 @@ export function selectedOnNodes(info: GraphQLResolveInfo): Selected {
 
 /** The names of the fields selected on what `info`'s field returns, through fragments, @skip/@include applied. */
 export function selectedFields(info: GraphQLResolveInfo): readonly string[] {
-  // Asked once per item of a list (an owner per algorithm): worked out once per field and request.
-  let byRequest = selectedFieldsCache.get(info.fieldNodes);
-  if (!byRequest) selectedFieldsCache.set(info.fieldNodes, (byRequest = new WeakMap()));
-  const variables = info.variableValues ?? NO_VARIABLES;
-  let names = byRequest.get(variables);
-  if (!names) byRequest.set(variables, (names = fieldsIn(info, selectionSetsBelow(info)).map((field) => field.name.value)));
-  return names;
+  return oncePerSelection(selectedFieldsCache, info, () => fieldsIn(info, selectionSetsBelow(info)).map((field) => field.name.value));
 }
 
-/** By the field's nodes (one set per document), then by the request's variables (which @skip/@include may read). */
-const selectedFieldsCache = new WeakMap<readonly FieldNode[], WeakMap<object, readonly string[]>>();
+const selectedFieldsCache: SelectionCache<readonly string[]> = new WeakMap();
+
+/** Values worked out from a field's selection: by the field's nodes (one set per document), then by the request's variables (which @skip/@include may read). */
+export type SelectionCache<T> = WeakMap<readonly FieldNode[], WeakMap<object, T>>;
+
+/**
+ * `compute()`, worked out once per field of a document and set of variables: a field asked for once
+ * per item of a list (an owner per algorithm, a page of algorithms per owner) selects the same below
+ * it every time, and what it selects must not be read again for each.
+ */
+export function oncePerSelection<T>(cache: SelectionCache<T>, info: GraphQLResolveInfo, compute: () => T): T {
+  let byVariables = cache.get(info.fieldNodes);
+  if (!byVariables) cache.set(info.fieldNodes, (byVariables = new WeakMap()));
+  const variables = info.variableValues ?? NO_VARIABLES;
+  if (byVariables.has(variables)) return byVariables.get(variables)!;
+  const value = compute();
+  byVariables.set(variables, value);
+  return value;
+}
+
 const NO_VARIABLES = {};
 
 const selectionSetsBelow = (info: GraphQLResolveInfo): SelectionSetNode[] =>

@@ -8,7 +8,7 @@ import type { GraphQLContext } from '../../graphql/context.js';
 import { withUserErrors } from '../../graphql/errors.js';
 import { localIdOf } from '../../graphql/ids.js';
 import { textCost } from '../../graphql/limits.js';
-import { reads, readsOf, selectedOnNodes } from '../../graphql/lookahead.js';
+import { oncePerSelection, reads, readsOf, selectedOnNodes, type SelectionCache } from '../../graphql/lookahead.js';
 import { USER_ERRORS_DESCRIPTION, UserErrorType } from '../../graphql/user-error.js';
 import { ownerOf, OwnerRef } from '../owners/graphql.js';
 import { UserType } from '../users/graphql.js';
@@ -178,8 +178,12 @@ const VersionConnection = builder.connectionObject(
   { description: 'A version and its cursor.' },
 );
 
-/** What a list should read along with each algorithm, from the fields its client selected. */
-function listIncludes(info: GraphQLResolveInfo): ListInclude {
+/** What a list should read along with each algorithm, from the fields its client selected (the same for every owner a request lists). */
+const listIncludes = (info: GraphQLResolveInfo): ListInclude => oncePerSelection(listIncludesCache, info, () => includesOf(info));
+
+const listIncludesCache: SelectionCache<ListInclude> = new WeakMap();
+
+function includesOf(info: GraphQLResolveInfo): ListInclude {
   const selected = selectedOnNodes(info);
   const versions = selected.get('versions');
   // What the selected fields declare they read; a field that declares nothing gets everything.
