@@ -32,10 +32,30 @@ describe('isoInstant', () => {
     for (const ms of edges) expect(isoInstant(new Date(ms))).toBe(new Date(ms).toISOString());
   });
 
+  it('answers each instant with its own text when instants that share a slot of the kept ones come and go', () => {
+    // Instants that come and go in turns, some of them sure to share a slot (1 025 of them in 1 024
+    // slots). Each must still get its own text, whichever was written last.
+    const base = Date.UTC(2026, 11, 2, 10, 0, 0, 0);
+    const sharing = Array.from({ length: 1025 }, (_, i) => base + i * 86_400_000);
+    for (let round = 0; round < 3; round++) {
+      for (const ms of sharing) expect(isoInstant(new Date(ms))).toBe(new Date(ms).toISOString());
+    }
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: EARLIEST_INSTANT, max: LATEST_INSTANT }), { minLength: 1, maxLength: 50 }), (instants) => {
+        for (const ms of [...instants, ...instants.reverse()]) expect(isoInstant(new Date(ms))).toBe(new Date(ms).toISOString());
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
   it("leaves instants outside four-digit years, and invalid dates, to toISOString's own answer", () => {
     expect(isoInstant(new Date(LATEST_INSTANT + 1))).toBe('+010000-01-01T00:00:00.000Z');
     expect(isoInstant(new Date(EARLIEST_INSTANT - 1))).toBe('0000-12-31T23:59:59.999Z');
     expect(() => isoInstant(new Date(Number.NaN))).toThrow(RangeError);
+    // An instant kept from before answers the same after an invalid date asked for its slot.
+    expect(isoInstant(new Date(0))).toBe('1970-01-01T00:00:00.000Z');
+    expect(() => isoInstant(new Date(Number.NaN))).toThrow(RangeError);
+    expect(isoInstant(new Date(0))).toBe('1970-01-01T00:00:00.000Z');
   });
 });
 

@@ -36,10 +36,39 @@ export const LATEST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
 /**
  * An instant as `Date#toISOString` writes it (2026-01-31T12:00:00.000Z), about three times faster
  * for the years 0001 to 9999: a page of versions serializes hundreds. Outside them, toISOString's own.
+ * The instants written last are kept by their milliseconds: pages are read again and again (the
+ * catalogue's first page, an owner's list, one owner's versions repeated in a batch), and a kept
+ * instant costs a lookup instead of a new string.
  */
 export function isoInstant(date: Date): string {
   const ms = date.getTime();
-  if (!(ms >= EARLIEST_INSTANT && ms <= LATEST_INSTANT)) return date.toISOString();
+  const slot = slotOf(ms);
+  if (recentMs[slot] === ms) return recentText[slot]!;
+  const text = ms >= EARLIEST_INSTANT && ms <= LATEST_INSTANT ? writeInstant(ms) : date.toISOString();
+  recentMs[slot] = ms;
+  recentText[slot] = text;
+  return text;
+}
+
+/** How many instants are kept (a power of two). */
+const RECENT_INSTANTS = 1024;
+
+/**
+ * Where an instant is kept: its milliseconds hashed (both 32-bit halves, mixed as MurmurHash3's
+ * finalizer does), not their low bits, which instants a whole number of days apart share (a day is
+ * 2 ** 10 × 84 375 ms).
+ */
+function slotOf(ms: number): number {
+  let h = (ms | 0) ^ ((ms / 0x1_0000_0000) | 0);
+  h = Math.imul(h ^ (h >>> 16), 0x85eb_ca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2_ae35);
+  return (h ^ (h >>> 16)) & (RECENT_INSTANTS - 1);
+}
+
+const recentMs = new Float64Array(RECENT_INSTANTS).fill(Number.NaN);
+const recentText = new Array<string>(RECENT_INSTANTS).fill('');
+
+function writeInstant(ms: number): string {
   const day = utcDayOf(ms);
   const inDay = ms - day * MS_PER_DAY;
   const seconds = Math.floor(inDay / 1000);
