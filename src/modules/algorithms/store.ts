@@ -168,10 +168,15 @@ const ROW_HEAD = ['algorithm', 'owner', 'fullAccess'] as const;
 type AlgorithmJson = { [K in (typeof ALGORITHM_SUMMARY_FIELDS)[number]]: K extends 'createdAt' ? number : AlgorithmSummary[K] };
 type OwnerJson = { [K in (typeof OWNER_SUMMARY_FIELDS)[number]]: K extends 'kind' ? OwnerSummary['ownerKind'] : string };
 
-const slotsOf = <F extends string>(fields: readonly F[]) => Object.fromEntries(fields.map((name, i) => [name, i])) as Record<F, number>;
-const algorithmSlot = slotsOf(ALGORITHM_SUMMARY_FIELDS);
-const ownerSlot = slotsOf(OWNER_SUMMARY_FIELDS);
-const headSlot = slotsOf(ROW_HEAD);
+/** Reads the fields of JSON arrays whose order `fields` gives, typed by `J` (one reader per list, built once). */
+function fieldReader<J>(fields: readonly (keyof J & string)[]) {
+  const slots = Object.fromEntries(fields.map((name, i) => [name, i])) as Record<keyof J, number>;
+  return <K extends keyof J>(json: readonly unknown[], name: K): J[K] => json[slots[name]] as J[K];
+}
+
+const headField = fieldReader<{ algorithm: unknown[]; owner: unknown[]; fullAccess: boolean }>(ROW_HEAD);
+const algorithmField = fieldReader<AlgorithmJson>(ALGORITHM_SUMMARY_FIELDS);
+const ownerField = fieldReader<OwnerJson>(OWNER_SUMMARY_FIELDS);
 
 /** What each field of a version read along is; its time is epoch milliseconds (a number parses faster than a timestamp's text). */
 interface VersionFieldTypes {
@@ -189,13 +194,10 @@ interface VersionFieldTypes {
 /** A version read along with its algorithm: its `summary_json` (db/schema.ts decides the fields and their order). */
 type VersionJson = { [K in (typeof VERSION_SUMMARY_FIELDS)[number]]: VersionFieldTypes[K] };
 
-/** Where each field sits in a version's `summary_json` array. */
-const slot = slotsOf(VERSION_SUMMARY_FIELDS);
-
 /** A version's json array, as `JSON.parse` read it. */
 type VersionArray = readonly VersionJson[keyof VersionJson][];
 
-const field = <K extends keyof VersionJson>(json: VersionArray, name: K) => json[slot[name]] as VersionJson[K];
+const versionField = fieldReader<VersionJson>(VERSION_SUMMARY_FIELDS);
 
 /** The version `pick` names, among those the caller sees (a reference's resolution is access.ts's, from the call sheet). */
 function pickedVersion(seen: SeenAlgorithm, pick: NonNullable<CatalogueShape['pick']>): SQL {
@@ -297,19 +299,19 @@ const catalogueStatement = preparedPerShape((db: Db, shape: CatalogueShape) => {
 
 /** A version read along as json, made a record (a page of 50 algorithms reads up to 300: no intermediate objects). */
 function versionFrom(json: VersionArray, algorithm: AlgorithmSummary): VersionRecord {
-  const publishedAt = new Date(field(json, 'publishedAt'));
-  const semver = { major: field(json, 'major'), minor: field(json, 'minor'), patch: field(json, 'patch') };
+  const publishedAt = new Date(versionField(json, 'publishedAt'));
+  const semver = { major: versionField(json, 'major'), minor: versionField(json, 'minor'), patch: versionField(json, 'patch') };
   return {
-    id: field(json, 'id'),
+    id: versionField(json, 'id'),
     algorithmId: algorithm.id,
     major: semver.major,
     minor: semver.minor,
     patch: semver.patch,
-    gitHash: field(json, 'gitHash'),
-    versionType: field(json, 'versionType'),
-    callability: field(json, 'callability'),
+    gitHash: versionField(json, 'gitHash'),
+    versionType: versionField(json, 'versionType'),
+    callability: versionField(json, 'callability'),
     publishedAt,
-    publishedByUserId: field(json, 'publishedByUserId'),
+    publishedByUserId: versionField(json, 'publishedByUserId'),
     createdAt: publishedAt,
     semanticVersion: formatVersion(semver),
     fullAccess: algorithm.fullAccess,
@@ -323,19 +325,17 @@ export async function readCatalogue<const A extends Along>(db: Db, principal: Pr
   const rows = await catalogueStatement(db, shapeOf(principal, which, along)).execute(valuesOf(principal, which, along));
   return rows.map((row) => {
     const read = JSON.parse(row.read) as unknown[];
-    const summary = read[headSlot.algorithm] as AlgorithmJson[keyof AlgorithmJson][];
-    const owner = read[headSlot.owner] as OwnerJson[keyof OwnerJson][];
-    const of = <K extends keyof AlgorithmJson>(name: K) => summary[algorithmSlot[name]] as AlgorithmJson[K];
-    const ofOwner = <K extends keyof OwnerJson>(name: K) => owner[ownerSlot[name]] as OwnerJson[K];
+    const summary = headField(read, 'algorithm');
+    const owner = headField(read, 'owner');
     const algorithm: AlgorithmSummary = {
-      id: of('id'),
-      ownerId: of('ownerId'),
-      name: of('name'),
-      hasPublicVersion: of('hasPublicVersion'),
-      createdAt: new Date(of('createdAt')),
-      ownerName: ofOwner('name'),
-      ownerKind: ofOwner('kind'),
-      fullAccess: read[headSlot.fullAccess] as boolean,
+      id: algorithmField(summary, 'id'),
+      ownerId: algorithmField(summary, 'ownerId'),
+      name: algorithmField(summary, 'name'),
+      hasPublicVersion: algorithmField(summary, 'hasPublicVersion'),
+      createdAt: new Date(algorithmField(summary, 'createdAt')),
+      ownerName: ownerField(owner, 'name'),
+      ownerKind: ownerField(owner, 'kind'),
+      fullAccess: headField(read, 'fullAccess'),
     };
     const entry: CatalogueEntry = { algorithm };
     if (row.state !== undefined) entry.state = row.state;
