@@ -9,17 +9,14 @@ import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 /**
  * One element and how it becomes JSON:
  * - `json`: text that is JSON already (a number's or a boolean's text, a nested array); never null;
- * - `string`: text that needs no escaping (a uuid, hex digits, an enum label), quoted; null stays null;
- * - `text`: any text, escaped by Postgres.
+ * - `string`: text that needs no escaping (a uuid, hex digits, an enum label, a name its check
+ *   constraint keeps to letters, digits and underscores), quoted; null stays null.
+ * Nothing else is written this way: escaping (`to_json`) is only stable, and stored columns may use
+ * immutable expressions alone.
  */
-export type JsonElement = { json: SQL } | { string: SQL } | { text: SQL };
+export type JsonElement = { json: SQL } | { string: SQL };
 
-const elementText = (element: JsonElement): SQL =>
-  'json' in element
-    ? element.json
-    : 'string' in element
-      ? sql`coalesce('"' || ${element.string} || '"', 'null')`
-      : sql`coalesce(to_json(${element.text})::text, 'null')`;
+const elementText = (element: JsonElement): SQL => ('json' in element ? element.json : sql`coalesce('"' || ${element.string} || '"', 'null')`);
 
 /** `[e1,e2,…]` as a text expression. */
 export const jsonArrayText = (elements: readonly JsonElement[]): SQL =>

@@ -165,6 +165,10 @@ function whichWhere(shape: CatalogueShape, fullAccess: SQL): SQL | undefined {
  */
 const ROW_HEAD = ['algorithm', 'owner', 'fullAccess'] as const;
 
+/** The parts a read may take along, in the order a catalogue row holds them after its head: the statement writes them and readCatalogue reads them by this list. */
+const ALONG_PARTS = ['latestVersion', 'versions', 'versionCount', 'pick'] as const satisfies readonly (keyof Along)[];
+type AlongPart = (typeof ALONG_PARTS)[number];
+
 type AlgorithmJson = { [K in (typeof ALGORITHM_SUMMARY_FIELDS)[number]]: K extends 'createdAt' ? number : AlgorithmSummary[K] };
 type OwnerJson = { [K in (typeof OWNER_SUMMARY_FIELDS)[number]]: K extends 'kind' ? OwnerSummary['ownerKind'] : string };
 
@@ -273,20 +277,19 @@ const catalogueStatement = preparedPerShape((db: Db, shape: CatalogueShape) => {
     owner: { json: pageRows ? sql`${pageRows.ownerSummaryJson}` : sql`${owners.summaryJson}` },
     fullAccess: { json: sql`(${seenFull})::text` },
   };
-  // The parts read along, after the summary, in the order readCatalogue takes them.
-  const along: JsonElement[] = [];
-  if (shape.latestVersion) along.push({ json: sql`coalesce((select ${v.summaryJson} from ${v} where ${eq(v.id, latestSeenVersionId(seenFull))}), 'null')` });
-  if (shape.versions && versionsPage) {
-    along.push({
+  const alongParts: { [P in AlongPart]: () => JsonElement } = {
+    latestVersion: () => ({ json: sql`coalesce((select ${v.summaryJson} from ${v} where ${eq(v.id, latestSeenVersionId(seenFull))}), 'null')` }),
+    versions: () => ({
       json: sql`'[' || array_to_string(array(select ${v.summaryJson} from ${v}
-          where ${and(seesVersion(seen), versionsCallability(shape.versions.callability), versionsPage.where)}
-          order by ${sql.join(versionsPage.orderBy, sql`, `)} limit ${versionsPage.limit}), ',') || ']'`,
-    });
-  }
-  if (shape.versionCount) {
-    along.push({ json: sql`(select count(*) from ${v} where ${and(seesVersion(seen), versionsCallability(shape.versionCount.callability))})::text` });
-  }
-  if (shape.pick) along.push({ json: sql`coalesce(${pickedVersion(seen, shape.pick)}, 'null')` });
+          where ${and(seesVersion(seen), versionsCallability(shape.versions!.callability), versionsPage!.where)}
+          order by ${sql.join(versionsPage!.orderBy, sql`, `)} limit ${versionsPage!.limit}), ',') || ']'`,
+    }),
+    versionCount: () => ({
+      json: sql`(select count(*) from ${v} where ${and(seesVersion(seen), versionsCallability(shape.versionCount!.callability))})::text`,
+    }),
+    pick: () => ({ json: sql`coalesce(${pickedVersion(seen, shape.pick!)}, 'null')` }),
+  };
+  const along = ALONG_PARTS.filter((part) => shape[part]).map((part) => alongParts[part]());
   const fields = {
     read: sql<string>`${jsonArrayText([...ROW_HEAD.map((name) => head[name]), ...along])}`,
     ...(shape.state && { state: stateColumns(seenFull) }),
@@ -318,7 +321,15 @@ function versionFrom(json: VersionArray, algorithm: AlgorithmSummary): VersionRe
   };
 }
 
-const orNull = <T>(json: unknown, read: (json: VersionArray) => T): T | null => (json === null ? null : read(json as VersionArray));
+const versionOrNull = (json: unknown, algorithm: AlgorithmSummary): VersionRecord | null => (json === null ? null : versionFrom(json as VersionArray, algorithm));
+
+/** How each part read along goes into an entry, from its JSON in the row. */
+const readAlong: { [P in AlongPart]: (entry: CatalogueEntry, json: unknown) => void } = {
+  latestVersion: (entry, json) => (entry.latestVersion = versionOrNull(json, entry.algorithm)),
+  versions: (entry, json) => (entry.versions = (json as VersionArray[]).map((version) => versionFrom(version, entry.algorithm))),
+  versionCount: (entry, json) => (entry.versionCount = json as number),
+  pick: (entry, json) => (entry.picked = versionOrNull(json, entry.algorithm)),
+};
 
 /** The visible algorithms `which` names, with what `along` asks for: one statement. */
 export async function readCatalogue<const A extends Along>(db: Db, principal: Principal, which: Which, along: A): Promise<CatalogueEntry<A>[]> {
@@ -339,12 +350,8 @@ export async function readCatalogue<const A extends Along>(db: Db, principal: Pr
     };
     const entry: CatalogueEntry = { algorithm };
     if (row.state !== undefined) entry.state = row.state;
-    // The parts read along, in the order the statement wrote them.
     let next = ROW_HEAD.length;
-    if (along.latestVersion) entry.latestVersion = orNull(read[next++], (json) => versionFrom(json, algorithm));
-    if (along.versions) entry.versions = (read[next++] as VersionArray[]).map((json) => versionFrom(json, algorithm));
-    if (along.versionCount) entry.versionCount = read[next++] as number;
-    if (along.pick) entry.picked = orNull(read[next++], (json) => versionFrom(json, algorithm));
+    for (const part of ALONG_PARTS) if (along[part]) readAlong[part](entry, read[next++]);
     // The statement's shape came from `along`: it read exactly the parts `along` asked for.
     return entry as CatalogueEntry<A>;
   });
