@@ -295,6 +295,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       schema,
       graphqlEndpoint: '/graphql',
       batching: false,
+      // Bodies are JSON only (useBodyLimit's parser, for every POST): yoga's multipart parser would
+      // only be asked, on every request, whether a body it never reads is its kind.
+      multipart: false,
       // useBodyLimit enforces our limit, reading bodies without a Content-Length only up to it;
       // yoga's own check would pipe every body through an extra stream for a 25 MB limit.
       maxRequestBodySize: false,
@@ -336,47 +339,46 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         caller: gate!.caller!,
         gate: gate!,
       }),
-      plugins: [
-        // The hooks every request passes through, run as one plugin's (request-hooks.ts).
-        ...withSharedRequestHooks([
-          useSecurityHeaders(),
-          useRequestLifecycle(log, config.trustProxy, metrics?.requests),
-          useProbes({
-            async ready() {
-              readinessWatched = true;
-              if (draining) return { ready: false, reason: 'draining' };
-              // Redis away leaves the server ready: budgets are then counted per instance, which the body says.
-              const store = limiter.store();
-              const details = store === 'memory' ? undefined : { redis: store === 'redis' ? 'ok' : 'unavailable' };
-              try {
-                await withDeadline(database.ping(), Math.min(config.requestTimeoutMs, 5000));
-                return { ready: true, details };
-              } catch {
-                return { ready: false, reason: 'database unavailable', details };
-              }
-            },
-          }),
-          // GraphiQL bundled with the server rather than fetched from a CDN: works offline and behind
-          // firewalls, and the page loads no third-party script next to a pasted key.
-          useGraphiQLFiles(
-            '/graphql',
-            {
-              title: 'algoplane',
-              defaultQuery: GRAPHIQL_EXAMPLE,
-              headers: JSON.stringify({ Authorization: 'Simple <paste your API key here>' }, null, 2),
-            },
-            rateLimits,
-          ),
-          // Algorithmia's REST API: answered here, through the same gate, before anything GraphQL's.
+      // The hooks every request passes through (onRequest, onRequestParse, onResultProcess,
+      // onResponse) run as one plugin's; each plugin's other hooks stay where it stands (request-hooks.ts).
+      plugins: withSharedRequestHooks([
+        useSecurityHeaders(),
+        useRequestLifecycle(log, config.trustProxy, metrics?.requests),
+        useProbes({
+          async ready() {
+            readinessWatched = true;
+            if (draining) return { ready: false, reason: 'draining' };
+            // Redis away leaves the server ready: budgets are then counted per instance, which the body says.
+            const store = limiter.store();
+            const details = store === 'memory' ? undefined : { redis: store === 'redis' ? 'ok' : 'unavailable' };
+            try {
+              await withDeadline(database.ping(), Math.min(config.requestTimeoutMs, 5000));
+              return { ready: true, details };
+            } catch {
+              return { ready: false, reason: 'database unavailable', details };
+            }
+          },
+        }),
+        // GraphiQL bundled with the server rather than fetched from a CDN: works offline and behind
+        // firewalls, and the page loads no third-party script next to a pasted key.
+        useGraphiQLFiles(
+          '/graphql',
           {
-            onRequest({ request, url, serverContext, endResponse }) {
-              if (url.pathname === '/v1' || url.pathname.startsWith('/v1/')) return rest(request, serverContext.gate!).then(endResponse);
-            },
-          } satisfies Plugin<object, GateServerContext>,
-          ...(metrics ? [useGraphQLMetrics('/graphql')] : []),
-          useBodyLimit(config.maxBodyBytes),
-          useKeyCors('/graphql'),
-        ]),
+            title: 'algoplane',
+            defaultQuery: GRAPHIQL_EXAMPLE,
+            headers: JSON.stringify({ Authorization: 'Simple <paste your API key here>' }, null, 2),
+          },
+          rateLimits,
+        ),
+        // Algorithmia's REST API: answered here, through the same gate, before anything GraphQL's.
+        {
+          onRequest({ request, url, serverContext, endResponse }) {
+            if (url.pathname === '/v1' || url.pathname.startsWith('/v1/')) return rest(request, serverContext.gate!).then(endResponse);
+          },
+        } satisfies Plugin<object, GateServerContext>,
+        ...(metrics ? [useGraphQLMetrics('/graphql')] : []),
+        useBodyLimit(config.maxBodyBytes),
+        useKeyCors('/graphql'),
         // Before the CSRF check: a request without a key is refused here whatever it is (401, as
         // over POST), and one with a key has the header the CSRF check asks for.
         useApiKeyAuthentication(authenticator),
@@ -400,7 +402,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         // Inside the cost check and the deadline: a cached answer is charged and bounded like any.
         ...(pages ? [useResponseCache(pages)] : []),
         useClientErrors(log),
-      ],
+      ]),
     });
 
     // Gateways ask before every call: answered on plain node:http, ahead of yoga (authorizer/handler.ts).
