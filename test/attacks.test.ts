@@ -105,10 +105,14 @@ describe('query shape attacks', () => {
     expect((await post('{ admin { user(username: "viaget") { id } } }')).body.data).toEqual({ admin: { user: null } });
   });
 
-  it('form-encoded and text/plain posts are refused', async () => {
+  it('form-encoded, text/plain and multipart posts are refused', async () => {
+    const boundary = 'algoplane-boundary';
+    // The GraphQL multipart request spec's shape, as an upload client sends it: bodies are JSON only.
+    const multipart = [`--${boundary}`, 'Content-Disposition: form-data; name="operations"', '', JSON.stringify({ query: '{ __typename }' }), `--${boundary}`, 'Content-Disposition: form-data; name="map"', '', '{}', `--${boundary}--`, ''].join('\r\n');
     for (const [type, body] of [
       ['application/x-www-form-urlencoded', 'query=%7B__typename%7D'],
       ['text/plain', JSON.stringify({ query: '{ __typename }' })],
+      [`multipart/form-data; boundary=${boundary}`, multipart],
     ]) {
       const response = await t.fetch('/graphql', { method: 'POST', headers: { 'content-type': type!, authorization: `Simple ${t.adminKey}` }, body });
       expect(response.status, type).toBe(415);
