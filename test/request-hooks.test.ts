@@ -11,6 +11,21 @@ import type { GateServerContext } from '../src/graphql/plugins/server-context.js
 type Hooks = Plugin<object, GateServerContext>;
 type ParsePayload = Parameters<NonNullable<Hooks['onRequestParse']>>[0];
 type ResultPayload = Parameters<NonNullable<Hooks['onResultProcess']>>[0];
+type ExecutePayload = Parameters<NonNullable<Hooks['onExecute']>>[0];
+
+/** What envelop hands an onExecute hook: the execute function as it stands, and setters that change it. */
+function executePayload(current: () => ExecutePayload['executeFn'], set: (fn: ExecutePayload['executeFn']) => void) {
+  const state: { result?: unknown } = {};
+  const payload = {
+    executeFn: current(),
+    setExecuteFn: set,
+    setResultAndStopExecution: (result: unknown) => (state.result = result),
+    context: {},
+    extendContext: () => {},
+    args: { contextValue: {} },
+  } as unknown as ExecutePayload;
+  return { payload, state };
+}
 
 const parser = (name: string) => Object.assign(async () => ({ query: name }), { label: name });
 
@@ -107,13 +122,57 @@ describe('shared request hooks', () => {
     expect(processor).toBe(process);
   });
 
+  it('runs onExecute hooks in order, each wrapping the execute function an earlier one set, waiting for a promise, and their onExecuteDone in order on the result an earlier one set', async () => {
+    const calls: string[] = [];
+    let executeFn = (() => ({ data: { base: true } })) as unknown as ExecutePayload['executeFn'];
+    const wrap = (name: string) => ({ executeFn: inner, setExecuteFn }: ExecutePayload) => {
+      setExecuteFn(((args: never) => (calls.push(name), inner(args))) as ExecutePayload['executeFn']);
+    };
+    const [shared, ...rest] = withSharedRequestHooks<Hooks>([
+      { onExecute: wrap('outer') },
+      {
+        onExecute: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          return { onExecuteDone: ({ result, setResult }) => setResult({ ...(result as object), extensions: { first: true } }) };
+        },
+      },
+      { onExecute: wrap('inner') },
+      { onExecute: () => ({ onExecuteDone: ({ result }) => void calls.push(`done saw ${JSON.stringify(result)}`) }) },
+    ]);
+    expect(rest).toEqual([]);
+    const { payload, state } = executePayload(() => executeFn, (fn) => (executeFn = fn));
+    const after = await shared!.onExecute!(payload);
+    await executeFn({} as never);
+    expect(calls).toEqual(['inner', 'outer']);
+    expect(state.result).toBeUndefined();
+    let result: unknown = { data: { base: true } };
+    await after!.onExecuteDone!({ args: payload.args, result: result as never, setResult: (r) => (result = r) });
+    expect(calls.at(-1)).toBe('done saw {"data":{"base":true},"extensions":{"first":true}}');
+    expect(result).toEqual({ data: { base: true }, extensions: { first: true } });
+  });
+
+  it('stops the onExecute hooks at the one that sets the result, and still runs the onExecuteDone of those that ran', async () => {
+    const ran: string[] = [];
+    const refusal = { errors: [] };
+    const [shared] = withSharedRequestHooks<Hooks>([
+      { onExecute: () => (ran.push('first'), { onExecuteDone: () => void ran.push('first done') }) },
+      { onExecute: ({ setResultAndStopExecution }) => (ran.push('refuses'), setResultAndStopExecution(refusal), { onExecuteDone: () => void ran.push('refuser done') }) },
+      { onExecute: () => void ran.push('never') },
+    ]);
+    const { payload, state } = executePayload(() => undefined as never, () => {});
+    const after = await shared!.onExecute!(payload);
+    expect(state.result).toBe(refusal);
+    await after!.onExecuteDone!({ args: payload.args, result: refusal, setResult: () => {} });
+    expect(ran).toEqual(['first', 'refuses', 'first done', 'refuser done']);
+  });
+
   it("keeps each plugin's other hooks in its place, passes a plugin without shared hooks on as it is, and adds no hook of a kind nobody has", () => {
-    const execute = () => {};
-    const untouched = { onExecute: execute };
-    const plugins = withSharedRequestHooks<Hooks>([{ onRequest: () => {}, onExecute: execute }, untouched, { onResponse: () => {} }]);
+    const validate = () => {};
+    const untouched = { onValidate: validate };
+    const plugins = withSharedRequestHooks<Hooks>([{ onRequest: () => {}, onValidate: validate }, untouched, { onResponse: () => {} }]);
     expect(plugins).toHaveLength(3);
     expect(Object.keys(plugins[0]!).sort()).toEqual(['onRequest', 'onResponse']);
-    expect(plugins[1]).toEqual({ onExecute: execute });
+    expect(plugins[1]).toEqual({ onValidate: validate });
     expect(plugins[2]).toBe(untouched);
   });
 });

@@ -1,11 +1,13 @@
 /**
  * The gate's plugins, with the hooks every request passes through (onRequest, onRequestParse,
- * onResultProcess, onResponse) run as one plugin's: yoga's server calls each plugin's hook through
- * promise helpers that allocate one to three kilobytes per call, and every request would pass a
- * dozen of ours. Each plugin keeps its other hooks where it stands, so execution's order is
- * untouched. The hooks of each kind run in the plugins' order, each seeing what an earlier one set
- * (a request, a parser, a result); a hook that ends the request stops the rest of its kind, as in
- * yoga; a hook that returns a promise is waited for.
+ * onExecute, onResultProcess, onResponse) run as one plugin's: yoga's server and envelop call each
+ * plugin's hook through promise helpers that allocate one to three kilobytes per call, and every
+ * request would pass a dozen of ours. Each plugin keeps its other hooks where it stands. The hooks
+ * of each kind run in the plugins' order, each seeing what an earlier one set (a request, a parser,
+ * an execute function, a result); a hook that ends the request, or sets the operation's result,
+ * stops the rest of its kind, as in yoga and envelop; a hook that returns a promise is waited for.
+ * Envelop runs every plugin's onParse and onValidate before any onExecute, so moving the execute
+ * hooks together keeps the order in which everything runs.
  */
 import type { Plugin } from 'graphql-yoga';
 import type { GateServerContext } from './server-context.js';
@@ -15,17 +17,21 @@ type RequestHook = NonNullable<Hooks['onRequest']>;
 type RequestParseHook = NonNullable<Hooks['onRequestParse']>;
 type ResultProcessHook = NonNullable<Hooks['onResultProcess']>;
 type ResponseHook = NonNullable<Hooks['onResponse']>;
+type ExecuteHook = NonNullable<Hooks['onExecute']>;
 type RequestParseDone = NonNullable<Extract<Awaited<ReturnType<RequestParseHook>>, object>['onRequestParseDone']>;
+type ExecuteDone = NonNullable<Extract<Awaited<ReturnType<ExecuteHook>>, object>['onExecuteDone']>;
+type ExecuteDoneResult = Extract<Awaited<ReturnType<ExecuteDone>>, object>;
 
 /** The hooks this shares, as each plugin of the gate may have them. */
 interface SharedHooks {
   onRequest?: RequestHook;
   onRequestParse?: RequestParseHook;
+  onExecute?: ExecuteHook;
   onResultProcess?: ResultProcessHook;
   onResponse?: ResponseHook;
 }
 
-const SHARED_KINDS = ['onRequest', 'onRequestParse', 'onResultProcess', 'onResponse'] as const satisfies (keyof SharedHooks)[];
+const SHARED_KINDS = ['onRequest', 'onRequestParse', 'onExecute', 'onResultProcess', 'onResponse'] as const satisfies (keyof SharedHooks)[];
 
 /**
  * `plugins`, their shared hooks moved into one plugin that comes first (yoga's plugin types differ
@@ -39,6 +45,8 @@ export function withSharedRequestHooks<P extends object>(plugins: P[]): (P | Sha
   if (onRequest.length > 0) shared.onRequest = requestHooks(onRequest);
   const onRequestParse = all('onRequestParse');
   if (onRequestParse.length > 0) shared.onRequestParse = requestParseHooks(onRequestParse);
+  const onExecute = all('onExecute');
+  if (onExecute.length > 0) shared.onExecute = executeHooks(onExecute);
   const onResultProcess = all('onResultProcess');
   if (onResultProcess.length > 0) shared.onResultProcess = resultProcessHooks(onResultProcess);
   const onResponse = all('onResponse');
@@ -47,7 +55,7 @@ export function withSharedRequestHooks<P extends object>(plugins: P[]): (P | Sha
   const others = plugins
     .map((plugin) => {
       if (!SHARED_KINDS.some((kind) => kind in plugin)) return plugin;
-      const { onRequest: _request, onRequestParse: _parse, onResultProcess: _result, onResponse: _response, ...other }: SharedHooks = plugin;
+      const { onRequest: _request, onRequestParse: _parse, onExecute: _execute, onResultProcess: _result, onResponse: _response, ...other }: SharedHooks = plugin;
       return Object.keys(other).length > 0 ? (other as P) : undefined;
     })
     .filter((other) => other !== undefined);
@@ -76,7 +84,6 @@ function requestHooks(hooks: RequestHook[]): RequestHook {
 function requestParseHooks(hooks: RequestParseHook[]): RequestParseHook {
   return (payload) => {
     let ended = false;
-    const done: RequestParseDone[] = [];
     const shared: typeof payload = {
       ...payload,
       setRequestParser(parser) {
@@ -89,12 +96,74 @@ function requestParseHooks(hooks: RequestParseHook[]): RequestParseHook {
         payload.endResponse(response);
       },
     };
-    const collect = (result: Awaited<ReturnType<RequestParseHook>>) => {
-      if (result?.onRequestParseDone) done.push(result.onRequestParseDone);
+    return gathering(
+      hooks,
+      shared,
+      () => ended,
+      (result) => result?.onRequestParseDone,
+      (done: RequestParseDone[]) => ({ onRequestParseDone: (after) => inOrder(done, after, () => false) }),
+    );
+  };
+}
+
+function executeHooks(hooks: ExecuteHook[]): ExecuteHook {
+  return (payload) => {
+    let stopped = false;
+    const shared: typeof payload = {
+      ...payload,
+      setExecuteFn(executeFn) {
+        payload.setExecuteFn(executeFn);
+        shared.executeFn = executeFn;
+      },
+      // As envelop's own loop: a result stops the hooks after this one; the onExecuteDone of those before still run.
+      setResultAndStopExecution(result) {
+        stopped = true;
+        payload.setResultAndStopExecution(result);
+      },
     };
-    const finished = () => (done.length === 0 ? undefined : { onRequestParseDone: (after: Parameters<RequestParseDone>[0]) => inOrder(done, after, () => false) });
-    const ran = inOrder(hooks, shared, () => ended, collect);
-    return ran ? ran.then(finished) : finished();
+    return gathering(
+      hooks,
+      shared,
+      () => stopped,
+      (result) => result?.onExecuteDone,
+      (done) => ({ onExecuteDone: executeDoneHooks(done) }),
+    );
+  };
+}
+
+/** The onExecuteDone hooks, in order, each seeing the result an earlier one set; a streamed result's onNext and onEnd, gathered. */
+function executeDoneHooks(hooks: ExecuteDone[]): ExecuteDone {
+  return (payload) => {
+    const shared: typeof payload = {
+      ...payload,
+      setResult(result) {
+        payload.setResult(result);
+        shared.result = result;
+      },
+    };
+    return gathering(
+      hooks,
+      shared,
+      () => false,
+      (result) => result || undefined,
+      (streamed): ExecuteDoneResult => ({
+        onNext: (next) => {
+          const sharedNext: typeof next = {
+            ...next,
+            setResult(result) {
+              next.setResult(result);
+              sharedNext.result = result;
+            },
+          };
+          return inOrder(
+            streamed.flatMap(({ onNext }) => (onNext ? [onNext] : [])),
+            sharedNext,
+            () => false,
+          );
+        },
+        onEnd: () => streamed.forEach(({ onEnd }) => onEnd?.()),
+      }),
+    );
   };
 }
 
@@ -147,6 +216,26 @@ function inOrder<P, R>(hooks: ((payload: P) => R | Promise<R>)[], payload: P, st
     }
   };
   return from(0);
+}
+
+/**
+ * `inOrder`, keeping what `pick` finds in each hook's answer for afterwards; answers with all that
+ * was kept, `combine`d, once the hooks have run, or with nothing when none was kept.
+ */
+function gathering<P, R, D, C>(
+  hooks: ((payload: P) => R | Promise<R>)[],
+  payload: P,
+  stopped: () => boolean,
+  pick: (result: R) => D | undefined,
+  combine: (kept: D[]) => C,
+): C | undefined | Promise<C | undefined> {
+  const kept: D[] = [];
+  const finished = () => (kept.length === 0 ? undefined : combine(kept));
+  const ran = inOrder(hooks, payload, stopped, (result) => {
+    const found = pick(result);
+    if (found !== undefined) kept.push(found);
+  });
+  return ran ? ran.then(finished) : finished();
 }
 
 const isThenable = <R>(value: R | PromiseLike<R>): value is PromiseLike<R> => typeof (value as PromiseLike<R> | undefined)?.then === 'function';
