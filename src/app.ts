@@ -40,6 +40,7 @@ import { useProbes } from './graphql/plugins/probes.js';
 import { useRequestLifecycle } from './graphql/plugins/request-lifecycle.js';
 import { withSharedRequestHooks } from './graphql/plugins/request-hooks.js';
 import { SECURITY_HEADERS, useSecurityHeaders } from './graphql/plugins/security-headers.js';
+import { useValidationCache } from './graphql/plugins/validation-cache.js';
 import type { GateServerContext } from './graphql/plugins/server-context.js';
 import { schema } from './graphql/schema.js';
 import { deleteExpiredKeyUsage } from './modules/api-keys/service.js';
@@ -298,6 +299,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // Bodies are JSON only (useBodyLimit's parser, for every POST): yoga's multipart parser would
       // only be asked, on every request, whether a body it never reads is its kind.
       multipart: false,
+      // Yoga's parse cache stays; validation is cached by useValidationCache below, which builds no key per request.
+      parserAndValidationCache: { validationCache: false },
       // useBodyLimit enforces our limit, reading bodies without a Content-Length only up to it;
       // yoga's own check would pipe every body through an extra stream for a 25 MB limit.
       maxRequestBodySize: false,
@@ -402,6 +405,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         // Inside the cost check and the deadline: a cached answer is charged and bounded like any.
         ...(pages ? [useResponseCache(pages)] : []),
         useClientErrors(log),
+        // Last, after every plugin that adds a validation rule.
+        useValidationCache(),
       ]),
     });
 
