@@ -126,7 +126,8 @@ const countOf = ([requests, points]: [RateLimiterRes | null | undefined, RateLim
 
 export class RateLimits {
   private readonly shared: SharedCounters | undefined;
-  private readonly counters = new Map<string, Counters>();
+  /** By kind, then by limit: looked up several times per request, so no name is built for it. */
+  private readonly counters = new Map<Kind, Map<number, Counters>>();
 
   constructor(
     private readonly options: RateLimitOptions,
@@ -142,9 +143,11 @@ export class RateLimits {
 
   /** The counters of one kind of budget at one limit (the owner's: one for all limits). */
   private counted(kind: Kind, limit: number): Counters {
-    const name = `${kind}:${SHARED_BY_ALL_LIMITS.has(kind) ? COUNT_ONLY : limit}`;
-    let counters = this.counters.get(name);
-    if (counters === undefined) this.counters.set(name, (counters = new Counters(name, COUNTING_POINTS.has(kind), this.shared)));
+    const at = SHARED_BY_ALL_LIMITS.has(kind) ? COUNT_ONLY : limit;
+    let byLimit = this.counters.get(kind);
+    if (byLimit === undefined) this.counters.set(kind, (byLimit = new Map()));
+    let counters = byLimit.get(at);
+    if (counters === undefined) byLimit.set(at, (counters = new Counters(`${kind}:${at}`, COUNTING_POINTS.has(kind), this.shared)));
     return counters;
   }
 
@@ -271,7 +274,7 @@ export class RateLimits {
   }
 
   async close(): Promise<void> {
-    for (const counters of this.counters.values()) counters.close();
+    for (const byLimit of this.counters.values()) for (const counters of byLimit.values()) counters.close();
     this.shared?.close();
   }
 }

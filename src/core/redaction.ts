@@ -12,7 +12,18 @@ const TIMES_ABOUT_SECRETS = new Set(['previousSecretValidUntil']);
 /** Deeper than any structure this code builds: what lies below is left as it is (and cycles end). */
 const MAX_DEPTH = 8;
 
-const isSecretField = (name: string) => !TIMES_ABOUT_SECRETS.has(name) && SECRET_FIELD.test(name);
+/** What `isSecretField` answered, by name: every log line asks for the same few names. Bounded, should names ever come from data. */
+const answered = new Map<string, boolean>();
+const MAX_ANSWERS_KEPT = 1000;
+
+function isSecretField(name: string): boolean {
+  let secret = answered.get(name);
+  if (secret === undefined) {
+    secret = !TIMES_ABOUT_SECRETS.has(name) && SECRET_FIELD.test(name);
+    if (answered.size < MAX_ANSWERS_KEPT) answered.set(name, secret);
+  }
+  return secret;
+}
 
 const walked = (value: unknown): value is object => value !== null && typeof value === 'object' && !(value instanceof Date) && !(value instanceof Error);
 
