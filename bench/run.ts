@@ -316,9 +316,9 @@ const STEADY = 0.05;
  */
 async function warmUp(target: Target): Promise<number> {
   let previous = (await load(target, warmup)).serverCpu;
-  for (let loads = 2; loads <= MAX_WARMUP_LOADS; loads++) {
+  for (let count = 2; count <= MAX_WARMUP_LOADS; count++) {
     const now = (await load(target, warmup)).serverCpu;
-    if (Math.abs(now - previous) <= STEADY * Math.max(now, previous)) return loads;
+    if (Math.abs(now - previous) <= STEADY * Math.max(now, previous)) return count;
     previous = now;
   }
   return MAX_WARMUP_LOADS;

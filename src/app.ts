@@ -342,7 +342,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         caller: gate!.caller!,
         gate: gate!,
       }),
-      // The hooks every request passes through (onRequest, onRequestParse, onResultProcess,
+      // The hooks every request passes through (onRequest, onRequestParse, onExecute, onResultProcess,
       // onResponse) run as one plugin's; each plugin's other hooks stay where it stands (request-hooks.ts).
       plugins: withSharedRequestHooks([
         useSecurityHeaders(),

@@ -151,6 +151,19 @@ describe('shared request hooks', () => {
     expect(result).toEqual({ data: { base: true }, extensions: { first: true } });
   });
 
+  it('hands each onExecute hook its own payload, so a hook that reads executeFn from it later calls what it was given', async () => {
+    const calls: string[] = [];
+    let executeFn = (() => (calls.push('base'), { data: {} })) as unknown as ExecutePayload['executeFn'];
+    const lazy = (name: string) => (payload: ExecutePayload) => {
+      payload.setExecuteFn(((args: never) => (calls.push(name), payload.executeFn(args))) as ExecutePayload['executeFn']);
+    };
+    const [shared] = withSharedRequestHooks<Hooks>([{ onExecute: lazy('first') }, { onExecute: lazy('second') }]);
+    const { payload } = executePayload(() => executeFn, (fn) => (executeFn = fn));
+    await shared!.onExecute!(payload);
+    await executeFn({} as never);
+    expect(calls).toEqual(['second', 'first', 'base']);
+  });
+
   it('stops the onExecute hooks at the one that sets the result, and still runs the onExecuteDone of those that ran', async () => {
     const ran: string[] = [];
     const refusal = { errors: [] };

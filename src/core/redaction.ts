@@ -15,12 +15,14 @@ const MAX_DEPTH = 8;
 /** What `isSecretField` answered, by name: every log line asks for the same few names. Bounded, should names ever come from data. */
 const answered = new Map<string, boolean>();
 const MAX_ANSWERS_KEPT = 1000;
+/** Names longer than this are not remembered: code's names are short, data's need not be. */
+const MAX_NAME_KEPT = 64;
 
 function isSecretField(name: string): boolean {
   let secret = answered.get(name);
   if (secret === undefined) {
     secret = !TIMES_ABOUT_SECRETS.has(name) && SECRET_FIELD.test(name);
-    if (answered.size < MAX_ANSWERS_KEPT) answered.set(name, secret);
+    if (answered.size < MAX_ANSWERS_KEPT && name.length <= MAX_NAME_KEPT) answered.set(name, secret);
   }
   return secret;
 }

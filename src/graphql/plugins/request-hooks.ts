@@ -107,6 +107,7 @@ function requestParseHooks(hooks: RequestParseHook[]): RequestParseHook {
 }
 
 function executeHooks(hooks: ExecuteHook[]): ExecuteHook {
+  const viewing = ownViews(hooks);
   return (payload) => {
     let stopped = false;
     const shared: typeof payload = {
@@ -122,7 +123,7 @@ function executeHooks(hooks: ExecuteHook[]): ExecuteHook {
       },
     };
     return gathering(
-      hooks,
+      viewing,
       shared,
       () => stopped,
       (result) => result?.onExecuteDone,
@@ -133,6 +134,7 @@ function executeHooks(hooks: ExecuteHook[]): ExecuteHook {
 
 /** The onExecuteDone hooks, in order, each seeing the result an earlier one set; a streamed result's onNext and onEnd, gathered. */
 function executeDoneHooks(hooks: ExecuteDone[]): ExecuteDone {
+  const viewing = ownViews(hooks);
   return (payload) => {
     const shared: typeof payload = {
       ...payload,
@@ -141,30 +143,39 @@ function executeDoneHooks(hooks: ExecuteDone[]): ExecuteDone {
         shared.result = result;
       },
     };
-    return gathering(
-      hooks,
-      shared,
-      () => false,
-      (result) => result || undefined,
-      (streamed): ExecuteDoneResult => ({
-        onNext: (next) => {
-          const sharedNext: typeof next = {
-            ...next,
-            setResult(result) {
-              next.setResult(result);
-              sharedNext.result = result;
-            },
-          };
-          return inOrder(
-            streamed.flatMap(({ onNext }) => (onNext ? [onNext] : [])),
-            sharedNext,
-            () => false,
-          );
-        },
-        onEnd: () => streamed.forEach(({ onEnd }) => onEnd?.()),
-      }),
-    );
+    return gathering(viewing, shared, () => false, (result) => result || undefined, streamedHooks);
   };
+}
+
+/** A streamed result's onNext and onEnd hooks, each kind only when one was given. */
+function streamedHooks(streamed: ExecuteDoneResult[]): ExecuteDoneResult {
+  const onNext = streamed.flatMap(({ onNext }) => (onNext ? [onNext] : []));
+  const onEnd = streamed.flatMap(({ onEnd }) => (onEnd ? [onEnd] : []));
+  const hooks: ExecuteDoneResult = {};
+  if (onNext.length > 0) {
+    const viewing = ownViews(onNext);
+    hooks.onNext = (next) => {
+      const shared: typeof next = {
+        ...next,
+        setResult(result) {
+          next.setResult(result);
+          shared.result = result;
+        },
+      };
+      return inOrder(viewing, shared, () => false);
+    };
+  }
+  if (onEnd.length > 0) hooks.onEnd = () => onEnd.forEach((end) => end());
+  return hooks;
+}
+
+/**
+ * Each hook called with a copy of the shared payload as it stands then, as envelop gives each its
+ * own: a hook that reads `executeFn` or `result` from its payload later (inside the function it
+ * sets) sees what it was handed, not what a later hook set.
+ */
+function ownViews<P extends object, R>(hooks: ((payload: P) => R)[]): ((payload: P) => R)[] {
+  return hooks.map((hook) => (payload) => hook({ ...payload }));
 }
 
 function resultProcessHooks(hooks: ResultProcessHook[]): ResultProcessHook {

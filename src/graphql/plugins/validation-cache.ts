@@ -32,6 +32,8 @@ export function useValidationCache(): Plugin {
   return {
     onValidate({ params, setResult }) {
       const { schema, documentAST } = params;
+      // As yoga's own cache: no schema, nothing kept.
+      if (!schema) return;
       const applied: readonly ValidationRule[] = params.rules ?? [];
       let byDocument = bySchema.get(schema);
       if (!byDocument) bySchema.set(schema, (byDocument = new WeakMap()));
