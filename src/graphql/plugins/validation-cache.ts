@@ -2,7 +2,7 @@
  * Each document's validation, worked out once. Yoga's own cache (parserAndValidationCache) keys it
  * by a string it builds on every request by joining the names of the thirty-odd validation rules,
  * then hashes that string to look it up: a measurable share of a small request (BENCHMARKS.md).
- * This one keeps, with each result, the names of the rules it was worked out with, and reuses it
+ * This one keeps, with each result, the rules it was worked out with, and reuses it
  * while a request's rules have the same names in the same order: yoga's key, compared name by name
  * with nothing built. The parsed document is the key (yoga's document cache hands the same object
  * for the same text), so a result goes when its document leaves that cache.
@@ -14,7 +14,6 @@ import type { Plugin } from 'graphql-yoga';
 
 interface Validated {
   rules: readonly ValidationRule[];
-  ruleNames: readonly string[];
   result: readonly Error[];
 }
 
@@ -22,7 +21,7 @@ interface Validated {
 function sameRules(known: Validated, rules: readonly ValidationRule[]): boolean {
   if (known.rules.length !== rules.length) return false;
   for (let i = 0; i < rules.length; i++) {
-    if (rules[i] !== known.rules[i] && rules[i]!.name !== known.ruleNames[i]) return false;
+    if (rules[i] !== known.rules[i] && rules[i]!.name !== known.rules[i]!.name) return false;
   }
   return true;
 }
@@ -44,9 +43,8 @@ export function useValidationCache(): Plugin {
       }
       // The rules as they stand now: a plugin after this one that added a rule would be in the result, not the key.
       const rules = [...applied];
-      const ruleNames = rules.map((rule) => rule.name);
       return ({ result }) => {
-        byDocument.set(documentAST, { rules, ruleNames, result });
+        byDocument.set(documentAST, { rules, result });
       };
     },
   };
