@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { batched } from '../../graphql/batch.js';
 import { builder } from '../../graphql/builder.js';
-import { reads, readsOf, selectedFields } from '../../graphql/lookahead.js';
+import { oncePerSelection, reads, readsOf, selectedFields, type SelectionCache } from '../../graphql/lookahead.js';
 import { ownerFromSummary, type OwnerRecord, type OwnerSummary } from '../../db/records.js';
 import { findOwnersByIds } from './store.js';
 
@@ -33,10 +33,16 @@ export function loadOwner(context: { db: Parameters<typeof findOwnersByIds>[0] }
  */
 const OWNER_TYPES = ['Owner', 'User', 'Organization'];
 const onlySummary = (read: ReadonlySet<string> | null) => read !== null && [...read].every((part) => part === 'summary');
+/** Whether an owner field's selection reads only the summary: the same for every item of a list, so worked out once. */
+const summarySuffices: SelectionCache<boolean> = new WeakMap();
 
 export function ownerOf(context: { db: Parameters<typeof findOwnersByIds>[0] }, info: GraphQLResolveInfo, owned: Partial<OwnerSummary> & { ownerId: string }) {
   const { ownerName, ownerKind } = owned;
-  if (ownerName !== undefined && ownerKind !== undefined && onlySummary(readsOf(info.schema, OWNER_TYPES, selectedFields(info)))) {
+  if (
+    ownerName !== undefined &&
+    ownerKind !== undefined &&
+    oncePerSelection(summarySuffices, info, () => onlySummary(readsOf(info.schema, OWNER_TYPES, selectedFields(info))))
+  ) {
     return ownerFromSummary({ ownerId: owned.ownerId, ownerName, ownerKind });
   }
   return loadOwner(context, owned.ownerId).then((owner) => owner!);
