@@ -44,12 +44,13 @@ export function selectedOnNodes(info: GraphQLResolveInfo): Selected {
   return selected;
 }
 
-/** The names of the fields selected on what `info`'s field returns, through fragments, @skip/@include applied. */
+/**
+ * The names of the fields selected on what `info`'s field returns, through fragments, @skip/@include
+ * applied. Read per selection, not per item: callers keep what they work out from it with `oncePerSelection`.
+ */
 export function selectedFields(info: GraphQLResolveInfo): readonly string[] {
-  return oncePerSelection(selectedFieldsCache, info, () => fieldsIn(info, selectionSetsBelow(info)).map((field) => field.name.value));
+  return fieldsIn(info, selectionSetsBelow(info)).map((field) => field.name.value);
 }
-
-const selectedFieldsCache: SelectionCache<readonly string[]> = new WeakMap();
 
 /** Values worked out from a field's selection: by the field's nodes (one set per document), then by the request's variables (which @skip/@include may read). */
 export type SelectionCache<T> = WeakMap<readonly FieldNode[], WeakMap<object, T>>;
@@ -113,13 +114,9 @@ export const reads = (...parts: string[]) => ({ reads: parts });
 /**
  * The union of what these fields read of their object, looked up on each of `typeNames` that has
  * the field; null when one of them declares nothing (it may read anything). `__typename` and `id`
- * read nothing: they are on every record.
+ * read nothing: they are on every record. Worked out once per selection by its callers.
  */
 export function readsOf(schema: GraphQLSchema, typeNames: readonly string[], fieldNames: readonly string[]): ReadonlySet<string> | null {
-  const cacheKey = typeNames.join();
-  let byNames = readsCache.get(fieldNames);
-  if (!byNames) readsCache.set(fieldNames, (byNames = new Map()));
-  if (byNames.has(cacheKey)) return byNames.get(cacheKey)!;
   const union = new Set<string>();
   let declared = true;
   for (const name of fieldNames) {
@@ -133,10 +130,5 @@ export function readsOf(schema: GraphQLSchema, typeNames: readonly string[], fie
       else for (const part of parts) union.add(part);
     }
   }
-  const answer = declared ? union : null;
-  byNames.set(cacheKey, answer);
-  return answer;
+  return declared ? union : null;
 }
-
-/** By the (request-cached) list of selected names, then by the types looked at. */
-const readsCache = new WeakMap<readonly string[], Map<string, ReadonlySet<string> | null>>();
