@@ -546,6 +546,25 @@ describe('audit and batching', () => {
     expect(readStatements(t.queries.slice(before))).toHaveLength(1);
   });
 
+  it("answers a listed algorithm's owner from its name only while the request's variables ask for nothing more of it", async () => {
+    const owner = await createUser(t);
+    const algorithm = await mustCreate(owner.key, seedPayload('owner_variables'));
+    await publish(owner.key, { id: algorithm.id, versionType: 'MAJOR', callability: 'PUBLIC' });
+    // One document; whether it asks for more than the owner's name is up to each request's variables.
+    const LIST = `query($owner: String, $full: Boolean!) {
+      algorithms(owner: $owner) { nodes { name owner { name ... on User @include(if: $full) { createdAt } } } } }`;
+    const ask = async (full: boolean) => {
+      const response = await t.gql(LIST, { key: owner.key, variables: { owner: owner.username, full } });
+      expect(response.body.errors).toBeUndefined();
+      return response.body.data!.algorithms.nodes[0].owner;
+    };
+    expect(await ask(false)).toEqual({ name: owner.username });
+    const full = await ask(true);
+    expect(full).toMatchObject({ name: owner.username });
+    expect(Date.parse(full.createdAt)).not.toBeNaN();
+    expect(await ask(false)).toEqual({ name: owner.username });
+  });
+
   it('answers every field of a listed algorithm as a lookup does, whichever fields a list asks for', async () => {
     // A list reads along only what its client selected (owner, state, versions); anything else
     // must still resolve, and the same: each field alone, and all of them at once.
