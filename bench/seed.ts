@@ -189,6 +189,7 @@ async function seedVolume(sql: postgres.Sql, d: Dataset): Promise<void> {
                   where a.name = 'template_public' order by v.published_at limit 1) as t`;
     // What publish keeps: each algorithm's newest version (its last patch) is its newest PUBLIC one if it is public.
     await tx`update algorithms a set latest_version_id = v.id, latest_public_version_id = case when b.public then v.id end,
+        latest_version_summary_json = v.summary_json, latest_public_version_summary_json = case when b.public then v.summary_json end,
         has_public_version = b.public
       from bench_algorithms b join algorithm_versions v on v.algorithm_id = b.id and v.patch = ${d.versionsPerAlgorithm - 1}::int
       where a.id = b.id`;

@@ -2,8 +2,8 @@
  * The latest version the catalogue shows each caller, which publish keeps on the algorithm's row
  * (its newest version, its newest PUBLIC one): the owner and members see the newest, everyone else
  * the newest PUBLIC one, after every publish of either callability, after joining an organization,
- * and after deletes. Read through a catalogue page, by owner, and by reference. Also the migration
- * that gave the algorithms published before it their latest versions.
+ * and after deletes. Read through a catalogue page, by owner, and by reference. Also the migrations
+ * that gave the algorithms published before them their latest versions, and copies of their summaries.
  */
 import { and, eq, or, sql } from 'drizzle-orm';
 import { algorithms, owners } from '../src/db/schema.js';
@@ -253,7 +253,53 @@ describe('the migration that added the latest versions', () => {
         { name: 'mixed', latest: '2.0', latest_public: '1.1' },
         { name: 'private', latest: '0.2', latest_public: null },
       ]);
-      await expect(db.exec(`update algorithms set latest_public_version_id = null where name = 'mixed'`)).rejects.toThrow(/algorithms_latest_versions/);
+      // Its copy goes too: a later migration requires one exactly when there is an id.
+      await expect(
+        db.exec(`update algorithms set latest_public_version_id = null, latest_public_version_summary_json = null where name = 'mixed'`),
+      ).rejects.toThrow(/algorithms_latest_versions/);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('the migration that copied the latest versions onto their algorithms', () => {
+  it("copies each algorithm's newest and newest PUBLIC version's summary, and refuses a copy of another version", async () => {
+    const db = await bareDatabase();
+    try {
+      await db.migrate('_latest_version_copies.sql', 'before');
+      await db.exec(`insert into owners (id, kind, name) values ('00000000-0000-4000-8000-000000000001', 'USER', 'ada')`);
+      await db.exec(`insert into algorithms (id, owner_id, name, label) values
+        ('00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-000000000001', 'mixed', 'Mixed'),
+        ('00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-000000000001', 'private', 'Private'),
+        ('00000000-0000-4000-8000-00000000000c', '00000000-0000-4000-8000-000000000001', 'draft', 'Draft')`);
+      await db.exec(`insert into algorithm_versions (id, algorithm_id, major, minor, patch, git_hash, version_type, callability, details, settings)
+        select id::uuid, algorithm_id::uuid, major, 0, 0, md5(id) || 'abcdef01', 'MAJOR', callability::callability, '{}', '{}'
+        from (values ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-00000000000a', 1, 'PUBLIC'),
+                     ('00000000-0000-4000-8000-0000000000a2', '00000000-0000-4000-8000-00000000000a', 2, 'PRIVATE'),
+                     ('00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-00000000000b', 1, 'PRIVATE')) as v(id, algorithm_id, major, callability)`);
+      await db.exec(`update algorithms set has_public_version = true, latest_version_id = '00000000-0000-4000-8000-0000000000a2',
+        latest_public_version_id = '00000000-0000-4000-8000-0000000000a1' where name = 'mixed'`);
+      await db.exec(`update algorithms set latest_version_id = '00000000-0000-4000-8000-0000000000b1' where name = 'private'`);
+      await db.migrate('_latest_version_copies.sql', 'from');
+      const rows = await db.query<{ name: string; latest: boolean | null; latest_public: boolean | null }>(`
+        select a.name, a.latest_version_summary_json = l.summary_json as latest, a.latest_public_version_summary_json = p.summary_json as latest_public
+        from algorithms a left join algorithm_versions l on l.id = a.latest_version_id left join algorithm_versions p on p.id = a.latest_public_version_id
+        order by a.name`);
+      expect(rows).toEqual([
+        { name: 'draft', latest: null, latest_public: null },
+        { name: 'mixed', latest: true, latest_public: true },
+        { name: 'private', latest: true, latest_public: null },
+      ]);
+      const copyOf = (id: string) => `(select summary_json from algorithm_versions where id = '${id}')`;
+      // A copy of another version than its id names, a copy without an id, an id without a copy.
+      await expect(
+        db.exec(`update algorithms set latest_version_summary_json = ${copyOf('00000000-0000-4000-8000-0000000000a1')} where name = 'mixed'`),
+      ).rejects.toThrow(/algorithms_latest_version_copy/);
+      await expect(
+        db.exec(`update algorithms set latest_public_version_summary_json = ${copyOf('00000000-0000-4000-8000-0000000000b1')} where name = 'private'`),
+      ).rejects.toThrow(/algorithms_latest_public_version_copy/);
+      await expect(db.exec(`update algorithms set latest_version_summary_json = null where name = 'private'`)).rejects.toThrow(/algorithms_latest_version_copy/);
     } finally {
       await db.close();
     }

@@ -32,9 +32,21 @@ export type AlgorithmSummary = Pick<AlgorithmRow, 'id' | 'ownerId' | 'name' | 'h
 /**
  * The algorithm as it is now, which its owner and members see (outsiders see its latest PUBLIC
  * version's). `pendingBuildHash` is null in what outsiders are given: the catalogue never reads it for them.
- * Its latest versions' ids are not state: reads follow them to the version the caller may see.
+ * Its latest versions are not state: reads show the one the caller may see.
  */
-export type AlgorithmState = Omit<AlgorithmRow, 'id' | 'ownerId' | 'name' | 'hasPublicVersion' | 'createdAt' | 'latestVersionId' | 'latestPublicVersionId' | 'summaryJson'>;
+export type AlgorithmState = Omit<
+  AlgorithmRow,
+  | 'id'
+  | 'ownerId'
+  | 'name'
+  | 'hasPublicVersion'
+  | 'createdAt'
+  | 'latestVersionId'
+  | 'latestPublicVersionId'
+  | 'latestVersionSummaryJson'
+  | 'latestPublicVersionSummaryJson'
+  | 'summaryJson'
+>;
 
 /** An algorithm with all of its state, as lookups and changes return it. */
 export type AlgorithmRecord = AlgorithmSummary & AlgorithmState;

@@ -302,7 +302,8 @@ export async function publishAlgorithm(
       hasPublicVersion: algorithm.hasPublicVersion || callability === 'PUBLIC',
       // Each publish is the newest version (nextVersion), and the newest PUBLIC one if it is PUBLIC.
       latestVersionId: version.id,
-      latestPublicVersionId: callability === 'PUBLIC' ? version.id : algorithm.latestPublicVersionId,
+      latestVersionSummaryJson: version.summaryJson,
+      ...(callability === 'PUBLIC' && { latestPublicVersionId: version.id, latestPublicVersionSummaryJson: version.summaryJson }),
       pendingBuildHash: null,
       updatedAt: new Date(),
     });

@@ -31,7 +31,7 @@ import {
   accessOf,
   callerValues,
   fullAccessTo,
-  latestSeenVersionId,
+  latestSeenVersionJson,
   seenCallability,
   seesAlgorithm,
   seesVersion,
@@ -278,7 +278,7 @@ const catalogueStatement = preparedPerShape((db: Db, shape: CatalogueShape) => {
     fullAccess: { json: sql`(${seenFull})::text` },
   };
   const alongParts: { [P in AlongPart]: () => JsonElement } = {
-    latestVersion: () => ({ json: sql`coalesce((select ${v.summaryJson} from ${v} where ${eq(v.id, latestSeenVersionId(seenFull))}), 'null')` }),
+    latestVersion: () => ({ json: sql`coalesce(${latestSeenVersionJson(seenFull)}, 'null')` }),
     versions: () => ({
       json: sql`'[' || array_to_string(array(select ${v.summaryJson} from ${v}
           where ${and(seesVersion(seen), versionsCallability(shape.versions!.callability), versionsPage!.where)}

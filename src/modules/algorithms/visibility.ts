@@ -91,9 +91,9 @@ export interface SeenAlgorithm {
 export const seesVersion = (algorithm: SeenAlgorithm): SQL =>
   and(eq(algorithmVersions.algorithmId, algorithm.id), or(sql`${algorithm.fullAccess}`, eq(algorithmVersions.callability, 'PUBLIC')))!;
 
-/** The id of the newest version the caller sees of the algorithm row in scope: its newest, or its newest PUBLIC one (kept by publish). */
-export const latestSeenVersionId = (fullAccess: SQL): SQL =>
-  sql`case when ${fullAccess} then ${algorithms.latestVersionId} else ${algorithms.latestPublicVersionId} end`;
+/** The `summary_json` of the newest version the caller sees of the algorithm row in scope: its newest, or its newest PUBLIC one (copied by publish). */
+export const latestSeenVersionJson = (fullAccess: SQL): SQL =>
+  sql`case when ${fullAccess} then ${algorithms.latestVersionSummaryJson} else ${algorithms.latestPublicVersionSummaryJson} end`;
 
 /** `seesVersion`, in memory. */
 export const seesCalledVersion = (fullAccess: boolean, version: { callability: 'PUBLIC' | 'PRIVATE' }): boolean =>
