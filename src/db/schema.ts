@@ -318,6 +318,9 @@ function algorithmSummaryJson(): SQL {
 /**
  * The fields of a version's `summary_json`, in the order of its array (db/json-text.ts). Its strings
  * need no escaping (uuids, a git hash of 40 hex digits, enum labels): plain concatenation writes them.
+ * The algorithms' copies of their latest versions' arrays keep the order they were copied in, and
+ * their check constraints compare only the id: a change here, or to a published version's columns,
+ * needs a migration that copies them again.
  */
 export const VERSION_SUMMARY_FIELDS = ['id', 'major', 'minor', 'patch', 'gitHash', 'versionType', 'callability', 'publishedAt', 'publishedByUserId'] as const;
 
