@@ -320,7 +320,8 @@ function algorithmSummaryJson(): SQL {
  * need no escaping (uuids, a git hash of 40 hex digits, enum labels): plain concatenation writes them.
  * The algorithms' copies of their latest versions' arrays keep the order they were copied in, and
  * their check constraints compare only the id: a change here, or to a published version's columns,
- * needs a migration that copies them again.
+ * needs a migration that copies them again (test/catalogue-latest.test.ts runs every later migration
+ * over copies made by 0015 and fails on one that leaves them stale).
  */
 export const VERSION_SUMMARY_FIELDS = ['id', 'major', 'minor', 'patch', 'gitHash', 'versionType', 'callability', 'publishedAt', 'publishedByUserId'] as const;
 
