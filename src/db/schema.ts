@@ -247,9 +247,9 @@ export const algorithms = pgTable(
     /**
      * Its newest version, and its newest PUBLIC one: the latest version as the owner and members see
      * it, and as everyone else does. Kept by publish in its transaction (versions are deleted only
-     * with their algorithm), so a read picks the one it may show per row instead of searching the
-     * versions for it. No foreign key: deleting an algorithm's versions would then look up
-     * algorithms by these columns, once per version.
+     * with their algorithm). Reads show the copies below; these ids are what the copies are held to
+     * (check constraints) and what a query of the tables joins on. No foreign key: deleting an
+     * algorithm's versions would then look up algorithms by these columns, once per version.
      */
     latestVersionId: uuid('latest_version_id'),
     latestPublicVersionId: uuid('latest_public_version_id'),
